@@ -54,6 +54,11 @@ export interface ListenSpec {
   localHost: string;
   /** TLS material for tls/wss. */
   tls?: { key: Buffer | string; cert: Buffer | string; ca?: Buffer | string };
+  /**
+   * drachtio's `--local-net` CIDR (IPv4, e.g. `10.0.0.0/8`): peers inside it are addressed with
+   * `localHost`, everyone else with `advertisedHost` (see `inCidr` in address.ts).
+   */
+  localNet?: string;
 }
 
 /** A bound, listening transport. */
@@ -76,4 +81,9 @@ export interface TransportLimits {
   maxConnections: number;
   /** Refuse new inbound connections beyond this many from one remote IP. */
   maxConnectionsPerIp: number;
+  /**
+   * Give up an outbound tcp/tls connect after this long (ms). Optional so existing literals stay
+   * valid; the transport layer defaults it to 10000, well inside Timer B/F (32 s).
+   */
+  connectTimeoutMs?: number;
 }
