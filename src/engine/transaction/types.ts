@@ -1,4 +1,4 @@
-import type { SipRequest, SipResponse } from '../message/types.js';
+import type { SipRequest, SipResponse, Via } from '../message/types.js';
 import type { Destination, Flow } from '../transport/types.js';
 
 /** RFC 3261 §17.1.1.1 / §17.1.2.1 timer base values, in ms. */
@@ -10,6 +10,11 @@ export interface TimerConfig {
   t1x64: number;
   /** Timer C for proxies (RFC 3261 §16.6 step 11), > 3 min. */
   timerC: number;
+  /**
+   * Timer D, how long an INVITE client transaction absorbs retransmitted non-2xx finals over an
+   * unreliable transport (RFC 3261 §17.1.1.2: at least 32 s). Default 32000.
+   */
+  timerD?: number;
 }
 
 export const defaultTimers: TimerConfig = { t1: 500, t2: 4000, t4: 5000, t1x64: 32000, timerC: 185000 };
@@ -30,7 +35,11 @@ export interface MessageSender {
 
 /** Events a server transaction reports to its transaction user. */
 export interface ServerTransactionUser {
-  /** A CANCEL matched this INVITE server transaction (RFC 3261 §9.2); the layer has already answered the CANCEL 200. */
+  /**
+   * A CANCEL matched this INVITE server transaction (RFC 3261 §9.2). `TransactionLayer` does not
+   * call it: it reports a CANCEL as `receiveRequest(...).kind === 'cancel'`, and the caller answers
+   * it (200 or 481) and the INVITE (487). Kept for transaction users that want a push notification.
+   */
   onCancel?(cancel: SipRequest, flow: Flow): void;
   /** The transaction ended (normally, or by transport error / timeout). */
   onTerminated?(reason: 'completed' | 'timeout' | 'transport-error'): void;
@@ -42,4 +51,12 @@ export interface ClientTransactionUser {
   onResponse(response: SipResponse, flow: Flow): void;
   /** Timer B/F fired, or the transport failed: the user should synthesise 408 / 503 as it sees fit. */
   onFailure(reason: 'timeout' | 'transport-error', error?: unknown): void;
+  /** The transaction left the layer (after Timer D/K/M, a failure, or at once on reliable transports). */
+  onTerminated?(): void;
 }
+
+/**
+ * Where a server transaction sends its responses (RFC 3261 §18.2.2, RFC 3581 §4): chosen once
+ * from the request's top Via and the flow it arrived on. The transport layer provides the real one.
+ */
+export type ResponseDestinationFn = (via: Via, flow: Flow) => Destination;
