@@ -50,6 +50,8 @@ const HOSTCHAR = table('-._', ALNUM);
 const GENVALUE = table("-.!%*_+`'~:[]/", ALNUM);
 /** scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 §3.1). */
 const SCHEME = table('+-.', ALNUM);
+/** word (RFC 3261 §25.1), the Call-ID alphabet. */
+const WORD = table('-.!%*_+`\'~()<>:\\"/[]?{}', ALNUM);
 const HEX = table('', [
   ['0', '9'],
   ['a', 'f'],
@@ -69,6 +71,17 @@ export function isToken(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) if (!inTable(TOKEN, s.charCodeAt(i))) return false;
   return true;
+}
+
+/** callid = word [ "@" word ] (RFC 3261 §25.1). */
+export function isCallId(s: string): boolean {
+  const at = s.indexOf('@');
+  const isWord = (w: string): boolean => {
+    if (w.length === 0) return false;
+    for (let i = 0; i < w.length; i++) if (!inTable(WORD, w.charCodeAt(i))) return false;
+    return true;
+  };
+  return at < 0 ? isWord(s) : isWord(s.slice(0, at)) && isWord(s.slice(at + 1));
 }
 
 export function isWs(code: number): boolean {
