@@ -69,6 +69,11 @@ export function tcpFlow(connectionId = 'tcp-7'): Flow {
   return { ...udpFlow(40000), protocol: 'tcp', connectionId };
 }
 
+/** The flow responses from udpDest's peer arrive on. */
+export function peerFlow(): Flow {
+  return { protocol: 'udp', local: { address: '10.0.0.1', port: 5060 }, remote: { address: '192.0.2.20', port: 5060 } };
+}
+
 export const udpDest: Destination = { protocol: 'udp', address: '192.0.2.20', port: 5060 };
 export const tcpDest: Destination = { protocol: 'tcp', address: '192.0.2.20', port: 5060 };
 
