@@ -55,7 +55,7 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     const { layer, sender } = setup();
     const tcp = newTxn(layer, tcpFlow('c-42'));
     tcp.respond(makeResponse(tcp.request, 200, 't'));
-    expect(sender.sent[0]?.dest).toEqual({ protocol: 'tcp', address: '192.0.2.10', port: 40000, connectionId: 'c-42' });
+    expect(sender.sent[0]?.dest).toMatchObject({ protocol: 'tcp', connectionId: 'c-42' });
     const udp = layer.receiveRequest(makeRequest('OPTIONS', { branch: 'z9hG4bK-u' }), udpFlow(6000));
     if (udp.kind !== 'new') throw new Error('expected new');
     udp.txn.respond(makeResponse(udp.txn.request, 200, 't'));

@@ -3,6 +3,7 @@ import { randomToken } from '../../shared/ids.js';
 import { prependHeader } from '../message/headers.js';
 import { serializeMessage } from '../message/serialize.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
+import { responseDestination as defaultResponseDestination } from '../transport/response-routing.js';
 import type { Destination, Flow } from '../transport/types.js';
 import { ClientInviteTransaction } from './client-invite.js';
 import { ClientNonInviteTransaction } from './client-non-invite.js';
@@ -10,7 +11,6 @@ import type { ClientTransactionBase, ClientTransactionInit } from './client-tran
 import { sendBytes, type ResolvedTimers, type TransactionContext, type TransactionLog } from './context.js';
 import { clientKey, MAGIC_COOKIE, responseKey } from './keys.js';
 import { buildResponse, topVia } from './message-access.js';
-import { defaultResponseDestination } from './response-destination.js';
 import { ServerIndex, type ServerTransaction } from './server-index.js';
 import { ServerInviteTransaction } from './server-invite.js';
 import { ServerNonInviteTransaction } from './server-non-invite.js';
@@ -60,7 +60,10 @@ export interface TransactionLayerOptions {
   clock: Clock;
   timers?: Partial<TimerConfig>;
   log?: TransactionLog;
-  /** Where responses go; default {@link defaultResponseDestination} (RFC 3261 §18.2.2, RFC 3581). */
+  /**
+   * Where responses go; default the transport layer's `responseDestination` (RFC 3261 §18.2.2,
+   * RFC 3581: the same connection on reliable transports, else received/rport/sent-by).
+   */
   responseDestination?: ResponseDestinationFn;
   /** Send 100 Trying at once for every new INVITE (RFC 3261 §17.2.1; drachtio does). Default true. */
   autoTrying?: boolean;
