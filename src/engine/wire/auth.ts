@@ -2,6 +2,7 @@
  * Checks for the `authenticate` command (docs/drachtio-protocol.md §2.1).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { SwitchboardError } from '../../shared/errors.js';
 
 /** srf's own limits on tags (lib/srf.js constructor); the server enforces the same. */
 export const MAX_TAGS = 20;
@@ -26,4 +27,12 @@ export function tagsProblem(tags: readonly string[]): string | undefined {
     if (!TAG_SYNTAX.test(tag)) return 'tag contains invalid characters';
   }
   return undefined;
+}
+
+/** Throws unless `version` starts `vX.Y.Z` with X.Y.Z ≥ 0.8.2 (srf's ping gate, §2.1). */
+export function checkVersion(version: string): void {
+  const m = /^v(\d+)\.(\d+)\.(\d+)/.exec(version);
+  const [maj, min, pat] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [-1, 0, 0];
+  const ok = maj > 0 || (maj === 0 && (min > 8 || (min === 8 && pat >= 2)));
+  if (!ok) throw new SwitchboardError('wire-bad-version', `server version must be vX.Y.Z >= v0.8.2, got "${version}"`);
 }

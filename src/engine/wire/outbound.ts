@@ -6,6 +6,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { SwitchboardError } from '../../shared/errors.js';
+import type { ClientConnection } from './client-connection.js';
 
 /** Where an srf.listen app waits. */
 export interface OutboundTarget {
@@ -63,4 +64,47 @@ export function dial(target: OutboundTarget, timeoutMs: number, tlsOptions: tls.
       resolve(socket);
     });
   });
+}
+
+/**
+ * Outbound connections waiting for the app's `authenticate`: the server only hands a connection
+ * to the caller of `connectOutbound` once the app has proved it knows the secret.
+ */
+export class OutboundWaiters {
+  private readonly pending = new Map<ClientConnection, {
+    resolve(conn: ClientConnection): void;
+    reject(err: Error): void;
+    timer: NodeJS.Timeout;
+  }>();
+
+  /** Resolves when {@link authenticated} is called for `conn`; rejects on close or after `timeoutMs`. */
+  wait(conn: ClientConnection, timeoutMs: number, label: string): Promise<ClientConnection> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(conn);
+        conn.destroy();
+        reject(new SwitchboardError('wire-outbound-failed', `no authenticate from ${label}`));
+      }, timeoutMs);
+      timer.unref();
+      this.pending.set(conn, { resolve, reject, timer });
+    });
+  }
+
+  /** The app authenticated: hand the connection over. */
+  authenticated(conn: ClientConnection): void {
+    const p = this.pending.get(conn);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(conn);
+    p.resolve(conn);
+  }
+
+  /** The connection closed (refused secret, peer hang-up) before authenticating. */
+  closed(conn: ClientConnection): void {
+    const p = this.pending.get(conn);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(conn);
+    p.reject(new SwitchboardError('wire-outbound-failed', 'outbound connection closed before authenticate'));
+  }
 }

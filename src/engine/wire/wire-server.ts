@@ -8,13 +8,13 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { uuid } from '../../shared/ids.js';
 import { SwitchboardError } from '../../shared/errors.js';
-import { secretMatches, tagsProblem } from './auth.js';
+import { checkVersion, secretMatches, tagsProblem } from './auth.js';
 import type { AuthenticateCommand, ClientCommand } from './client-command.js';
 import { parseClientMessage } from './client-command.js';
 import { ClientConnection, type ConnectionMode, type ConnectionOwner } from './client-connection.js';
 import { DEFAULT_MAX_FRAME_BYTES } from './framing.js';
 import { responseNo, responseNok, responseOk } from './meta.js';
-import { dial, parseOutboundUri } from './outbound.js';
+import { OutboundWaiters, dial, parseOutboundUri } from './outbound.js';
 import { RouteTable } from './route-table.js';
 import { silentLogger, type WireHandler, type WireLogger } from './types.js';
 
@@ -55,21 +55,6 @@ export interface WireServerOptions {
 
 const DEFAULT_VERSION = 'v1.0.0';
 
-/** Throws unless `version` starts `vX.Y.Z` with X.Y.Z ≥ 0.8.2 (srf's ping gate, §2.1). */
-function checkVersion(version: string): void {
-  const m = /^v(\d+)\.(\d+)\.(\d+)/.exec(version);
-  const [maj, min, pat] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [-1, 0, 0];
-  const ok = maj > 0 || (maj === 0 && (min > 8 || (min === 8 && pat >= 2)));
-  if (!ok) throw new SwitchboardError('wire-bad-version', `server version must be vX.Y.Z >= v0.8.2, got "${version}"`);
-}
-
-/** An outbound connection waiting for the app's authenticate. */
-interface PendingOutbound {
-  resolve(conn: ClientConnection): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
-}
-
 /**
  * The admin-protocol server. One instance serves any number of app connections at once; the
  * dialog core picks connections with {@link WireServer.pickClient} and writes to them with
@@ -83,7 +68,7 @@ export class WireServer implements ConnectionOwner {
   private readonly routes = new RouteTable();
   private readonly conns = new Map<string, ClientConnection>();
   private readonly authTimers = new Map<ClientConnection, NodeJS.Timeout>();
-  private readonly pendingOutbound = new Map<ClientConnection, PendingOutbound>();
+  private readonly outbound = new OutboundWaiters();
   private readonly listeners: net.Server[] = [];
   private nextConnId = 1;
 
@@ -161,15 +146,7 @@ export class WireServer implements ConnectionOwner {
     const socket = await dial(target, timeoutMs, this.opts.outboundTls);
     const conn = this.accept(socket, 'outbound', target.transport === 'tls');
     if (conn.closed) throw new SwitchboardError('wire-outbound-failed', `connection to ${uri} closed`);
-    return new Promise<ClientConnection>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pendingOutbound.delete(conn);
-        conn.destroy();
-        reject(new SwitchboardError('wire-outbound-failed', `no authenticate from ${uri}`));
-      }, Math.max(1, timeoutMs - (Date.now() - started)));
-      timer.unref();
-      this.pendingOutbound.set(conn, { resolve, reject, timer });
-    });
+    return this.outbound.wait(conn, Math.max(1, timeoutMs - (Date.now() - started)), uri);
   }
 
   // ---- ConnectionOwner ------------------------------------------------------------------------
@@ -201,12 +178,7 @@ export class WireServer implements ConnectionOwner {
     const authTimer = this.authTimers.get(conn);
     if (authTimer) clearTimeout(authTimer);
     this.authTimers.delete(conn);
-    const pending = this.pendingOutbound.get(conn);
-    if (pending) {
-      clearTimeout(pending.timer);
-      this.pendingOutbound.delete(conn);
-      pending.reject(new SwitchboardError('wire-outbound-failed', 'outbound connection closed before authenticate'));
-    }
+    this.outbound.closed(conn);
     this.log.info({ conn: conn.id, mode: conn.mode }, 'admin client disconnected');
     if (conn.authenticated) this.handler?.onClientClosed(conn);
   }
@@ -281,12 +253,7 @@ export class WireServer implements ConnectionOwner {
     this.log.info({ conn: conn.id, tags: cmd.tags }, 'admin client authenticated');
     if (!firstTime) return;
     this.handler?.onClientAuthenticated?.(conn);
-    const pending = this.pendingOutbound.get(conn);
-    if (pending) {
-      clearTimeout(pending.timer);
-      this.pendingOutbound.delete(conn);
-      pending.resolve(conn);
-    }
+    this.outbound.authenticated(conn);
   }
 
   private dispatch(conn: ClientConnection, cmd: Exclude<ClientCommand, AuthenticateCommand | { type: 'unknown' }>): void {
