@@ -62,7 +62,9 @@ export class ServerIndex {
     this.byKey.set(id.key, txn);
     const merge = mergeKey(id);
     if (id.toTag === undefined && !this.byMergeKey.has(merge)) this.byMergeKey.set(merge, txn);
-    if (txn instanceof ServerInviteTransaction) this.invitesByDialogSeq.set(dialogSeqKey(id), txn);
+    // First one wins: a merged copy of the INVITE (answered 482) must not hide the original from its ACK.
+    const seqKey = dialogSeqKey(id);
+    if (txn instanceof ServerInviteTransaction && !this.invitesByDialogSeq.has(seqKey)) this.invitesByDialogSeq.set(seqKey, txn);
   }
 
   remove(txn: ServerTransaction): void {

@@ -105,7 +105,7 @@ export class ServerInviteTransaction extends ServerTransactionBase {
   private accept(res: SipResponse): void {
     this.state = 'accepted';
     this.sendResponse(res);
-    // Timer L (RFC 6026 §8.7) on every transport: absorbs INVITE retransmissions for 64·T1.
+    // Timer L (RFC 6026 §7.1) on every transport: absorbs INVITE retransmissions for 64·T1.
     this.timers.set('L', this.ctx.timers.t1x64, () => {
       const onTimeout = this.ackTimeout;
       this.ackReceived();

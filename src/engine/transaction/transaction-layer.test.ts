@@ -77,6 +77,10 @@ describe('TransactionLayer matching (RFC 3261 §17.2.3, §9.2, §8.2.2.2)', () =
     expect(second.original).toBe(first.txn);
     second.txn.respond(makeResponse(second.txn.request, 482, 'x'));
     expect(sender.lines()).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 482 Loop Detected']);
+    // The 2xx ACK (own branch) still finds the original, not the merged copy.
+    first.txn.respond(makeResponse(first.txn.request, 200, 'uas'));
+    const ack = layer.receiveRequest(makeRequest('ACK', { branch: 'z9hG4bK-ack', toTag: 'uas' }), udpFlow());
+    expect(ack).toEqual({ kind: 'ack', invite: first.txn });
     // With a To tag (in-dialog) the same fields are not a merge.
     const inDialog = layer.receiveRequest(makeRequest('INVITE', { branch: 'z9hG4bK-3', toTag: 'b' }), udpFlow());
     expect(inDialog.kind).toBe('new');
