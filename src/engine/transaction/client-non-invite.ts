@@ -48,6 +48,14 @@ export class ClientNonInviteTransaction extends ClientTransactionBase {
     }
   }
 
+  /**
+   * Non-INVITE requests are not cancelled (RFC 3261 §9: a CANCEL SHOULD NOT be sent for them; the
+   * server answers them at once). Present so every client transaction offers the same surface.
+   */
+  cancel(_extraHeaders?: Array<[string, string]>): undefined {
+    return undefined;
+  }
+
   protected get awaitingFinal(): boolean {
     return this.state === 'trying' || this.state === 'proceeding';
   }

@@ -131,6 +131,17 @@ describe('TransactionLayer matching (RFC 3261 §17.2.3, §9.2, §8.2.2.2)', () =
     expect(layer.receiveResponse(cancelResp, peerFlow())).toBe('stray');
   });
 
+  it('sendStateless stamps a fresh Via and sends without creating a transaction (2xx ACK, §13.2.2.4)', async () => {
+    const { layer, sender } = setup();
+    const ack = makeRequest('ACK', { toTag: 'b1' });
+    ack.headers = ack.headers.filter((h) => h.name !== 'via');
+    const out = layer.sendStateless(ack, udpDest, { sentBy: { protocol: 'udp', host: '::1', port: 5062 } });
+    expect(out.bytes.toString()).toMatch(/^ACK sip:bob@b\.example SIP\/2\.0\r\nVia: SIP\/2\.0\/UDP \[::1\]:5062;branch=z9hG4bK\w+;rport\r\n/);
+    await expect(out.sent).resolves.toMatchObject({ protocol: 'udp' });
+    expect(sender.sent).toHaveLength(1);
+    expect(layer.size()).toEqual({ server: 0, client: 0 });
+  });
+
   it('uses the responseDestination option and honours timer overrides', () => {
     const responseDestination = vi.fn(() => ({ protocol: 'udp' as const, address: '198.51.100.1', port: 7000 }));
     const { layer, sender, clock } = setup({ responseDestination, timers: { t1: 100, t2: 1600, t1x64: 6400 } });
