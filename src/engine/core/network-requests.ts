@@ -46,8 +46,6 @@ export class NetworkRequests {
     if (req.method === 'INVITE' && this.ctx.deps.config.alwaysSend180) this.reply(txn, 180, 'Ringing');
 
     const inbound = this.track(txn, owner);
-    const timeout = this.ctx.deps.config.pendingRequestTimeoutMs;
-    inbound.pendingTimer = this.ctx.deps.clock.setTimeout(() => this.onAppSilent(inbound), timeout);
     if (req.method === 'INVITE') this.ctx.cdr('attempt', 'network', req);
     owner.send(sipNewRequest({ ...this.ctx.peerOf(txn.flow), transactionId: inbound.txnId, recvHost: receivedOn.host, recvPort: receivedOn.port }, this.ctx.text(req)));
   }
@@ -186,18 +184,23 @@ export class NetworkRequests {
   private track(txn: ServerTxn, owner: AppConnection, dialogId?: string): InboundTxn {
     const inbound: InboundTxn = { txnId: uuid(), txn, req: txn.request, flow: txn.flow, owner, answered: 'none' };
     if (dialogId) inbound.dialogId = dialogId;
+    const timeout = this.ctx.deps.config.pendingRequestTimeoutMs;
+    inbound.pendingTimer = this.ctx.deps.clock.setTimeout(() => this.onAppSilent(inbound), timeout);
     this.ctx.inbound.set(inbound.txnId, inbound);
     this.ctx.inboundByServerTxn.set(txn.id, inbound);
     return inbound;
   }
 
-  /** The app never answered: forget the request; an INVITE gets 500 so the caller is not left hanging. */
+  /**
+   * The app never answered: forget the request (drachtio drops it after 64 s). An INVITE gets 500
+   * so the caller is not left ringing; other transactions are dropped without an answer.
+   */
   private onAppSilent(inbound: InboundTxn): void {
     if (inbound.answered !== 'none') return;
     this.ctx.deps.log.warn({ method: inbound.req.method, txnId: inbound.txnId }, 'app did not answer a request in time');
     if (inbound.req.method === 'INVITE') {
       inbound.txn.respond(buildResponse(inbound.req, 500, 'Server Internal Error', { toTag: uuid().slice(0, 8) }));
-    }
+    } else inbound.txn.terminate();
     inbound.answered = 'final';
     this.ctx.finishInbound(inbound);
   }

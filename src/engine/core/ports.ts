@@ -31,6 +31,8 @@ export interface ServerTxn {
   readonly request: SipRequest;
   readonly flow: Flow;
   respond(res: SipResponse): void;
+  /** Drop the transaction without answering (the app never did). */
+  terminate(): void;
 }
 
 /**
