@@ -3,6 +3,7 @@
  * tls, ws, wss), kept internal to this folder.
  */
 import type { Clock } from '../../shared/clock.js';
+import { normalizeAddress } from './address.js';
 import type { ConnectionTable } from './connection-table.js';
 import type { Destination, Flow, FramingError, InboundData, ListenSpec, ListeningTransport, TransportLimits } from './types.js';
 
@@ -71,4 +72,13 @@ export interface TransportEndpoint {
   send(data: Buffer, dest: Destination): Promise<Flow>;
   /** Close the listener; the facade destroys the connections. */
   stop(): Promise<void>;
+}
+
+/**
+ * The public description of a bound listener. The TLS key material is left out of the copy so that
+ * logging `listeners()` can never leak a private key.
+ */
+export function describeListener(spec: ListenSpec, bound: { address: string; port: number }): ListeningTransport {
+  const { tls: _secret, ...rest } = spec;
+  return { spec: rest, local: { address: normalizeAddress(bound.address), port: bound.port } };
 }

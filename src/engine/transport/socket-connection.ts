@@ -16,6 +16,11 @@ import type { Flow } from './types.js';
 const PONG = Buffer.from('\r\n');
 /** How long a graceful close may take before the socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
+/**
+ * Unsent bytes a peer may leave queued before we give up on it: a peer that stops reading would
+ * otherwise make us buffer every message sent to it without bound.
+ */
+export const MAX_WRITE_BACKLOG_BYTES = 1024 * 1024;
 
 export class SocketConnection implements StreamConnection {
   readonly flow: Flow;
@@ -54,6 +59,11 @@ export class SocketConnection implements StreamConnection {
   write(data: Buffer): Promise<void> {
     if (this.closed || !this.socket.writable) {
       return Promise.reject(new Error(`connection ${this.id} is closed`));
+    }
+    if (this.socket.writableLength > MAX_WRITE_BACKLOG_BYTES) {
+      this.ctx.log.warn({ connectionId: this.id, queued: this.socket.writableLength }, 'peer not reading, closing');
+      this.destroy();
+      return Promise.reject(new Error(`connection ${this.id} closed: peer not reading`));
     }
     // Our own traffic counts too: a peer answering slowly (a ringing INVITE) is not idle.
     this.idle.touch();

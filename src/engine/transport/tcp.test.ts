@@ -219,4 +219,41 @@ describe('TCP connection reuse (RFC 3261 §18.2.2, RFC 5923)', () => {
     await b.stop();
     await expect(a.send(sipRequest(), { protocol: 'tcp', address: '127.0.0.1', port })).rejects.toThrow(/ECONNREFUSED/);
   });
+
+  it('reuses a connection opened to a host name instead of reconnecting', async () => {
+    const a = await startLayer([tcp4]);
+    const v4 = await startLayer([tcp4]);
+    const port = v4.listenerFor('tcp', 4)?.local.port ?? 0;
+    // The same port on ::1 too, so "localhost" connects whichever way it resolves.
+    await startLayer([{ ...tcp6, port }]);
+    const f1 = await a.send(sipRequest(), { protocol: 'tcp', address: 'localhost', port });
+    const f2 = await a.send(sipRequest(), { protocol: 'tcp', address: 'LOCALHOST', port });
+    expect(f2.connectionId).toBe(f1.connectionId);
+  });
+
+  it('rejects unspecified addresses and bad ports instead of connecting to ourselves', async () => {
+    const a = await startLayer([tcp4]);
+    await expect(a.send(sipRequest(), { protocol: 'tcp', address: '0.0.0.0', port: 5060 })).rejects.toThrow(/invalid tcp destination/);
+    await expect(a.send(sipRequest(), { protocol: 'tcp', address: '127.0.0.1', port: 0 })).rejects.toThrow(/invalid tcp destination/);
+  });
+
+  it('drops a peer that stops reading once the write backlog passes 1 MiB', async () => {
+    const layer = await startLayer([tcp4]);
+    const peer = await peerOf(layer);
+    const got = nextEvent(layer, 'message');
+    peer.socket.write(sipRequest());
+    const { flow } = await got;
+    peer.socket.pause();
+    const chunk = sipRequest('z'.repeat(60000));
+    // Sends resolve only once the kernel takes the bytes, so fire them without waiting.
+    const sends: Promise<unknown>[] = [];
+    let error: unknown;
+    for (let i = 0; i < 2000 && !error; i++) {
+      sends.push(layer.send(chunk, { protocol: 'tcp', ...flow.remote }).catch((e: unknown) => (error ??= e)));
+      if (i % 20 === 0) await sleep(1);
+    }
+    await Promise.all(sends);
+    expect(String(error)).toMatch(/peer not reading|closed/);
+    expect(layer.connectionFlow(flow.connectionId ?? '')).toBeUndefined();
+  });
 });

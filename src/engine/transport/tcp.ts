@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { HostPort } from '../message/types.js';
 import { addressFamily, normalizeAddress } from './address.js';
 import type { StreamConnection, StreamProtocol } from './connection-table.js';
-import type { EndpointContext, TransportEndpoint } from './endpoint.js';
+import { describeListener, type EndpointContext, type TransportEndpoint } from './endpoint.js';
 import { SocketConnection } from './socket-connection.js';
 import type { Destination, Flow, ListenSpec, ListeningTransport } from './types.js';
 
@@ -35,8 +35,14 @@ export class StreamTransport implements TransportEndpoint {
   listening: ListeningTransport | undefined;
   private readonly server: net.Server;
   private readonly pending = new Map<string, Promise<StreamConnection>>();
-  /** Every accepted raw socket, including TLS ones still handshaking, so stop() can end them all. */
+  /**
+   * Every raw socket not yet in the connection table (accepted TLS sockets still handshaking,
+   * outbound sockets still connecting), so stop() can end them all.
+   */
   private readonly sockets = new Set<net.Socket>();
+  /** Host names we connected to → connection id, so a name is not reconnected on every send. */
+  private readonly byName = new Map<string, string>();
+  private stopped = false;
 
   constructor(
     private readonly ctx: EndpointContext,
@@ -73,7 +79,7 @@ export class StreamTransport implements TransportEndpoint {
       this.server.listen({ host: this.spec.bindAddress, port: this.spec.port, ipv6Only }, () => {
         this.server.off('error', onError);
         const addr = this.server.address() as net.AddressInfo;
-        this.listening = { spec: this.spec, local: { address: normalizeAddress(addr.address), port: addr.port } };
+        this.listening = describeListener(this.spec, addr);
         resolve(this.listening);
       });
     });
@@ -86,6 +92,7 @@ export class StreamTransport implements TransportEndpoint {
   }
 
   stop(): Promise<void> {
+    this.stopped = true;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
     return new Promise((resolve) => {
@@ -115,12 +122,26 @@ export class StreamTransport implements TransportEndpoint {
     this.ctx.log.debug?.({ connectionId: conn.id, remote: conn.flow.remote }, 'connection accepted');
   }
 
-  /** Reuse a connect already in flight to the same peer, else open one (RFC 5923 §3 reuse). */
+  /**
+   * Reuse a connect already in flight to the same peer, or an earlier connection opened to the same
+   * host name (the table only knows IPs), else open one (RFC 5923 §3 reuse).
+   */
   private connectTo(host: string, port: number): Promise<StreamConnection> {
     const key = `${host}|${port}`;
+    const named = this.byName.get(key);
+    if (named !== undefined) {
+      const conn = this.ctx.table.get(named);
+      if (conn) return Promise.resolve(conn);
+      this.byName.delete(key);
+    }
     const inFlight = this.pending.get(key);
     if (inFlight) return inFlight;
-    const p = this.open(host, port).finally(() => this.pending.delete(key));
+    const p = this.open(host, port)
+      .then((conn) => {
+        if (addressFamily(host) === 0) this.byName.set(key, conn.id);
+        return conn;
+      })
+      .finally(() => this.pending.delete(key));
     this.pending.set(key, p);
     return p;
   }
@@ -133,16 +154,29 @@ export class StreamTransport implements TransportEndpoint {
       const bind = this.spec.bindAddress;
       const specific = bind !== '0.0.0.0' && bind !== '::' && addressFamily(bind) === addressFamily(host);
       const socket = this.flavor.connect(specific ? { host, port, localAddress: bind } : { host, port });
-      const timer = this.ctx.clock.setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`${protocol} connect to ${host}:${port} timed out`));
-      }, this.ctx.limits.connectTimeoutMs);
-      socket.once('error', (err) => {
+      this.sockets.add(socket);
+      const fail = (err: Error): void => {
         this.ctx.clock.clearTimeout(timer);
+        this.sockets.delete(socket);
+        socket.destroy();
         reject(err);
-      });
+      };
+      const timer = this.ctx.clock.setTimeout(
+        () => fail(new Error(`${protocol} connect to ${host}:${port} timed out`)),
+        this.ctx.limits.connectTimeoutMs,
+      );
+      socket.once('error', fail);
+      const onClose = (): void => fail(new Error(`${protocol} connection to ${host}:${port} closed while connecting`));
+      socket.once('close', onClose);
       socket.once(this.flavor.connectEvent, () => {
         this.ctx.clock.clearTimeout(timer);
+        this.sockets.delete(socket);
+        socket.removeListener('error', fail);
+        socket.removeListener('close', onClose);
+        if (this.stopped) {
+          fail(new Error(`${protocol} transport stopped`));
+          return;
+        }
         const conn = new SocketConnection(this.ctx, socket, this.ctx.table.nextId(protocol), protocol, this.local(), false);
         this.ctx.table.add(conn);
         this.ctx.log.debug?.({ connectionId: conn.id, remote: conn.flow.remote }, 'connection opened');

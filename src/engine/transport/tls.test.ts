@@ -30,6 +30,8 @@ describe.skipIf(!hasOpenssl())('TLS (RFC 3261 §26.3.1)', () => {
   it('frames messages from a TLS client and answers on its connection', async () => {
     const layer = await startLayer();
     const port = layer.listeners()[0]?.local.port ?? 0;
+    // The public listener description never carries the private key (safe to log).
+    expect(layer.listeners()[0]?.spec.tls).toBeUndefined();
     const client = tls.connect({ host: '127.0.0.1', port, ca: material.cert });
     cleanup.push(() => void client.destroy());
     await new Promise<void>((resolve, reject) => {

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { TransportProtocol } from '../message/types.js';
 import type { MessageSender } from '../transaction/types.js';
-import { addressFamily, normalizeAddress } from './address.js';
+import { addressFamily, isUnspecifiedAddress, normalizeAddress } from './address.js';
 import { ConnectionTable, type StreamConnection } from './connection-table.js';
 import {
   defaultLimits,
@@ -143,6 +143,10 @@ export class TransportLayer implements MessageSender {
    */
   async send(data: Buffer, dest: Destination): Promise<Flow> {
     if (this.state !== 'running') throw new Error(`transport layer is ${this.state}`);
+    // 0.0.0.0/:: would reach this very host, port 0 nothing: both mean a bad Via or URI upstream.
+    if (isUnspecifiedAddress(dest.address) || !Number.isInteger(dest.port) || dest.port < 1 || dest.port > 65535) {
+      throw new Error(`invalid ${dest.protocol} destination ${dest.address}:${dest.port}`);
+    }
     if (dest.protocol !== 'udp') {
       const conn = this.liveConnection(dest);
       if (conn) {

@@ -5,7 +5,7 @@
  */
 import dgram from 'node:dgram';
 import { addressFamily, isBroadcastAddress, isUnspecifiedAddress, normalizeAddress } from './address.js';
-import type { EndpointContext, TransportEndpoint } from './endpoint.js';
+import { describeListener, type EndpointContext, type TransportEndpoint } from './endpoint.js';
 import type { Destination, Flow, ListenSpec, ListeningTransport } from './types.js';
 
 /** Socket buffers big enough to ride out bursts (registration storms, retransmission waves). */
@@ -40,7 +40,7 @@ export class UdpTransport implements TransportEndpoint {
         this.socket.off('error', onError);
         this.tuneBuffers();
         const addr = this.socket.address();
-        this.listening = { spec: this.spec, local: { address: normalizeAddress(addr.address), port: addr.port } };
+        this.listening = describeListener(this.spec, addr);
         resolve(this.listening);
       });
     });

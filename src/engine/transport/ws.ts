@@ -12,8 +12,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { addressFamily, normalizeAddress } from './address.js';
 import type { StreamConnection } from './connection-table.js';
-import type { EndpointContext, TransportEndpoint } from './endpoint.js';
+import { describeListener, type EndpointContext, type TransportEndpoint } from './endpoint.js';
 import { IdleTimer } from './idle-timer.js';
+import { MAX_WRITE_BACKLOG_BYTES } from './socket-connection.js';
 import type { Destination, Flow, ListenSpec, ListeningTransport } from './types.js';
 
 const SUBPROTOCOL = 'sip';
@@ -70,6 +71,11 @@ class WsConnection implements StreamConnection {
   write(data: Buffer): Promise<void> {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) {
       return Promise.reject(new Error(`connection ${this.id} is closed`));
+    }
+    if (this.ws.bufferedAmount > MAX_WRITE_BACKLOG_BYTES) {
+      this.ctx.log.warn({ connectionId: this.id, queued: this.ws.bufferedAmount }, 'peer not reading, closing');
+      this.destroy();
+      return Promise.reject(new Error(`connection ${this.id} closed: peer not reading`));
     }
     this.idle.touch();
     // RFC 7118 §5.1: text frames must be UTF-8; anything else (binary bodies) goes as a binary frame.
@@ -139,7 +145,7 @@ export class WsTransport implements TransportEndpoint {
       this.server.listen({ host: this.spec.bindAddress, port: this.spec.port, ipv6Only }, () => {
         this.server.off('error', onError);
         const addr = this.server.address() as AddressInfo;
-        this.listening = { spec: this.spec, local: { address: normalizeAddress(addr.address), port: addr.port } };
+        this.listening = describeListener(this.spec, addr);
         resolve(this.listening);
       });
     });
