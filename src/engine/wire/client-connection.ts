@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { FrameDecoder, FrameError, encodeFrame } from './framing.js';
-import type { WireLogger } from './types.js';
+import type { WireLogger } from './logger.js';
 
 /** How the connection came about. */
 export type ConnectionMode = 'inbound' | 'outbound';

@@ -2,8 +2,12 @@
  * WireServer against the real, unmodified drachtio-srf client (node_modules/drachtio-srf) over
  * real sockets on 127.0.0.1, with the dialog core replaced by a small scripted handler.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientConnection } from './client-connection.js';
 import { requestEcho, sipMessage, sipNewRequest, type ProxyCommand, type SipCommand } from './meta.js';
@@ -216,13 +220,13 @@ describe('drachtio-srf connect mode against WireServer', () => {
 });
 
 describe('drachtio-srf listen mode (outbound connections)', () => {
-  async function listeningSrf(secret: string) {
+  async function listeningSrf(secret: string, tls?: { key: Buffer; cert: Buffer }) {
     const srf = new Srf();
     srf.on('error', () => {});
     srf.options((_req: Loose, res: Loose) => res.send(200));
     const connects: (Error | null)[] = [];
     srf.on('connect', (err: Error | null) => connects.push(err));
-    const tcp = srf.listen({ port: 0, host: '127.0.0.1', secret }) as net.Server;
+    const tcp = srf.listen({ port: 0, host: '127.0.0.1', secret, ...(tls ? { tls } : {}) }) as net.Server;
     cleanups.push(() => tcp.close());
     await new Promise<void>((resolve) => (tcp.listening ? resolve() : tcp.once('listening', () => resolve())));
     return { srf, connects, port: (tcp.address() as net.AddressInfo).port };
@@ -244,6 +248,27 @@ describe('drachtio-srf listen mode (outbound connections)', () => {
     expect(handler.sips[0]!.cmd).toMatchObject({ transactionId: 'T-o1', sip: expect.stringMatching(/^SIP\/2.0 200 OK/) });
     conn.close();
     await eventually(() => handler.closed.includes(conn));
+  });
+
+  it('connects over TLS, verifying the app’s certificate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wire-srf-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+    { stdio: 'ignore' });
+    const key = readFileSync(join(dir, 'key.pem'));
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const app = await listeningSrf('cymru', { key, cert });
+    const handler = new ScriptedHandler();
+    const server = new WireServer({ host: '127.0.0.1', port: 0, secret: 'cymru', hostports: () => HOSTPORTS, handler,
+      outboundTls: { ca: cert } });
+    servers.push(server);
+    await server.start();
+    const conn = await server.connectOutbound(`127.0.0.1:${app.port};transport=tls`);
+    expect(conn.secure).toBe(true);
+    await eventually(() => app.connects.length === 1 && app.connects[0] === null);
+    const untrusting = new WireServer({ host: '127.0.0.1', port: 0, secret: 'cymru', hostports: () => HOSTPORTS });
+    servers.push(untrusting);
+    await expect(untrusting.connectOutbound(`127.0.0.1:${app.port};transport=tls`)).rejects.toThrow(/cannot connect/);
   });
 
   it('rejects when the app presents another secret or cannot be reached', async () => {

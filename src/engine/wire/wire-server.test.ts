@@ -157,6 +157,13 @@ describe('WireServer: authentication', () => {
     expect((await d.authenticate('cymru', Array.from({ length: 21 }, (_, i) => `t${i}`).join(',')))[3]).toBe('NO');
   });
 
+  it('refuses clients while the SIP transports cannot be listed', async () => {
+    const { client } = await setup({ hostports: () => { throw new Error('transports not up'); } });
+    const c = await client();
+    expect((await c.authenticate()).slice(3)).toEqual(['NO', 'server not ready']);
+    await c.until(() => c.closed);
+  });
+
   it('refuses commands before authenticate', async () => {
     const { client } = await setup();
     const c = await client();

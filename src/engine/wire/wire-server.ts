@@ -16,42 +16,9 @@ import { DEFAULT_MAX_FRAME_BYTES } from './framing.js';
 import { responseNo, responseNok, responseOk } from './meta.js';
 import { OutboundWaiters, dial, parseOutboundUri } from './outbound.js';
 import { RouteTable } from './route-table.js';
-import { silentLogger, type WireHandler, type WireLogger } from './types.js';
+import { silentLogger, type WireHandler, type WireLogger, type WireServerOptions } from './types.js';
 
-/** Options of {@link WireServer}. */
-export interface WireServerOptions {
-  /** Admin bind address (drachtio `--address`). */
-  host: string;
-  /** Admin TCP port (drachtio `-p`, default 9022); 0 picks an ephemeral port. */
-  port: number;
-  /** Admin TLS port (drachtio `--tls-port`); requires `tls`. */
-  tlsPort?: number;
-  tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer };
-  /** Shared secret apps present in `authenticate`. */
-  secret: string;
-  /** SIP transports for the auth reply: comma-joined `proto/host:port`, external and local forms. */
-  hostports: () => { external: string; local: string };
-  /**
-   * Version reported to apps. srf only starts pinging when it parses as `vX.Y.Z` ≥ v0.8.2
-   * (outside NODE_ENV=test), so anything else is refused. Default `v1.0.0`.
-   */
-  version?: string;
-  /** TCP keepalive on admin sockets (drachtio `tcp-keepalive`); default 45 s. */
-  keepaliveMs?: number;
-  log?: WireLogger;
-  /** Receives `sip`/`proxy` commands and closures; may be set later with {@link WireServer.setHandler}. */
-  handler?: WireHandler;
-  /** Largest frame accepted from an app; default 16 MiB. */
-  maxFrameBytes?: number;
-  /** Close connections that have not authenticated within this time; default 10 s. */
-  authTimeoutMs?: number;
-  /** Drop an app that lets this many unsent bytes pile up; default 64 MiB. */
-  maxQueuedBytes?: number;
-  /** Outbound mode: time allowed to connect and receive a valid authenticate; default 5 s. */
-  outboundTimeoutMs?: number;
-  /** Outbound mode over TLS: extra `tls.connect` options (CA, client cert, rejectUnauthorized…). */
-  outboundTls?: tls.ConnectionOptions;
-}
+export type { WireServerOptions } from './types.js';
 
 const DEFAULT_VERSION = 'v1.0.0';
 
@@ -71,6 +38,7 @@ export class WireServer implements ConnectionOwner {
   private readonly outbound = new OutboundWaiters();
   private readonly listeners: net.Server[] = [];
   private nextConnId = 1;
+  private stopped = false;
 
   constructor(opts: WireServerOptions) {
     if (!opts.secret) throw new SwitchboardError('wire-no-secret', 'an admin secret is required');
@@ -102,6 +70,7 @@ export class WireServer implements ConnectionOwner {
 
   /** Stops listening and drops every connection (each authenticated one reports `onClientClosed`). */
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const conn of [...this.conns.values()]) conn.destroy();
     const servers = this.listeners.splice(0);
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
@@ -144,6 +113,10 @@ export class WireServer implements ConnectionOwner {
     const timeoutMs = this.opts.outboundTimeoutMs ?? 5000;
     const started = Date.now();
     const socket = await dial(target, timeoutMs, this.opts.outboundTls);
+    if (this.stopped) {
+      socket.destroy();
+      throw new SwitchboardError('wire-outbound-failed', 'wire server stopped');
+    }
     const conn = this.accept(socket, 'outbound', target.transport === 'tls');
     if (conn.closed) throw new SwitchboardError('wire-outbound-failed', `connection to ${uri} closed`);
     return this.outbound.wait(conn, Math.max(1, timeoutMs - (Date.now() - started)), uri);
@@ -243,17 +216,28 @@ export class WireServer implements ConnectionOwner {
       this.refuse(conn, cmd.msgId, problem);
       return;
     }
+    let hostports: { external: string; local: string };
+    try {
+      hostports = this.opts.hostports();
+    } catch (err) {
+      this.log.error({ err }, 'cannot list SIP transports for an authenticate reply');
+      this.refuse(conn, cmd.msgId, 'server not ready');
+      return;
+    }
     const authTimer = this.authTimers.get(conn);
     if (authTimer) clearTimeout(authTimer);
     this.authTimers.delete(conn);
     const firstTime = !conn.authenticated;
     conn.markAuthenticated(cmd.tags);
-    const { external, local } = this.opts.hostports();
-    conn.send(responseOk(cmd.msgId, external, this.version, local));
+    conn.send(responseOk(cmd.msgId, hostports.external, this.version, hostports.local));
     this.log.info({ conn: conn.id, tags: cmd.tags }, 'admin client authenticated');
     if (!firstTime) return;
-    this.handler?.onClientAuthenticated?.(conn);
     this.outbound.authenticated(conn);
+    try {
+      this.handler?.onClientAuthenticated?.(conn);
+    } catch (err) {
+      this.log.error({ conn: conn.id, err }, 'dialog core failed on a new admin client');
+    }
   }
 
   private dispatch(conn: ClientConnection, cmd: Exclude<ClientCommand, AuthenticateCommand | { type: 'unknown' }>): void {
