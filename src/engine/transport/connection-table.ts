@@ -29,6 +29,7 @@ function remoteKey(protocol: TransportProtocol, remote: HostPort): string {
   return `${protocol}|${normalizeAddress(remote.address)}|${remote.port}`;
 }
 
+/** The connection registry behind reuse and the accept caps ({@link TransportLimits}). */
 export class ConnectionTable {
   private readonly byId = new Map<string, StreamConnection>();
   /** remote key → ids, oldest first. */

@@ -22,6 +22,7 @@ const CLOSE_GRACE_MS = 2000;
  */
 export const MAX_WRITE_BACKLOG_BYTES = 1024 * 1024;
 
+/** A framed tcp/tls connection registered in the connection table (RFC 3261 §18.3). */
 export class SocketConnection implements StreamConnection {
   readonly flow: Flow;
   private readonly framer: StreamFramer;

@@ -31,6 +31,7 @@ export const tcpFlavor: StreamFlavor = {
   connectEvent: 'connect',
 };
 
+/** A tcp or tls listener plus its outbound connector (RFC 3261 §18.1.1, §18.2.1). */
 export class StreamTransport implements TransportEndpoint {
   listening: ListeningTransport | undefined;
   private readonly server: net.Server;

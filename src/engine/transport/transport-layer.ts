@@ -55,7 +55,8 @@ const silentLog: TransportLog = { warn: () => undefined };
  * {@link TransportLayer.listeners}, and only the three typed events should be public.
  */
 export class TransportLayer implements MessageSender {
-  private readonly events = new EventEmitter<TransportEvents>();
+  /** Untyped inside; the typed on/off/once below are the only way in. */
+  private readonly events = new EventEmitter();
   private readonly ctx: EndpointContext;
   private readonly specs: ListenSpec[];
   private endpoints: TransportEndpoint[] = [];
@@ -79,17 +80,17 @@ export class TransportLayer implements MessageSender {
   }
 
   on<K extends keyof TransportEvents>(event: K, listener: (...args: TransportEvents[K]) => void): this {
-    (this.events.on as (e: K, l: (...args: TransportEvents[K]) => void) => unknown)(event, listener);
+    this.events.on(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
   off<K extends keyof TransportEvents>(event: K, listener: (...args: TransportEvents[K]) => void): this {
-    (this.events.off as (e: K, l: (...args: TransportEvents[K]) => void) => unknown)(event, listener);
+    this.events.off(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
   once<K extends keyof TransportEvents>(event: K, listener: (...args: TransportEvents[K]) => void): this {
-    (this.events.once as (e: K, l: (...args: TransportEvents[K]) => void) => unknown)(event, listener);
+    this.events.once(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
@@ -217,7 +218,7 @@ export class TransportLayer implements MessageSender {
   private makeSink(log: TransportLog): TransportSink {
     const safeEmit = <K extends keyof TransportEvents>(event: K, ...args: TransportEvents[K]): void => {
       try {
-        (this.events.emit as (e: K, ...a: TransportEvents[K]) => boolean)(event, ...args);
+        this.events.emit(event, ...args);
       } catch (err) {
         log.warn({ err, event }, 'transport event listener threw');
       }

@@ -17,6 +17,7 @@ function isKeepalive(msg: Buffer): boolean {
   return true;
 }
 
+/** A UDP listener; sends leave from the listening socket so replies reach it (RFC 3581 §4). */
 export class UdpTransport implements TransportEndpoint {
   listening: ListeningTransport | undefined;
   private readonly socket: dgram.Socket;

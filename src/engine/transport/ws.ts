@@ -102,6 +102,7 @@ class WsConnection implements StreamConnection {
   }
 }
 
+/** A ws or wss listener (RFC 7118 §4); accepts connections, never opens them. */
 export class WsTransport implements TransportEndpoint {
   listening: ListeningTransport | undefined;
   private readonly server: http.Server | https.Server;
