@@ -48,9 +48,10 @@ function withSip(meta: string, sip: string): string {
 /**
  * The stack time srf exposes as `req.stackTime`: UTC time of day as `HH:MM:SS.uuuuuu`.
  *
- * @param epochMs milliseconds since the Unix epoch (fractions give the microseconds); defaults to now.
+ * @param epochMs milliseconds since the Unix epoch (fractions give the microseconds); defaults to
+ *   the wall clock (`Date.now()`, so whole milliseconds: the monotonic clock drifts from UTC).
  */
-export function stackTime(epochMs: number = performance.timeOrigin + performance.now()): string {
+export function stackTime(epochMs: number = Date.now()): string {
   const micros = Math.round(epochMs * 1000);
   const usec = micros % 1_000_000;
   const secOfDay = Math.floor(micros / 1_000_000) % 86_400;
