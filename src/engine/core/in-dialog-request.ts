@@ -25,7 +25,7 @@ export function buildInDialogRequest(
   method: string,
   app?: { uri: string; headers: readonly SipHeader[]; body: Buffer },
 ): SipRequest | 'missing content-type' {
-  const uri = !app || app.uri === 'sip:placeholder' || method === 'ACK' ? d.remoteTarget : app.uri;
+  const uri = !app || app.uri === 'sip:placeholder' || method === 'ACK' || method === 'PRACK' ? d.remoteTarget : app.uri;
   const req: SipRequest = { type: 'request', method, uri, headers: [], body: app?.body ?? Buffer.alloc(0) };
   for (const route of d.routeSet) addHeader(req, 'route', route);
   addHeader(req, 'max-forwards', '70');

@@ -50,6 +50,8 @@ export interface ClientTxn {
   readonly request: SipRequest;
   /** RFC 3261 §9.1 CANCEL of this INVITE; undefined when it cannot be sent (final already received). */
   cancel?(headers?: Array<[string, string]>): { request: SipRequest } | undefined;
+  /** INVITE only: 'queued' when the CANCEL waits for the first provisional (RFC 3261 §9.1). */
+  readonly cancelState?: 'none' | 'queued' | 'sent' | 'not-sent';
 }
 
 export interface Transactions {

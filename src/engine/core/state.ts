@@ -58,6 +58,8 @@ export interface OutboundTxn {
   clearDialogOnResponse?: boolean;
   /** The app cancelled this INVITE: a late 2xx is ACKed and then BYEd (drachtio-protocol §4.5). */
   cancelled?: boolean;
+  /** A 2xx without a To tag arrived: no dialog; the app's ACK for it CANCELs the INVITE instead. */
+  taglessAnswer?: boolean;
   /** A final response has been delivered (later 2xx from forks are handled separately). */
   finalStatus?: number;
 }

@@ -44,8 +44,10 @@ export class UacResponses {
     if (o.method === 'INVITE' && status >= 200 && status < 300 && o.finalStatus !== undefined) {
       return this.repeated2xx(o, res, flow);
     }
-    if (o.method === 'INVITE' || o.method === 'SUBSCRIBE') this.trackDialog(o, res, flow);
-    if (status >= 200) this.final(o, res);
+    const tagless = o.method === 'INVITE' && status >= 200 && status < 300 && getTag(getHeader(res, 'to') ?? '') === undefined;
+    if (tagless) o.taglessAnswer = true;
+    else if (o.method === 'INVITE' || o.method === 'SUBSCRIBE') this.trackDialog(o, res, flow);
+    if (status >= 200 && !tagless) this.final(o, res);
     if (o.owner && !this.ownerGone(o)) {
       o.owner.send(sipMessage({ ...this.ctx.peerOf(flow), transactionId: o.txnId, dialogId: o.dialogId ?? '' }, this.ctx.text(res)));
     }

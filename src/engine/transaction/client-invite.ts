@@ -1,3 +1,5 @@
+import { getHeader } from '../message/headers.js';
+import { getTag } from '../message/name-addr.js';
 import { serializeMessage } from '../message/serialize.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
@@ -114,6 +116,15 @@ export class ClientInviteTransaction extends ClientTransactionBase {
   }
 
   private onAccepted(res: SipResponse, flow: Flow): void {
+    if (getTag(getHeader(res, 'to') ?? '') === undefined) {
+      // A 2xx without a To tag cannot establish a dialog (RFC 3261 §8.2.6.2, §12.1.2). Like
+      // sofia-sip, the INVITE stays pending: the user sees the response and may CANCEL it.
+      this.state = 'proceeding';
+      this.timers.clear('A');
+      this.timers.clear('B');
+      this.user.onResponse(res, flow);
+      return;
+    }
     this.state = 'accepted';
     this.finalArrived();
     this.timers.set('M', this.ctx.timers.t1x64, () => this.end());
