@@ -1,0 +1,57 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/** Log levels pino understands; `silent` turns logging off (tests). */
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** One of {@link logLevels}. */
+export type LogLevel = (typeof logLevels)[number];
+
+// An empty variable (`FOO=` in a compose file or an unset shell expansion) means "not set", so
+// that it takes the default instead of failing as an invalid number.
+const unsetIfEmpty = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(unsetIfEmpty, schema.optional());
+const withDefault = <T extends z.ZodType>(schema: T, value: z.util.NoUndefined<z.output<T>>) =>
+  z.preprocess(unsetIfEmpty, schema.default(value));
+
+const port = (min: 0 | 1) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d{1,5}$/, `must be a port number (${min}-65535)`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= 65535, `must be a port number (${min}-65535)`);
+
+const ipAddress = z
+  .string()
+  .trim()
+  .refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address (0.0.0.0 for every IPv4 interface)');
+
+/**
+ * The environment variables Switchboard reads, as zod sees them: every value is the raw string
+ * (or absent) and the schema turns it into a typed value with its default. Cross-key rules (the
+ * external drachtio-server needs its secret, ports must not clash) live in `load-config.ts`.
+ */
+export const envSchema = z.object({
+  SWITCHBOARD_SIP_PORT: withDefault(port(1), 5060),
+  SWITCHBOARD_SIP_ADDRESS: withDefault(ipAddress, '0.0.0.0'),
+  // 0 lets the OS pick a free port; the engine reports the one it bound.
+  SWITCHBOARD_ENGINE_ADMIN_PORT: withDefault(port(0), 9022),
+  DRACHTIO_HOST: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or an IP address'),
+  ),
+  DRACHTIO_PORT: optional(port(1)),
+  // drachtio's wire protocol separates tokens with "|", so a secret containing one cannot work.
+  DRACHTIO_SECRET: optional(z.string().regex(/^[^|\r\n]+$/, 'must not contain "|" or line breaks')),
+  SWITCHBOARD_LOG_LEVEL: withDefault(z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }), 'info'),
+  SWITCHBOARD_DATA_DIR: withDefault(z.string(), './data'),
+});
+
+/** The environment after {@link envSchema}: typed values with defaults applied. */
+export type ParsedEnv = z.output<typeof envSchema>;
+
+/** Variables whose value must never appear in an error message or a log line. */
+export const secretKeys: ReadonlySet<string> = new Set(['DRACHTIO_SECRET']);

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, sipContactUri, type AppConfig } from './load-config.js';
+
+const opts = { cwd: '/srv/switchboard', generateSecret: () => 'generated-secret' };
+
+function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
+  try {
+    loadConfig(env, opts);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has working defaults for an empty environment: embedded engine, SIP on 0.0.0.0:5060', () => {
+    expect(loadConfig({}, opts)).toEqual<AppConfig>({
+      sip: { address: '0.0.0.0', port: 5060 },
+      engine: { mode: 'embedded', adminHost: '127.0.0.1', adminPort: 9022, secret: 'generated-secret' },
+      logLevel: 'info',
+      dataDir: '/srv/switchboard/data',
+    });
+  });
+
+  it('ignores variables that are not its own', () => {
+    expect(loadConfig({ PATH: '/usr/bin', HOME: '/root', NODE_ENV: 'production' }, opts).sip.port).toBe(5060);
+  });
+
+  it('treats an empty value as unset', () => {
+    const c = loadConfig({ SWITCHBOARD_SIP_PORT: '', SWITCHBOARD_LOG_LEVEL: ' ', DRACHTIO_HOST: '' }, opts);
+    expect(c.sip.port).toBe(5060);
+    expect(c.logLevel).toBe('info');
+    expect(c.engine.mode).toBe('embedded');
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig(
+      {
+        SWITCHBOARD_SIP_PORT: '5080',
+        SWITCHBOARD_SIP_ADDRESS: '192.0.2.10',
+        SWITCHBOARD_ENGINE_ADMIN_PORT: '9122',
+        SWITCHBOARD_LOG_LEVEL: 'debug',
+        SWITCHBOARD_DATA_DIR: '/var/lib/switchboard',
+        DRACHTIO_SECRET: 'fixed',
+      },
+      opts,
+    );
+    expect(c).toEqual<AppConfig>({
+      sip: { address: '192.0.2.10', port: 5080 },
+      engine: { mode: 'embedded', adminHost: '127.0.0.1', adminPort: 9122, secret: 'fixed' },
+      logLevel: 'debug',
+      dataDir: '/var/lib/switchboard',
+    });
+  });
+
+  it('uses an external drachtio-server when DRACHTIO_HOST is set', () => {
+    const c = loadConfig({ DRACHTIO_HOST: 'drachtio.internal', DRACHTIO_SECRET: 'cymru' }, opts);
+    expect(c.engine).toEqual({ mode: 'external', host: 'drachtio.internal', port: 9022, secret: 'cymru' });
+    expect(loadConfig({ DRACHTIO_HOST: '10.0.0.5', DRACHTIO_PORT: '9023', DRACHTIO_SECRET: 's' }, opts).engine).toMatchObject({ port: 9023 });
+  });
+
+  it('generates a new engine secret per start by default', () => {
+    const a = loadConfig({}).engine.secret;
+    const b = loadConfig({}).engine.secret;
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^[A-Za-z0-9_-]{32}$/);
+  });
+
+  it('returns a deeply frozen object', () => {
+    const c = loadConfig({}, opts);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.sip)).toBe(true);
+    expect(Object.isFrozen(c.engine)).toBe(true);
+  });
+
+  it('lists every bad key at once', () => {
+    const problems = problemsOf({
+      SWITCHBOARD_SIP_PORT: 'abc',
+      SWITCHBOARD_SIP_ADDRESS: 'example.com',
+      SWITCHBOARD_ENGINE_ADMIN_PORT: '70000',
+      SWITCHBOARD_LOG_LEVEL: 'loud',
+      SWITCHBOARD_SIP_PROT: '5060',
+      DRACHTIO_PORT: '9022',
+    });
+    const keys = problems.map((p) => p.split(':')[0]);
+    expect(keys.sort()).toEqual(
+      [
+        'DRACHTIO_PORT',
+        'SWITCHBOARD_ENGINE_ADMIN_PORT',
+        'SWITCHBOARD_LOG_LEVEL',
+        'SWITCHBOARD_SIP_ADDRESS',
+        'SWITCHBOARD_SIP_PORT',
+        'SWITCHBOARD_SIP_PROT',
+      ].sort(),
+    );
+    expect(problems.find((p) => p.startsWith('SWITCHBOARD_SIP_PORT'))).toContain('"abc"');
+    expect(problems.find((p) => p.startsWith('SWITCHBOARD_SIP_PROT'))).toContain('unknown variable');
+  });
+
+  it('puts every problem in the error message', () => {
+    expect(() => loadConfig({ SWITCHBOARD_SIP_PORT: '0', SWITCHBOARD_LOG_LEVEL: 'x' }, opts)).toThrow(
+      /invalid configuration:\n {2}- SWITCHBOARD_SIP_PORT: .*\n {2}- SWITCHBOARD_LOG_LEVEL: /,
+    );
+  });
+
+  it('requires the secret of an external server, alongside schema problems', () => {
+    const problems = problemsOf({ DRACHTIO_HOST: 'drachtio', SWITCHBOARD_SIP_PORT: '-1' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['DRACHTIO_SECRET', 'SWITCHBOARD_SIP_PORT']);
+  });
+
+  it('rejects a bad DRACHTIO_HOST and DRACHTIO_PORT', () => {
+    const problems = problemsOf({ DRACHTIO_HOST: 'bad host', DRACHTIO_PORT: '0', DRACHTIO_SECRET: 's' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['DRACHTIO_HOST', 'DRACHTIO_PORT']);
+  });
+
+  it('never echoes a secret value', () => {
+    const problems = problemsOf({ DRACHTIO_SECRET: 'top|secret' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^DRACHTIO_SECRET: /);
+    expect(problems[0]).not.toContain('top');
+  });
+
+  it('rejects the admin port on the SIP port (both TCP)', () => {
+    expect(problemsOf({ SWITCHBOARD_SIP_PORT: '9022' })).toEqual([expect.stringMatching(/^SWITCHBOARD_ENGINE_ADMIN_PORT: 9022 is also SWITCHBOARD_SIP_PORT/)]);
+  });
+
+  it('accepts port 0 for the admin socket (any free port) but not for SIP', () => {
+    expect(loadConfig({ SWITCHBOARD_ENGINE_ADMIN_PORT: '0' }, opts).engine).toMatchObject({ adminPort: 0 });
+    expect(problemsOf({ SWITCHBOARD_SIP_PORT: '0' })).toHaveLength(1);
+  });
+});
+
+describe('sipContactUri', () => {
+  it('builds the engine --contact for UDP and TCP', () => {
+    expect(sipContactUri({ address: '0.0.0.0', port: 5060 })).toBe('sip:0.0.0.0:5060;transport=udp,tcp');
+    expect(sipContactUri({ address: '::', port: 5070 })).toBe('sip:[::]:5070;transport=udp,tcp');
+  });
+});

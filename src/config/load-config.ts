@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { SwitchboardError } from '../shared/errors.js';
+import { envSchema, secretKeys, type LogLevel } from './env-schema.js';
+
+/**
+ * Where the app finds its SIP engine. `embedded`: main starts the engine in a child process,
+ * admin socket on loopback only. `external`: a drachtio-server (or another engine) someone else runs.
+ */
+export type EngineTarget =
+  | { readonly mode: 'embedded'; readonly adminHost: '127.0.0.1'; readonly adminPort: number; readonly secret: string }
+  | { readonly mode: 'external'; readonly host: string; readonly port: number; readonly secret: string };
+
+/** Everything Switchboard is configured with, parsed once at boot and frozen. */
+export interface AppConfig {
+  readonly sip: {
+    /** Bind address of the embedded engine's UDP and TCP listeners. */
+    readonly address: string;
+    readonly port: number;
+  };
+  readonly engine: EngineTarget;
+  readonly logLevel: LogLevel;
+  /** Absolute path of the data directory (resolved against the working directory). */
+  readonly dataDir: string;
+}
+
+/** Boot-time configuration failure; `problems` has one line per bad key. */
+export class ConfigError extends SwitchboardError {
+  constructor(readonly problems: readonly string[]) {
+    super('config.invalid', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Base for a relative SWITCHBOARD_DATA_DIR; the process working directory by default. */
+  cwd?: string;
+  /** Source of the per-start engine secret; injectable so tests are deterministic. */
+  generateSecret?: () => string;
+}
+
+/** Prefix of our own variables: an unknown one is almost always a typo that would silently fall back to a default. */
+const ownPrefix = 'SWITCHBOARD_';
+
+/**
+ * Parse the environment into a frozen {@link AppConfig}. Every problem is collected before
+ * failing, so a broken deployment is fixed in one round instead of one key at a time.
+ *
+ * @throws ConfigError listing every bad key (secret values are never echoed).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {}): AppConfig {
+  const problems: string[] = [];
+  const known = new Set(Object.keys(envSchema.shape));
+  for (const key of Object.keys(env).sort()) {
+    if (key.startsWith(ownPrefix) && !known.has(key)) problems.push(`${key}: unknown variable (known: ${[...known].filter((k) => k.startsWith(ownPrefix)).join(', ')})`);
+  }
+
+  // Rules between keys are checked on the raw values, so they are listed along with the schema's.
+  const isSet = (key: string): boolean => (env[key] ?? '').trim() !== '';
+  const external = isSet('DRACHTIO_HOST');
+  if (external && !isSet('DRACHTIO_SECRET')) {
+    // An external server was set up with its own secret; guessing drachtio's sample "cymru"
+    // would fail with a confusing auth error, or worse, work against an unprotected server.
+    problems.push('DRACHTIO_SECRET: required when DRACHTIO_HOST is set (the secret of that drachtio-server)');
+  }
+  if (!external && isSet('DRACHTIO_PORT')) {
+    problems.push('DRACHTIO_PORT: only used with DRACHTIO_HOST (set SWITCHBOARD_ENGINE_ADMIN_PORT for the embedded engine)');
+  }
+
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? '(environment)');
+      const shown = secretKeys.has(key) ? '' : ` (got ${JSON.stringify(env[key])})`;
+      problems.push(`${key}: ${issue.message}${shown}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+
+  let engine: EngineTarget;
+  if (e.DRACHTIO_HOST !== undefined) {
+    engine = { mode: 'external', host: e.DRACHTIO_HOST, port: e.DRACHTIO_PORT ?? 9022, secret: e.DRACHTIO_SECRET ?? '' };
+  } else {
+    // The embedded engine's admin port listens on loopback only, but any local user could still
+    // connect to it: a fresh random secret per start keeps them out without anything to configure.
+    const secret = e.DRACHTIO_SECRET ?? (opts.generateSecret ?? defaultSecret)();
+    engine = { mode: 'embedded', adminHost: '127.0.0.1', adminPort: e.SWITCHBOARD_ENGINE_ADMIN_PORT, secret };
+    if (e.SWITCHBOARD_ENGINE_ADMIN_PORT === e.SWITCHBOARD_SIP_PORT) {
+      problems.push(`SWITCHBOARD_ENGINE_ADMIN_PORT: ${e.SWITCHBOARD_ENGINE_ADMIN_PORT} is also SWITCHBOARD_SIP_PORT (SIP over TCP and the engine admin socket both need it)`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const config: AppConfig = {
+    sip: { address: e.SWITCHBOARD_SIP_ADDRESS, port: e.SWITCHBOARD_SIP_PORT },
+    engine,
+    logLevel: e.SWITCHBOARD_LOG_LEVEL,
+    dataDir: resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DATA_DIR),
+  };
+  return deepFreeze(config);
+}
+
+/** The `--contact` URI the embedded engine listens on: UDP and TCP on the configured address and port. */
+export function sipContactUri(sip: AppConfig['sip']): string {
+  const host = isIP(sip.address) === 6 ? `[${sip.address}]` : sip.address;
+  return `sip:${host}:${sip.port};transport=udp,tcp`;
+}
+
+function defaultSecret(): string {
+  // base64url never contains "|", which the drachtio wire protocol uses as its separator.
+  return randomBytes(24).toString('base64url');
+}
+
+function deepFreeze<T extends object>(obj: T): T {
+  for (const value of Object.values(obj)) {
+    if (value !== null && typeof value === 'object') deepFreeze(value as object);
+  }
+  return Object.freeze(obj);
+}
