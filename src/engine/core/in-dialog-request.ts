@@ -11,8 +11,11 @@ import type { DialogRuntime } from './state.js';
 /** Headers the dialog supplies for every request inside it; app copies are ignored (drachtio §4.8). */
 const dialogOwned: ReadonlySet<string> = new Set(['from', 'to', 'call-id', 'cseq', 'max-forwards']);
 
-/** Methods whose requests carry our Contact automatically inside a dialog (drachtio §4.8). */
-const contactMethods = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'UPDATE']);
+/**
+ * Methods whose requests carry our Contact automatically inside a dialog (drachtio §4.8; NOTIFY
+ * too, which RFC 6665 §4.1.2 requires).
+ */
+const contactMethods = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'UPDATE', 'NOTIFY']);
 
 /**
  * Build a request inside a dialog (RFC 3261 §12.2.1.1): Request-URI = remote target (or the app's

@@ -93,7 +93,9 @@ export class UacResponses {
       existing.remoteTag = toTag;
       existing.remoteParty = getHeader(res, 'to') ?? existing.remoteParty;
       existing.remoteTarget = remoteTarget;
-      if (status >= 200) {
+      if (status >= 200 && existing.state === 'early') {
+        // The route set is fixed by the response that confirms the dialog (RFC 3261 §12.1.2);
+        // a re-INVITE's 2xx only refreshes the target (§12.2.1.2).
         existing.state = 'confirmed';
         existing.routeSet = [...getHeaderValues(res, 'record-route')].reverse();
       }
