@@ -33,8 +33,10 @@ export type ResolvedLimits = Required<TransportLimits>;
 export const defaultLimits: ResolvedLimits = {
   maxMessageBytes: 65535,
   maxHeaderBytes: 16384,
-  // RFC 4475 §3.1.2.3 "clerr": a stream message shorter than its Content-Length waits ~30 s, then goes.
-  idleTimeoutMs: 30000,
+  // A registered phone may keep its TCP/TLS/WS connection quiet between re-registrations (RFC 5626
+  // keepalives are optional), and calls to it must still use that connection: idle means long.
+  idleTimeoutMs: 900_000,
+  // RFC 4475 §3.1.2.2 "clerr": a stream message shorter than its Content-Length waits ~30 s, then goes.
   partialMessageTimeoutMs: 30000,
   maxConnections: 10000,
   maxConnectionsPerIp: 256,
