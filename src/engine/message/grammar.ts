@@ -75,13 +75,16 @@ export function isToken(s: string): boolean {
 
 /** callid = word [ "@" word ] (RFC 3261 §25.1). */
 export function isCallId(s: string): boolean {
-  const at = s.indexOf('@');
-  const isWord = (w: string): boolean => {
-    if (w.length === 0) return false;
-    for (let i = 0; i < w.length; i++) if (!inTable(WORD, w.charCodeAt(i))) return false;
-    return true;
-  };
-  return at < 0 ? isWord(s) : isWord(s.slice(0, at)) && isWord(s.slice(at + 1));
+  let wordStart = 0;
+  let sawAt = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x40 /* @ */ && !sawAt && i > 0) {
+      sawAt = true;
+      wordStart = i + 1;
+    } else if (!inTable(WORD, c)) return false;
+  }
+  return s.length > wordStart;
 }
 
 export function isWs(code: number): boolean {

@@ -108,48 +108,49 @@ interface ParsedHead {
 
 /** Start line and header lines; keeps going after the first error to recover as much as it can. */
 function parseHead(head: string, limits: ParseLimits): ParsedHead {
-  let eol = lineEnd(head, 0);
+  const eol = lineEnd(head, 0, { end: 0, next: 0, bad: false });
   const first = parseStartLine(head.slice(0, eol.end));
   const result: ParsedHead = { start: first.start, headers: [] };
-  const fail = (reason: string): void => {
-    result.error ??= { status: 400, reason };
-  };
   if (first.error) result.error = first.error;
-  if (eol.bad) fail('bare CR or LF in header section');
-  if (eol.end > limits.maxLineLength) fail('line too long');
+  if (eol.bad) fail(result, 'bare CR or LF in header section');
+  if (eol.end > limits.maxLineLength) fail(result, 'line too long');
   const headers = result.headers;
   let last: SipHeader | undefined;
   let i = eol.next;
   while (i < head.length) {
-    eol = lineEnd(head, i);
+    lineEnd(head, i, eol);
     if (eol.bad) {
       // stop here: after a framing error the rest cannot be trusted (and rescanning would be O(n²))
-      fail('bare CR or LF in header section');
+      fail(result, 'bare CR or LF in header section');
       break;
     }
-    if (eol.end - i > limits.maxLineLength) fail('line too long');
+    if (eol.end - i > limits.maxLineLength) fail(result, 'line too long');
     const c = head.charCodeAt(i);
     if (isWs(c)) {
       // RFC 3261 §7.3.1 folding: the continuation joins the previous value with one SP
       const more = trimWs(head.slice(i, eol.end));
-      if (last === undefined) fail('continuation line without a header');
+      if (last === undefined) fail(result, 'continuation line without a header');
       else if (more.length > 0) {
         last.value = last.value.length === 0 ? more : `${last.value} ${more}`;
-        if (last.value.length > limits.maxLineLength) fail('header too long');
+        if (last.value.length > limits.maxLineLength) fail(result, 'header too long');
       }
     } else {
       const colon = indexWithin(head, 0x3a /* : */, i, eol.end);
-      if (colon < 0) fail('header line without a colon');
+      if (colon < 0) fail(result, 'header line without a colon');
       else {
         let nameEnd = colon;
         while (nameEnd > i && isWs(head.charCodeAt(nameEnd - 1))) nameEnd--;
         const rawName = head.slice(i, nameEnd);
-        if (!isToken(rawName)) fail('header name is not a token');
+        if (!isToken(rawName)) fail(result, 'header name is not a token');
         else {
-          last = { name: canonicalName(rawName), rawName, value: trimWs(head.slice(colon + 1, eol.end)) };
+          let vs = colon + 1;
+          let ve = eol.end;
+          while (vs < ve && isWs(head.charCodeAt(vs))) vs++;
+          while (ve > vs && isWs(head.charCodeAt(ve - 1))) ve--;
+          last = { name: canonicalName(rawName), rawName, value: head.slice(vs, ve) };
           headers.push(last);
           if (headers.length > limits.maxHeaderCount) {
-            fail('too many header fields');
+            fail(result, 'too many header fields');
             break;
           }
         }
@@ -160,20 +161,39 @@ function parseHead(head: string, limits: ParseLimits): ParsedHead {
   return result;
 }
 
+/** Record a 400 unless an earlier error is already recorded (the first error wins). */
+function fail(result: ParsedHead, reason: string): void {
+  result.error ??= { status: 400, reason };
+}
+
+interface LineEnd {
+  end: number;
+  next: number;
+  bad: boolean;
+}
+
 /**
- * Where the line starting at `i` ends: `end` excludes the CRLF, `next` is the next line's start.
- * `bad` flags a lone CR or LF inside the line (only CRLF terminates lines).
+ * Where the line starting at `i` ends, written into `out` (no allocation per line): `end` excludes
+ * the CRLF, `next` is the next line's start, `bad` flags a lone CR or LF (only CRLF ends lines).
  */
-function lineEnd(s: string, i: number): { end: number; next: number; bad: boolean } {
+function lineEnd(s: string, i: number, out: LineEnd): LineEnd {
   const lf = s.indexOf('\n', i);
   if (lf < 0) {
     const cr = s.indexOf('\r', i);
-    return { end: cr < 0 ? s.length : cr, next: s.length, bad: cr >= 0 };
+    out.end = cr < 0 ? s.length : cr;
+    out.next = s.length;
+    out.bad = cr >= 0;
+  } else if (s.charCodeAt(lf - 1) !== 0x0d || lf === i) {
+    out.end = lf;
+    out.next = lf + 1;
+    out.bad = true;
+  } else {
+    out.end = lf - 1;
+    out.next = lf + 1;
+    // bounded: the search stops at the CR of this line's CRLF at the latest
+    out.bad = s.indexOf('\r', i) < lf - 1;
   }
-  if (s.charCodeAt(lf - 1) !== 0x0d || lf === i) return { end: lf, next: lf + 1, bad: true };
-  // bounded: the search stops at the CR of this line's CRLF at the latest
-  const cr = s.indexOf('\r', i);
-  return { end: lf - 1, next: lf + 1, bad: cr < lf - 1 };
+  return out;
 }
 
 function indexWithin(s: string, ch: number, from: number, to: number): number {

@@ -99,11 +99,7 @@ export function buildResponse(
   const headers: SipHeader[] = [];
   for (const h of req.headers) if (h.name === 'via') headers.push({ ...h });
   // single-valued: the first line only, even if a broken request repeated it (RFC 4475 §3.3.8 multi01)
-  const copyFirst = (name: string): void => {
-    const h = req.headers.find((x) => x.name === name);
-    if (h !== undefined) headers.push({ ...h });
-  };
-  copyFirst('from');
+  copyFirst(req, headers, 'from');
   const to = req.headers.find((x) => x.name === 'to');
   if (to !== undefined) {
     let value = to.value;
@@ -114,11 +110,16 @@ export function buildResponse(
     }
     headers.push({ ...to, value });
   }
-  copyFirst('call-id');
-  copyFirst('cseq');
-  if (status === 100) copyFirst('timestamp');
+  copyFirst(req, headers, 'call-id');
+  copyFirst(req, headers, 'cseq');
+  if (status === 100) copyFirst(req, headers, 'timestamp');
   for (const [name, value] of opts?.headers ?? []) {
     headers.push({ name: canonicalName(name), rawName: displayName(name), value });
   }
   return { type: 'response', status, reason: reason ?? reasonPhrase(status), headers, body: Buffer.alloc(0) };
+}
+
+function copyFirst(req: SipRequest, into: SipHeader[], name: string): void {
+  const h = req.headers.find((x) => x.name === name);
+  if (h !== undefined) into.push({ ...h });
 }

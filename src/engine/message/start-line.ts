@@ -24,7 +24,7 @@ export interface StartLineResult {
  * is any UTF-8 text (§3.1.1.12 unreason).
  */
 export function parseStartLine(line: string): StartLineResult {
-  if (line.length >= 4 && line.slice(0, 4).toUpperCase() === 'SIP/') return parseStatusLine(line);
+  if (line.startsWith('SIP/') || (line.length >= 4 && line.slice(0, 4).toUpperCase() === 'SIP/')) return parseStatusLine(line);
   return parseRequestLine(line);
 }
 
@@ -41,7 +41,7 @@ function parseRequestLine(line: string): StartLineResult {
     return { start, error: bad('Request-Line elements must be separated by exactly one SP') };
   }
   if (!isToken(method)) return { start, error: bad('invalid method') };
-  if (version.toUpperCase() !== 'SIP/2.0') {
+  if (version !== 'SIP/2.0' && version.toUpperCase() !== 'SIP/2.0') {
     if (isSipVersion(version)) return { start, error: { status: 505, reason: 'Version Not Supported' } };
     return { start, error: bad('malformed SIP-Version') };
   }

@@ -1,5 +1,5 @@
 import { parseCSeq } from './cseq.js';
-import { isCallId, isToken, schemeLength } from './grammar.js';
+import { isCallId, isToken, scanQuoted, schemeLength } from './grammar.js';
 import { splitCommaList } from './headers.js';
 import { parseNameAddr, parseNameAddrList } from './name-addr.js';
 import type { SipHeader, SipRequest } from './types.js';
@@ -33,20 +33,17 @@ export const defaultValidationPolicy: ValidationPolicy = Object.freeze({
 });
 
 /** Headers RFC 3261 §20 defines with a single value; a second line or value is a 400 (RFC 4475 §3.3.8 multi01). */
-const singleValued = new Set([
+const singleValued = new Map([
   'to', 'from', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type', 'content-disposition',
   'expires', 'min-expires', 'mime-version', 'priority', 'reply-to', 'retry-after', 'rseq', 'rack',
   'session-expires', 'min-se', 'refer-to', 'event',
-]);
+].map((name, bit) => [name, 1 << bit]));
 /**
  * Of those, the ones whose grammar has no bare comma, so a top-level comma means a second value.
  * Free-text ones (Subject, User-Agent, Server, Date…) are neither split nor counted: they carry no
  * protocol meaning here and RFC 4475 §3.1.2.12 baddate asks to ignore what does not matter.
  */
 const commaChecked = new Set(['to', 'from', 'call-id', 'cseq', 'max-forwards', 'content-type', 'expires', 'min-expires']);
-
-/** Headers whose values must be name-addr / addr-spec lists (RFC 3261 §20.10, §20.20, §20.30, §20.34). */
-const nameAddrLists = ['contact', 'route', 'record-route'];
 
 /**
  * Decide whether a parsed request must be answered statelessly before any transaction or
@@ -64,23 +61,21 @@ const nameAddrLists = ['contact', 'route', 'record-route'];
  * absent (treat as 70); above 255 it is treated as absent (§3.1.2.4); non-numeric is a 400.
  */
 export function validateRequest(req: SipRequest, policy: ValidationPolicy): StatelessReject | undefined {
-  for (const name of ['to', 'from', 'call-id', 'cseq', 'via']) {
-    if (!req.headers.some((h) => h.name === name)) return bad(`Missing ${displayOf(name)} header`);
-  }
+  const missing = missingMandatory(req.headers);
+  if (missing !== undefined) return bad(`Missing ${missing} header`);
   const dup = repeatedSingleValue(req.headers);
   if (dup !== undefined) return bad(`Multiple values in ${dup}`);
 
-  const first = (name: string): string => req.headers.find((h) => h.name === name)?.value ?? '';
-  const maxForwards = req.headers.find((h) => h.name === 'max-forwards');
-  if (maxForwards !== undefined && !/^[0-9]{1,10}$/.test(maxForwards.value)) return bad('Malformed Max-Forwards');
+  const maxForwards = first(req, 'max-forwards');
+  if (maxForwards !== '' && !/^[0-9]{1,10}$/.test(maxForwards)) return bad('Malformed Max-Forwards');
 
-  for (const name of ['from', 'to']) {
-    if (parseNameAddr(first(name)) === undefined) return bad(`Malformed ${displayOf(name)} header`);
-  }
+  if (parseNameAddr(first(req, 'from')) === undefined) return bad('Malformed From header');
+  const to = parseNameAddr(first(req, 'to'));
+  if (to === undefined) return bad('Malformed To header');
   let starContact = false;
   let contactCount = 0;
   for (const h of req.headers) {
-    if (!nameAddrLists.includes(h.name)) continue;
+    if (h.name !== 'contact' && h.name !== 'route' && h.name !== 'record-route') continue;
     if (h.name === 'contact' && h.value === '*') {
       if (req.method !== 'REGISTER') return bad('Contact: * outside REGISTER');
       starContact = true;
@@ -101,8 +96,8 @@ export function validateRequest(req: SipRequest, policy: ValidationPolicy): Stat
     top = false;
   }
 
-  if (!isCallId(first('call-id'))) return bad('Malformed Call-ID header');
-  const cseq = parseCSeq(first('cseq'));
+  if (!isCallId(first(req, 'call-id'))) return bad('Malformed Call-ID header');
+  const cseq = parseCSeq(first(req, 'cseq'));
   if (cseq === undefined) return bad('Malformed CSeq header');
   if (!policy.knownMethods.has(req.method)) {
     return { status: 501, reason: 'Not Implemented', headers: [['Allow', [...policy.knownMethods].join(', ')]] };
@@ -117,9 +112,10 @@ export function validateRequest(req: SipRequest, policy: ValidationPolicy): Stat
   if (isSipUri(ruri) && ruri.headers.size > 0) return bad('Escaped headers in Request-URI');
 
   if (req.method === 'REGISTER') {
-    const toUri = parseUri(parseNameAddr(first('to'))?.uri ?? '');
-    if (!isSipUri(toUri)) return bad('To of a REGISTER must be a SIP or SIPS URI');
-    if (starContact && (contactCount > 1 || !isZero(req.headers.find((h) => h.name === 'expires')?.value))) {
+    // the To URI already parsed inside parseNameAddr: its scheme is all that is left to check
+    const toScheme = to.uri.slice(0, schemeLength(to.uri)).toLowerCase();
+    if (toScheme !== 'sip' && toScheme !== 'sips') return bad('To of a REGISTER must be a SIP or SIPS URI');
+    if (starContact && (contactCount > 1 || !/^0+$/.test(first(req, 'expires')))) {
       return bad('Contact: * requires Expires: 0 and no other Contact');
     }
   }
@@ -133,6 +129,12 @@ export function validateRequest(req: SipRequest, policy: ValidationPolicy): Stat
   return undefined;
 }
 
+/** The first value of a header, or '' (single-valued headers were checked for repeats before). */
+function first(req: SipRequest, name: string): string {
+  for (const h of req.headers) if (h.name === name) return h.value;
+  return '';
+}
+
 function bad(reason: string): StatelessReject {
   return { status: 400, reason };
 }
@@ -142,19 +144,45 @@ function displayOf(name: string): string {
   return spelled[name] ?? name.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
 }
 
-function repeatedSingleValue(headers: readonly SipHeader[]): string | undefined {
-  const seen = new Set<string>();
+/** The first mandatory header (RFC 3261 §8.1.1) that is absent, as it is spelled, or undefined. */
+function missingMandatory(headers: readonly SipHeader[]): string | undefined {
+  let seen = 0;
   for (const h of headers) {
-    if (!singleValued.has(h.name)) continue;
-    if (seen.has(h.name)) return displayOf(h.name);
-    seen.add(h.name);
-    if (commaChecked.has(h.name) && splitCommaList(h.value).length > 1) return displayOf(h.name);
+    const bit = mandatory.get(h.name);
+    if (bit !== undefined) seen |= bit;
+  }
+  for (const [name, bit] of mandatory) if ((seen & bit) === 0) return displayOf(name);
+  return undefined;
+}
+
+const mandatory = new Map(['to', 'from', 'call-id', 'cseq', 'via'].map((name, bit) => [name, 1 << bit]));
+
+function repeatedSingleValue(headers: readonly SipHeader[]): string | undefined {
+  let seen = 0;
+  for (const h of headers) {
+    const bit = singleValued.get(h.name);
+    if (bit === undefined) continue;
+    if ((seen & bit) !== 0) return displayOf(h.name);
+    seen |= bit;
+    if (commaChecked.has(h.name) && hasTopLevelComma(h.value)) return displayOf(h.name);
   }
   return undefined;
 }
 
-function isZero(v: string | undefined): boolean {
-  return v !== undefined && /^0+$/.test(v);
+/** Whether a value holds a comma outside quotes and angle brackets, i.e. a second list element. */
+function hasTopLevelComma(v: string): boolean {
+  let inAngle = false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const end = scanQuoted(v, i);
+      if (end === undefined) return false;
+      i = end - 1;
+    } else if (c === 0x3c /* < */) inAngle = true;
+    else if (c === 0x3e /* > */) inAngle = false;
+    else if (c === 0x2c /* , */ && !inAngle) return true;
+  }
+  return false;
 }
 
 /**
