@@ -5,6 +5,7 @@
  * parser runs on every datagram, and table lookups can neither backtrack nor allocate.
  */
 
+/** Char codes of the ABNF delimiters (RFC 3261 §25.1). */
 export const SP = 0x20;
 export const HT = 0x09;
 export const DQUOTE = 0x22;
@@ -34,8 +35,6 @@ const ALNUM: Array<[string, string]> = [
 
 /** token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") (RFC 3261 §25.1). */
 const TOKEN = table("-.!%*_+`'~", ALNUM);
-/** unreserved = alphanum / mark (RFC 3261 §25.1). */
-const UNRESERVED = table("-_.!~*'()", ALNUM);
 /** user-unreserved plus unreserved; `#` is added because PBX feature codes (`*72#`) are sent raw in practice. */
 const USER = table("-_.!~*'()&=+$,;?/#", ALNUM);
 /** password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," ). */
@@ -62,6 +61,7 @@ function inTable(t: Uint8Array, code: number): boolean {
   return code < 128 && t[code] === 1;
 }
 
+/** Whether a char code belongs to `token` (RFC 3261 §25.1). */
 export function isTokenChar(code: number): boolean {
   return inTable(TOKEN, code);
 }
@@ -87,6 +87,7 @@ export function isCallId(s: string): boolean {
   return s.length > wordStart;
 }
 
+/** SP or HTAB: after unfolding, the only whitespace LWS/SWS can contain (RFC 3261 §25.1). */
 export function isWs(code: number): boolean {
   return code === SP || code === HT;
 }
@@ -127,12 +128,13 @@ function escapedRun(t: Uint8Array, s: string): boolean {
   return true;
 }
 
+/** URI component validators: RFC 3261 §25.1 character classes with `%HH` escapes. */
 export const isUserPart = (s: string): boolean => s.length > 0 && escapedRun(USER, s);
 export const isPasswordPart = (s: string): boolean => escapedRun(PASSWORD, s);
 export const isParamText = (s: string): boolean => escapedRun(PARAMCHAR, s);
 export const isHeaderText = (s: string): boolean => escapedRun(HNVCHAR, s);
-export const isUnreservedText = (s: string): boolean => escapedRun(UNRESERVED, s);
 
+/** Whether a char code may appear in a hostname or IPv4 address. */
 export function isHostChar(code: number): boolean {
   return inTable(HOSTCHAR, code);
 }

@@ -211,6 +211,7 @@ describe('parseMessage: header section errors and limits', () => {
     const t0 = performance.now();
     expect(parseMessage(lines).kind).toBe('error');
     expect(parseMessage(noColon).kind).toBe('error');
-    expect(performance.now() - t0).toBeLessThan(200);
+    // quadratic rescanning of these inputs takes seconds; linear parsing takes a few milliseconds
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });

@@ -19,6 +19,7 @@ export interface ParseLimits {
   datagram: boolean;
 }
 
+/** 64 KiB covers any UDP datagram (RFC 3261 §18.1.1) and RFC 4475 longreq many times over. */
 export const defaultParseLimits: Readonly<ParseLimits> = Object.freeze({
   maxMessageBytes: 65535,
   maxHeaderCount: 256,

@@ -1,5 +1,6 @@
 import { isToken, schemeLength } from './grammar.js';
 
+/** A Request-Line or Status-Line as read (RFC 3261 §7.1, §7.2). */
 export type StartLine =
   | { type: 'request'; method: string; uri: string }
   | { type: 'response'; status: number; reason: string };

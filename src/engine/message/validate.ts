@@ -23,6 +23,7 @@ export interface StatelessReject {
   headers?: Array<[string, string]>;
 }
 
+/** What the engine implements: the methods and option tags drachtio-srf apps rely on, sip/sips/tel URIs. */
 export const defaultValidationPolicy: ValidationPolicy = Object.freeze({
   knownMethods: new Set([
     'INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE',
