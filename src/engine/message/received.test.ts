@@ -62,6 +62,15 @@ describe('stampReceived (RFC 3261 §18.2.1, RFC 3581 §4)', () => {
     expect(other.headers[0]?.value).toBe('SIP/2.0/UDP [2001:db8::1];branch=z9hG4bK1;rport=5062;received=2001:db8::2');
   });
 
+  it('treats an IPv4-mapped source from a dual-stack socket as the IPv4 address', () => {
+    const same = req('SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1');
+    stampReceived(same, { address: '::ffff:198.51.100.7', port: 5060 });
+    expect(same.headers[0]?.value).toBe('SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1');
+    const natted = req('SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1;rport');
+    stampReceived(natted, { address: '::FFFF:198.51.100.7', port: 1024 });
+    expect(natted.headers[0]?.value).toBe('SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1;rport=1024;received=198.51.100.7');
+  });
+
   it('does nothing without a Via or with an unparseable top Via', () => {
     const none = req();
     stampReceived(none, src);

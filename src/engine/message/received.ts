@@ -14,7 +14,7 @@ import { parseVia } from './via.js';
  * same line, and their spacing stay byte-for-byte as received (drachtio-srf and the branch-based
  * transaction matching see the original values). A top Via that does not parse is left alone; the
  * validator rejects such requests anyway. IPv6 sources are written without brackets, as the
- * RFC 3261 §20.42 `received` ABNF (IPv6address) requires.
+ * RFC 3261 §20.42 `received` ABNF (IPv6address) requires; IPv4-mapped sources as plain IPv4.
  */
 export function stampReceived(req: SipRequest, source: { address: string; port: number }): void {
   const header = req.headers.find((h) => h.name === 'via');
@@ -28,7 +28,7 @@ export function stampReceived(req: SipRequest, source: { address: string; port: 
   const via = parseVia(top)?.[0];
   if (via === undefined) return;
 
-  const address = stripBrackets(source.address);
+  const address = unmapIPv4(stripBrackets(source.address));
   const needReceived = via.params.has('rport') || !sameAddress(via.host, address);
   const parts = splitOutsideQuotes(top, 0x3b /* ; */);
   let sawReceived = false;
@@ -45,6 +45,15 @@ export function stampReceived(req: SipRequest, source: { address: string; port: 
   }
   if (needReceived && !sawReceived) parts.push(`received=${address}`);
   header.value = parts.join(';') + value.slice(trimmedEnd);
+}
+
+/**
+ * A dual-stack socket reports IPv4 peers as IPv4-mapped IPv6 (`::ffff:192.0.2.1`, RFC 4291
+ * §2.5.5.2); the peer itself wrote, and will be answered at, the plain IPv4 address.
+ */
+function unmapIPv4(address: string): string {
+  const m = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i.exec(address);
+  return m?.[1] ?? address;
 }
 
 function stripBrackets(host: string): string {
