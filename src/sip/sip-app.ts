@@ -1,0 +1,39 @@
+import Srf from 'drachtio-srf';
+import type { Logger } from '../obs/logger.js';
+import { connectToEngine, type EngineConnection, type EngineEndpoint, type EngineInfo } from './connection.js';
+import { answerOptions, type SipCapabilities } from './options-responder.js';
+
+/**
+ * What the app answers today. Grows as features land: the registrar adds REGISTER, calls add
+ * INVITE/ACK/BYE/CANCEL and the extensions they support.
+ */
+export const currentCapabilities: SipCapabilities = {
+  allow: ['OPTIONS'],
+  accept: ['application/sdp'],
+  supported: [],
+};
+
+/** The running drachtio-srf application. */
+export interface SipApp {
+  readonly engine: EngineInfo;
+  stop(): Promise<void>;
+}
+
+/**
+ * Build the srf app (handlers first, so their routes go out with the first authentication),
+ * connect it to the engine and wait until the engine has accepted it.
+ *
+ * @throws the engine's refusal (wrong secret); connection failures are retried, not thrown.
+ */
+export async function startSipApp(endpoint: EngineEndpoint, log: Logger): Promise<SipApp> {
+  const srf = new Srf();
+  answerOptions(srf, currentCapabilities, log.child({ component: 'options' }));
+  const connection: EngineConnection = connectToEngine(srf, endpoint, log);
+  try {
+    const engine = await connection.ready;
+    return { engine, stop: () => connection.close() };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}
