@@ -1,0 +1,198 @@
+/**
+ * Composition root: config → logger → SIP engine (child process) → drachtio-srf app → banner;
+ * graceful stop on SIGTERM/SIGINT. The only module that builds concrete implementations.
+ *
+ * Supervision policy: if the embedded engine dies, Switchboard logs it and exits non-zero rather
+ * than restarting the engine in-process. Registrations, dialogs and transactions live in the
+ * engine, so a silent restart would hide lost state; a whole-process restart by systemd, Docker
+ * (`restart: unless-stopped`) or the shell is visible and starts from a clean slate.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, sipContactUri, type AppConfig } from './config/load-config.js';
+import { createLogger, type Logger } from './obs/logger.js';
+import { startSipApp, type SipApp } from './sip/sip-app.js';
+
+/** What the engine CLI sends over IPC once its sockets are bound (src/engine/cli.ts). */
+interface EngineReady {
+  type: 'ready';
+  adminPort: number;
+  sip: Array<{ protocol: string; address: string; port: number }>;
+}
+
+/** The embedded engine as main sees it. */
+interface EngineProcess {
+  readonly child: ChildProcess;
+  readonly ready: EngineReady;
+  stop(): Promise<void>;
+}
+
+const engineReadyTimeoutMs = 30_000;
+const engineStopTimeoutMs = 5_000;
+const appConnectTimeoutMs = 15_000;
+const shutdownTimeoutMs = 10_000;
+
+/**
+ * The engine entry beside this file: `engine/cli.ts` run through tsx in development
+ * (`npm start`), `engine/cli.js` with plain node in the built image, where tsx is not needed.
+ */
+function engineEntry(): { file: string; execArgv: string[] } {
+  const self = import.meta.url;
+  if (self.endsWith('.ts')) {
+    return { file: fileURLToPath(new URL('./engine/cli.ts', self)), execArgv: ['--import', import.meta.resolve('tsx')] };
+  }
+  return { file: fileURLToPath(new URL('./engine/cli.js', self)), execArgv: [] };
+}
+
+// Preloaded into the engine: when main dies without stopping it (SIGKILL, crash), the IPC channel
+// closes, and the engine stops too instead of living on as an orphan that holds the SIP port.
+const exitWithParent = 'data:text/javascript,process.on("disconnect",()=>process.kill(process.pid,"SIGTERM"))';
+
+function isReady(m: unknown): m is EngineReady {
+  const r = m as Partial<EngineReady> | null;
+  return typeof r === 'object' && r !== null && r.type === 'ready' && typeof r.adminPort === 'number' && Array.isArray(r.sip);
+}
+
+/** Fork the engine on its own core and wait for its `ready` message. */
+function startEngine(config: AppConfig, secret: string, adminPort: number, log: Logger): Promise<EngineProcess> {
+  const entry = engineEntry();
+  const args = ['--contact', sipContactUri(config.sip), '--address', '127.0.0.1', '--port', String(adminPort), '--loglevel', config.logLevel];
+  const child = fork(entry.file, args, {
+    execArgv: [...entry.execArgv, '--import', exitWithParent],
+    // The secret goes in the environment, not argv: /proc/<pid>/cmdline is readable by every
+    // local user, /proc/<pid>/environ only by the owner. Nothing else of ours is passed down.
+    env: { DRACHTIO_SECRET: secret },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // Its own process group: Ctrl-C reaches main alone, which stops the app before the engine.
+    detached: true,
+  });
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const force = setTimeout(() => child.kill('SIGKILL'), engineStopTimeoutMs);
+      child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      void stop();
+      reject(new Error(`the SIP engine did not start within ${engineReadyTimeoutMs / 1000} s`));
+    }, engineReadyTimeoutMs);
+    const onMessage = (m: unknown): void => {
+      if (!isReady(m)) return;
+      cleanup();
+      log.debug({ pid: child.pid, adminPort: m.adminPort }, 'engine ready');
+      resolve({ child, ready: m, stop });
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      cleanup();
+      reject(new Error(`the SIP engine exited during start (code ${code}, signal ${signal}); see its log above`));
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefined): string {
+  const transports = app.engine.hostports.join(', ');
+  const where = app.engine.hostports.find((h) => h.startsWith('udp/')) ?? app.engine.hostports[0] ?? '';
+  const hostPort = where.slice(where.indexOf('/') + 1);
+  const source = engine ? `embedded engine (pid ${engine.child.pid}), bound to ${config.sip.address}` : `external drachtio-server ${config.engine.mode === 'external' ? `${config.engine.host}:${config.engine.port}` : ''}`;
+  return [
+    '',
+    '  Switchboard is running',
+    '',
+    `  SIP     ${transports}  — ${source}`,
+    `  Phones  set the SIP server (registrar/proxy) of a phone or softphone to ${hostPort}, UDP or TCP.`,
+    '          This version answers SIP OPTIONS (keepalive, qualify, monitoring) only:',
+    '          it does not register phones or connect calls yet.',
+    '  Media   direct between the phones: no rtpengine is used yet.',
+    `  Data    ${config.dataDir}`,
+    '  Stop    Ctrl-C (or SIGTERM)',
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`switchboard: ${err.message}`);
+    process.exit(2);
+  }
+  const log = createLogger({ level: config.logLevel, name: 'switchboard' });
+  mkdirSync(config.dataDir, { recursive: true });
+
+  let engine: EngineProcess | undefined;
+  let app: SipApp | undefined;
+  let stopping = false;
+
+  const stop = async (reason: string, code: number): Promise<never> => {
+    if (!stopping) {
+      stopping = true;
+      log.info({ reason }, 'stopping');
+      setTimeout(() => {
+        log.error('stop timed out; exiting');
+        process.exit(1);
+      }, shutdownTimeoutMs).unref();
+      // App first, so the engine has no client left when it stops and nothing logs a lost link.
+      await app?.stop().catch((err: unknown) => log.warn({ err }, 'app stop failed'));
+      await engine?.stop();
+      log.info({ code }, 'stopped');
+      process.exit(code);
+    }
+    return new Promise<never>(() => {});
+  };
+  // Registered before anything starts, so that a signal during boot still stops the engine. Kept
+  // for repeats too (a terminal's Ctrl-C plus the copy tsx relays): stop() runs once, and the
+  // default action must not kill us mid-stop.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal, 0));
+
+  try {
+    let endpoint: { host: string; port: number; secret: string };
+    if (config.engine.mode === 'embedded') {
+      log.info({ contact: sipContactUri(config.sip), adminPort: config.engine.adminPort }, 'starting the embedded SIP engine');
+      engine = await startEngine(config, config.engine.secret, config.engine.adminPort, log);
+      engine.child.once('exit', (code, signal) => {
+        if (stopping) return;
+        log.fatal({ code, signal }, 'the SIP engine exited; stopping Switchboard (restart it, or let systemd/Docker do so)');
+        void stop('engine exited', 1);
+      });
+      endpoint = { host: config.engine.adminHost, port: engine.ready.adminPort, secret: config.engine.secret };
+    } else {
+      log.info({ host: config.engine.host, port: config.engine.port }, 'using an external drachtio-server');
+      endpoint = config.engine;
+    }
+
+    const sipLog = log.child({ component: 'sip' });
+    const starting = startSipApp(endpoint, sipLog);
+    // The embedded engine is already listening, so a slow connect means something is wrong; an
+    // external server may come up later, and srf keeps retrying until it does.
+    if (engine) {
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the app could not connect to the SIP engine within ${appConnectTimeoutMs / 1000} s`)), appConnectTimeoutMs).unref());
+      app = await Promise.race([starting, timeout]);
+    } else {
+      app = await starting;
+    }
+    if (stopping) return;
+    log.info({ hostports: app.engine.hostports, engine: config.engine.mode }, 'switchboard ready');
+    process.stderr.write(banner(config, app, engine) + '\n');
+  } catch (err) {
+    log.fatal({ err }, 'start failed');
+    await stop('start failed', 1);
+  }
+}
+
+void main();
