@@ -444,6 +444,12 @@ async function main() {
   }, overallTimeoutS * 1000);
   overall.unref();
 
+  const other = takeLock();
+  if (other) {
+    console.error(`FATAL: another test:srf run (pid ${other}) is using ${path.relative(process.cwd(), workRoot)} and the testbed ports; wait for it or stop it`);
+    console.log('0 passed, 1 failed');
+    return 1;
+  }
   try {
     prepareWorkDir();
   } catch (err) {
@@ -480,6 +486,38 @@ async function main() {
   await cleanup();
   removeWorkCopy();
   return report(results) ? 1 : 0;
+}
+
+/**
+ * One run at a time per checkout: a second run would wipe the first one's work copy and logs and
+ * collide on every port. Returns the pid of a live holder, or null once the lock is ours.
+ */
+function takeLock() {
+  const lock = path.join(workRoot, 'run.lock');
+  fs.mkdirSync(workRoot, { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      process.on('exit', () => {
+        try {
+          if (fs.readFileSync(lock, 'utf8') === String(process.pid)) fs.rmSync(lock);
+        } catch {
+          // already gone
+        }
+      });
+      return null;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      const pid = Number(fs.readFileSync(lock, 'utf8'));
+      try {
+        process.kill(pid, 0);
+        return pid;
+      } catch {
+        fs.rmSync(lock, { force: true }); // stale: its run is gone
+      }
+    }
+  }
+  return null;
 }
 
 /**

@@ -121,6 +121,7 @@ function engineArgs(engine) {
   return [
     '--contact', `sip:${HOST}:${engine.sipPort};transport=udp`,
     '--port', String(engine.adminPort),
+    '--address', HOST, // admin listener on loopback too (the default is all interfaces)
     '--secret', plan.secret,
     '--loglevel', 'info',
     ...splitWords(process.env.SRF_ENGINE_ARGS),
