@@ -10,7 +10,9 @@
  *   an Accept that excludes application/sdp → 406 (§21.4.7), since our answer would be SDP; an
  *   INVITE without Contact → 486 (there is no remote target for a dialog, RFC 3261 §8.1.1.8; RFC
  *   2543 peers could omit it, and srf's createUAS cannot build a dialog without one); otherwise
- *   answered 200 with SDP through srf's createUAS, and the dialog ends on the caller's BYE.
+ *   answered 200 with SDP through srf's createUAS, and the dialog ends on the caller's BYE
+ *   (or, with `acceptCalls: false`, declined with 486: fuzzing must not leave dialogs whose ACK
+ *   timeout would make the engine resolve and contact the made-up hosts in their Contacts).
  * - MESSAGE: 200 for text/plain or multipart/mixed bodies (RFC 3428 §7), 415 otherwise.
  * - OPTIONS: 200 with Allow and Accept.
  *
@@ -112,7 +114,7 @@ function register(app: RegistrarUasApp, req: Srf.SrfRequest, res: Srf.SrfRespons
   res.send(200, { headers: contacts ? { Contact: contacts } : {} });
 }
 
-function invite(srf: Srf, dialogs: Set<Srf.Dialog>, req: Srf.SrfRequest, res: Srf.SrfResponse): void {
+function invite(srf: Srf, dialogs: Set<Srf.Dialog> | undefined, req: Srf.SrfRequest, res: Srf.SrfResponse): void {
   const type = req.get('Content-Type');
   if (req.body && req.body.length > 0 && (type === undefined || mediaType(type) !== SUPPORTED_BODY)) {
     return res.send(415, { headers: { Accept: SUPPORTED_BODY } });
@@ -121,7 +123,7 @@ function invite(srf: Srf, dialogs: Set<Srf.Dialog>, req: Srf.SrfRequest, res: Sr
   if (accept !== undefined && !acceptsSdp(accept)) {
     return res.send(406, { headers: { Accept: SUPPORTED_BODY, Warning: '399 switchboard.test "only application/sdp"' } });
   }
-  if (!req.has('Contact')) return res.send(486);
+  if (!req.has('Contact') || !dialogs) return res.send(486);
   srf.createUAS(req, res, { localSdp }).then(
     (dialog) => {
       dialogs.add(dialog);
@@ -138,7 +140,7 @@ function message(req: Srf.SrfRequest, res: Srf.SrfResponse): void {
 }
 
 /** Connects the app to an engine's admin port; resolves once srf reports the connection. */
-export async function startRegistrarUasApp(opts: { port: number; secret: string; host?: string }): Promise<RegistrarUasApp> {
+export async function startRegistrarUasApp(opts: { port: number; secret: string; host?: string; acceptCalls?: boolean }): Promise<RegistrarUasApp> {
   const srf = new Srf();
   srf.on('error', () => undefined); // connection errors surface as a failed connect below
   const dialogs = new Set<Srf.Dialog>();
@@ -156,7 +158,8 @@ export async function startRegistrarUasApp(opts: { port: number; secret: string;
   };
   const routes = srf as unknown as VerbRoutes;
   routes.register((req, res) => register(app, req, res));
-  routes.invite((req, res) => invite(srf, dialogs, req, res));
+  const acceptCalls = opts.acceptCalls ?? true;
+  routes.invite((req, res) => invite(srf, acceptCalls ? dialogs : undefined, req, res));
   routes.message((req, res) => message(req, res));
   routes.options((_req, res) => res.send(200, { headers: { Allow: ALLOW, Accept: SUPPORTED_BODY } }));
   await new Promise<void>((resolve, reject) => {

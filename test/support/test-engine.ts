@@ -70,6 +70,8 @@ export interface TestEngineOptions {
   sendMode?: 'network' | 'record';
   /** Keep only the last N sent records (fuzzing); default unbounded. */
   keepSent?: number;
+  /** Called for every send, as it is asked for. */
+  onSend?: (r: SentRecord) => void;
 }
 
 export async function startTestEngine(opts: TestEngineOptions = {}): Promise<TestEngine> {
@@ -101,6 +103,7 @@ export async function startTestEngine(opts: TestEngineOptions = {}): Promise<Tes
   transports.send = (data: Buffer, dest: Destination): Promise<Flow> => {
     const record: SentRecord = { data, dest: { ...dest } };
     sent.push(record);
+    opts.onSend?.(record);
     if (opts.keepSent !== undefined && sent.length > opts.keepSent) sent.splice(0, sent.length - opts.keepSent);
     if (opts.sendMode === 'record') {
       record.flow = { protocol: dest.protocol, local: { address: '127.0.0.1', port: 0 }, remote: { address: dest.address, port: dest.port } };
