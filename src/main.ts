@@ -91,7 +91,7 @@ function startEngine(config: AppConfig, secret: string, adminPort: number, log: 
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       cleanup();
-      reject(new Error(`the SIP engine exited during start (code ${code}, signal ${signal}); see its log above`));
+      reject(new Error(`the SIP engine exited during start (code ${code}, signal ${signal}); see its log above (a port already in use? set SWITCHBOARD_SIP_PORT or SWITCHBOARD_ENGINE_ADMIN_PORT)`));
     };
     const cleanup = (): void => {
       clearTimeout(timer);
