@@ -26,8 +26,6 @@ export interface Branch {
   dest?: ResolvedTarget;
   provisionalTimer?: TimerHandle;
   timerC?: TimerHandle;
-  /** A 2xx was received on this branch (later ones are retransmissions or other forks downstream). */
-  got2xx?: boolean;
 }
 
 export function newBranch(target: string): Branch {

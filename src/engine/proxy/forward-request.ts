@@ -1,7 +1,8 @@
 import { rewriteLocalhost, supportsOption } from '../core/build.js';
 import type { LocalAddresses } from '../core/local-address.js';
-import { displayName, getHeader, setHeader } from '../message/headers.js';
-import type { SipHeader, SipRequest } from '../message/types.js';
+import { displayName, getHeader, getHeaderValues, setHeader } from '../message/headers.js';
+import { parseNameAddr } from '../message/name-addr.js';
+import type { SipHeader, SipRequest, SipResponse } from '../message/types.js';
 import { isSipUri, parseUri } from '../message/uri.js';
 import { effectiveMaxForwards } from '../message/validate.js';
 import type { ListeningTransport } from '../transport/types.js';
@@ -100,7 +101,17 @@ function insertOnTop(msg: SipRequest, name: string, entries: readonly string[]):
   msg.headers.splice(at, 0, ...lines);
 }
 
-/** Whether a target is something the proxy can send to: a sip/sips URI. */
-export function isProxyTarget(uri: string): boolean {
-  return isSipUri(parseUri(uri));
+/**
+ * The new targets a 3xx offers (RFC 3261 §16.7 step 4 left to the proxy's policy; drachtio
+ * follows them in Contact order): sip/sips URIs not tried yet, at most `room` of them.
+ */
+export function redirectTargets(res: SipResponse, known: ReadonlySet<string>, room: number): string[] {
+  const out: string[] = [];
+  for (const value of getHeaderValues(res, 'contact')) {
+    const uri = parseNameAddr(value)?.uri;
+    if (out.length >= room) break;
+    if (!uri || !isSipUri(parseUri(uri)) || known.has(uri) || out.includes(uri)) continue;
+    out.push(uri);
+  }
+  return out;
 }
