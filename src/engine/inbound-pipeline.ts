@@ -7,7 +7,7 @@ import type { SipMessage, SipRequest, SipResponse, Via } from './message/types.j
 import { validateRequest, type ValidationPolicy } from './message/validate.js';
 import { parseVia } from './message/via.js';
 import type { EngineCore } from './core/engine-core.js';
-import type { Logger } from './core/ports.js';
+import type { Logger, ServerTxn } from './core/ports.js';
 import type { TransactionLayer } from './transaction/transaction-layer.js';
 import type { FramingErrorEvent, TransportLayer } from './transport/transport-layer.js';
 import type { Destination, Flow, InboundData } from './transport/types.js';
@@ -21,6 +21,8 @@ export interface ProxyHooks {
   routeInDialog(req: SipRequest, flow: Flow): boolean;
   /** Returns true when the proxy relayed a response that matched no client transaction. */
   relayStrayResponse(res: SipResponse, flow: Flow): boolean;
+  /** Returns true when the CANCEL's INVITE is being proxied and the proxy answered it (RFC 3261 §16.10). */
+  cancel(cancelTxn: ServerTxn, inviteTxn: ServerTxn): boolean;
 }
 
 export interface InboundPipelineDeps {
@@ -103,6 +105,7 @@ export class InboundPipeline {
       case 'ack':
         return core.onNetworkRequest({ kind: 'ack', req, flow });
       case 'cancel':
+        if (result.invite && this.deps.proxy?.cancel(result.cancel, result.invite)) return;
         return core.onNetworkRequest(result.invite ? { kind: 'cancel', cancel: result.cancel, invite: result.invite } : { kind: 'cancel', cancel: result.cancel });
       case 'merged':
         return core.onNetworkRequest({ kind: 'merged', txn: result.txn });
