@@ -5,12 +5,12 @@ import { defaultCoreConfig, type CoreConfig, type Logger } from './core/ports.js
 import { InboundPipeline } from './inbound-pipeline.js';
 import type { Via } from './message/types.js';
 import { defaultValidationPolicy } from './message/validate.js';
+import { createEngineProxy } from './proxy/index.js';
 import { TransactionLayer } from './transaction/transaction-layer.js';
 import { defaultTimers, type TimerConfig } from './transaction/types.js';
 import { responseDestination } from './transport/response-routing.js';
 import { TransportLayer } from './transport/transport-layer.js';
 import type { Destination, Flow, ListeningTransport, ListenSpec, TransportLimits } from './transport/types.js';
-import { responseNok } from './wire/meta.js';
 import { WireServer } from './wire/wire-server.js';
 
 export interface EngineConfig {
@@ -86,6 +86,7 @@ export class EngineServer {
       responseDestination: respond,
     });
     this.core = core;
+    const proxy = createEngineProxy({ core, transactions: this.transactions, sender: this.transports, local: this.local, clock: this.clock, log: this.log, timers, responseDestination: respond });
     const pipeline = new InboundPipeline({
       transports: this.transports,
       transactions: this.transactions,
@@ -94,12 +95,13 @@ export class EngineServer {
       maxMessageBytes: this.cfg.limits?.maxMessageBytes ?? 65535,
       log: this.log,
       responseDestination: respond,
+      proxy,
     });
     this.transports.on('message', (m) => pipeline.onData(m));
     this.transports.on('framing-error', (e) => pipeline.onFramingError(e));
     this.wire.setHandler({
       onSip: (client, cmd) => core.onAppSip(client, cmd),
-      onProxy: (client, cmd) => client.send(responseNok(cmd.msgId, 'proxy is not available')),
+      onProxy: (client, cmd) => proxy.onProxy(client, cmd),
       onClientClosed: (client) => core.onAppClosed(client),
     });
     const admin = await this.wire.start();
