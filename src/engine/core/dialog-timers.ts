@@ -7,7 +7,7 @@ import type { Destination, Flow } from '../transport/types.js';
 import { sipUnsolicitedBye } from '../wire/meta.js';
 import { supportsOption } from './build.js';
 import type { CoreContext } from './context.js';
-import { buildInDialogRequest, dialogDestination } from './in-dialog-request.js';
+import { buildInDialogRequest, dialogDestination, sendAckFor2xx } from './in-dialog-request.js';
 import { familyOf, normalizeHost } from './local-address.js';
 import type { InviteServerTxn } from './ports.js';
 import type { DialogRuntime, InboundTxn } from './state.js';
@@ -142,7 +142,7 @@ export class DialogTimers {
             if (typeof ack !== 'string') {
               ack.headers = ack.headers.filter((h) => h.name !== 'cseq');
               addHeader(ack, 'cseq', `${Number.parseInt(getHeader(txn.request, 'cseq') ?? '0', 10)} ACK`);
-              this.ctx.deps.transactions.sendRequest(ack, dest, { onResponse: () => {}, onFailure: () => {} }, { sentBy: { ...sentBy, protocol: dest.protocol } });
+              sendAckFor2xx(this.ctx, ack, dest);
             }
             this.armSessionTimer(d, interval, 'local');
           } else if (res.status === 491) this.armSessionTimer(d, interval, 'local');

@@ -1,10 +1,12 @@
 import { randomToken } from '../../shared/ids.js';
-import { addHeader } from '../message/headers.js';
+import { addHeader, prependHeader } from '../message/headers.js';
 import { parseNameAddr } from '../message/name-addr.js';
+import { serializeMessage } from '../message/serialize.js';
 import type { SipHeader, SipRequest } from '../message/types.js';
 import type { Destination } from '../transport/types.js';
 import { appendAppHeaders, ensureContentType } from './build.js';
 import type { CoreContext } from './context.js';
+import { familyOf, uriHost } from './local-address.js';
 import { resolveUri } from './resolver.js';
 import type { DialogRuntime } from './state.js';
 
@@ -82,6 +84,20 @@ export async function dialogDestination(d: DialogRuntime): Promise<Destination> 
     return { ...dest, connectionId: flow.connectionId };
   }
   return dest;
+}
+
+/**
+ * Send an ACK for a 2xx the engine built itself (a forked 2xx, a session refresh). That ACK is a
+ * transaction of its own, sent once and never retransmitted (RFC 3261 §17.1.1.3), and the
+ * transaction layer refuses ACKs, so it gets a fresh Via branch here and goes straight to the
+ * transport.
+ */
+export function sendAckFor2xx(ctx: CoreContext, ack: SipRequest, dest: Destination): Buffer {
+  const local = ctx.localFor(dest.protocol, familyOf(dest.address));
+  prependHeader(ack, 'via', `SIP/2.0/${dest.protocol.toUpperCase()} ${uriHost(local.host)}:${local.port};branch=z9hG4bK${randomToken(8)};rport`);
+  const bytes = serializeMessage(ack);
+  ctx.sendRaw(bytes, dest);
+  return bytes;
 }
 
 /** A fresh branch-less tag for locally generated dialogs. */

@@ -9,7 +9,7 @@ import { sipMessage } from '../wire/meta.js';
 import { uriOf } from './build.js';
 import type { CoreContext } from './context.js';
 import type { DialogTimers } from './dialog-timers.js';
-import { buildInDialogRequest } from './in-dialog-request.js';
+import { buildInDialogRequest, sendAckFor2xx } from './in-dialog-request.js';
 import { familyOf } from './local-address.js';
 import type { DialogRuntime, OutboundTxn } from './state.js';
 
@@ -69,8 +69,8 @@ export class UacResponses {
     const ack = buildInDialogRequest(this.ctx, { ...fork, outstandingInvite: o }, 'ACK');
     if (typeof ack === 'string') return;
     const dest: Destination = { protocol: flow.protocol, address: flow.remote.address, port: flow.remote.port };
+    sendAckFor2xx(this.ctx, ack, dest);
     const local = this.ctx.localFor(dest.protocol, familyOf(dest.address));
-    this.ctx.deps.transactions.sendRequest(ack, dest, { onResponse: () => {}, onFailure: () => {} }, { sentBy: { ...local, protocol: dest.protocol } });
     const bye = buildInDialogRequest(this.ctx, fork, 'BYE');
     if (typeof bye !== 'string') this.ctx.deps.transactions.sendRequest(bye, dest, { onResponse: () => {}, onFailure: () => {} }, { sentBy: { ...local, protocol: dest.protocol } });
   }
