@@ -130,7 +130,9 @@ export class DialogTimers {
     const body = Buffer.from(d.localSdp ?? '', 'utf8');
     const req = buildInDialogRequest(this.ctx, d, 'INVITE', { uri: 'sip:placeholder', headers: [], body });
     if (typeof req === 'string') return;
-    addHeader(req, 'session-expires', `${interval};refresher=${d.role === 'uac' ? 'uac' : 'uas'}`);
+    // RFC 4028 §7.4: uac/uas name the roles in this refresh transaction, whose UAC we are, whichever
+    // side created the dialog; 'uas' here would hand the refreshing over to the peer.
+    addHeader(req, 'session-expires', `${interval};refresher=uac`);
     addHeader(req, 'supported', 'timer');
     void dialogDestination(d).then((dest) => {
       const sentBy = this.ctx.localFor(dest.protocol, familyOf(dest.address));
