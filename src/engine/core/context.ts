@@ -1,3 +1,4 @@
+import { buildResponse } from '../message/response.js';
 import { serializeMessage } from '../message/serialize.js';
 import type { SipMessage, TransportProtocol } from '../message/types.js';
 import type { Destination } from '../transport/types.js';
@@ -71,5 +72,15 @@ export class CoreContext {
     this.deps.clock.clearTimeout(t.reliable?.timer);
     this.inbound.delete(t.txnId);
     this.inboundByServerTxn.delete(t.txn.id);
+    // The app answers an early UPDATE with the INVITE's transactionId (§4.7), which is gone from
+    // here on: an UPDATE it has not answered yet is answered now, or its transaction stays open.
+    const update = t.earlyUpdate;
+    if (update) {
+      t.earlyUpdate = undefined;
+      const opts = t.toTag ? { toTag: t.toTag } : {};
+      update.txn.respond(t.cancelled
+        ? buildResponse(update.req, 487, 'Request Terminated', opts)
+        : buildResponse(update.req, 500, 'Server Internal Error', { ...opts, headers: [['Retry-After', '1']] }));
+    }
   }
 }
