@@ -370,53 +370,84 @@ describe('CANCEL', () => {
   });
 });
 
+/**
+ * INVITE with `Supported: 100rel` → reliable 183 → PRACK → UPDATE held by the app's
+ * `req.on('update')`. Returns the call, the held UPDATE and the held INVITE.
+ */
+async function earlyUpdateHeld(harness: EngineHarness) {
+  const updates: Array<{ req: Loose; res: Loose }> = [];
+  const invite = deferred<{ req: Loose; res: Loose }>();
+  await harness.app((app) => app.invite((req: Loose, res: Loose) => {
+    req.on('update', (ureq: Loose, ures: Loose) => updates.push({ req: ureq, res: ures }));
+    req.on('cancel', () => undefined);
+    res.send(183, { headers: { Require: '100rel' }, body: sdp(6000) });
+    invite.resolve({ req, res });
+  }), ['invite']);
+  const peer = await harness.udpPeer();
+  const call = new PeerCall(peer);
+  await peer.send(call.invite({ headers: ['Supported: 100rel'] }));
+  const r183 = await peer.waitForResponse(183, 'INVITE');
+  call.established(r183);
+  await peer.send(call.request('PRACK', { headers: [`RAck: ${hdr(r183, 'rseq')} ${call.inviteCSeq} INVITE`] }));
+  await finalFor(peer, call.cseq, 'PRACK');
+  await peer.send(call.request('UPDATE', { body: sdp(40010) }));
+  const updateSeq = call.cseq;
+  const deadline = Date.now() + 2000;
+  while (updates.length === 0 && Date.now() < deadline) await sleep(5);
+  expect(updates).toHaveLength(1);
+  return { peer, call, updateSeq, update: updates[0]!, invite: await invite.promise };
+}
+
 describe('UPDATE in the early dialog', () => {
   it("delivers an UPDATE that arrives before the 200 to the app's req.on('update'); a concurrent second one gets 500", async () => {
     const harness = await start();
-    const updates: Array<{ req: Loose; res: Loose }> = [];
-    const invite = deferred<{ req: Loose; res: Loose }>();
-    await harness.app((app) => app.invite((req: Loose, res: Loose) => {
-      req.on('update', (ureq: Loose, ures: Loose) => updates.push({ req: ureq, res: ures }));
-      res.send(183, { headers: { Require: '100rel', Contact: '<sip:app@localhost>' }, body: sdp(6000) });
-      invite.resolve({ req, res });
-    }), ['invite']);
-    const peer = await harness.udpPeer();
-    const call = new PeerCall(peer);
-    await peer.send(call.invite({ headers: ['Supported: 100rel'] }));
-    const r183 = await peer.waitForResponse(183, 'INVITE');
-    const rseq = hdr(r183, 'rseq');
-    expect(rseq).toMatch(/^\d+$/);
-    call.established(r183);
-    await peer.send(call.request('PRACK', { headers: [`RAck: ${rseq} ${call.inviteCSeq} INVITE`] }));
-    expect((await finalFor(peer, call.cseq, 'PRACK')).status).toBe(200);
-
-    await peer.send(call.request('UPDATE', { body: sdp(40010) }));
-    const firstUpdate = call.cseq;
-    const deadline = Date.now() + 2000;
-    while (updates.length === 0 && Date.now() < deadline) await sleep(5);
-    expect(updates).toHaveLength(1);
-    expect(updates[0]!.req.body).toContain('m=audio 40010');
+    const { peer, call, updateSeq, update, invite } = await earlyUpdateHeld(harness);
+    expect(update.req.body).toContain('m=audio 40010');
 
     await peer.send(call.request('UPDATE', { body: sdp(40012) }));
     const second = await finalFor(peer, call.cseq, 'UPDATE');
     expect(second.status).toBe(500);
     expect(hdr(second, 'retry-after')).toBeDefined();
-    expect(updates).toHaveLength(1);
 
-    updates[0]!.res.send(200, { body: sdp(6010) });
-    const updated = await finalFor(peer, firstUpdate, 'UPDATE');
+    update.res.send(200, { body: sdp(6010) });
+    const updated = await finalFor(peer, updateSeq, 'UPDATE');
     expect(updated.status).toBe(200);
     expect(updated.body).toContain('m=audio 6010');
     expect(tagOf(hdr(updated, 'to'))).toBe(call.toTag);
 
-    const { res } = await invite.promise;
-    res.send(200, { body: sdp(6010) });
-    const ok = await finalFor(peer, call.inviteCSeq, 'INVITE');
-    expect(ok.status).toBe(200);
+    invite.res.send(200, { body: sdp(6010) });
+    expect((await finalFor(peer, call.inviteCSeq, 'INVITE')).status).toBe(200);
     await peer.send(call.ack());
     await peer.send(call.request('BYE'));
     // srf has no Dialog for a call answered with res.send(): its answer does not matter, the engine's dialog ends.
     expect((await finalFor(peer, call.cseq, 'BYE')).status).toBeGreaterThanOrEqual(200);
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
+});
+
+describe('an early UPDATE still unanswered when the INVITE ends', () => {
+  it('is answered 487 when the caller cancels the INVITE', async () => {
+    const harness = await start();
+    const { peer, call, updateSeq } = await earlyUpdateHeld(harness);
+    await peer.send(call.cancel());
+    const r487 = await finalFor(peer, call.inviteCSeq, 'INVITE');
+    expect(r487.status).toBe(487);
+    await peer.send(call.ackNon2xx(r487));
+    expect((await finalFor(peer, updateSeq, 'UPDATE')).status).toBe(487);
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
+
+  it('is answered 500 with Retry-After when the app answers the INVITE first', async () => {
+    const harness = await start();
+    const { peer, call, updateSeq, invite } = await earlyUpdateHeld(harness);
+    invite.res.send(200, { body: sdp(6000) });
+    expect((await finalFor(peer, call.inviteCSeq, 'INVITE')).status).toBe(200);
+    await peer.send(call.ack());
+    const res = await finalFor(peer, updateSeq, 'UPDATE');
+    expect(res.status).toBe(500);
+    expect(hdr(res, 'retry-after')).toBeDefined();
+    await peer.send(call.request('BYE'));
+    await finalFor(peer, call.cseq, 'BYE');
     expect(await harness.expectIdle()).toEqual(idle);
   });
 });
