@@ -68,17 +68,33 @@ export function isBroadcastAddress(address: string): boolean {
   const a = normalizeAddress(address);
   if (!isIPv4(a)) return false;
   if (a === '255.255.255.255') return true;
+  return directedBroadcasts().has(ipv4ToInt(a));
+}
+
+/**
+ * How long the interfaces' broadcast addresses are reused. This check runs on every UDP send, and
+ * `networkInterfaces()` is a getifaddrs system call plus an object per address: asked every time
+ * it was a tenth of the engine's CPU under REGISTER load. Interfaces change rarely; a few seconds
+ * of staleness after one does is harmless.
+ */
+const BROADCAST_CACHE_MS = 5000;
+let broadcastCache: { at: number; set: Set<number> } | undefined;
+
+function directedBroadcasts(): Set<number> {
+  const now = Date.now();
+  if (broadcastCache && now - broadcastCache.at < BROADCAST_CACHE_MS) return broadcastCache.set;
+  const set = new Set<number>();
   for (const list of Object.values(networkInterfaces())) {
     for (const ni of list ?? []) {
       if (ni.family !== 'IPv4' || ni.internal || !ni.cidr) continue;
       const bits = Number(ni.cidr.split('/')[1]);
       if (bits >= 31) continue; // point-to-point links have no broadcast address
       const hostMask = (~0 >>> bits) >>> 0;
-      const broadcast = (ipv4ToInt(ni.address) | hostMask) >>> 0;
-      if (ipv4ToInt(a) === broadcast) return true;
+      set.add((ipv4ToInt(ni.address) | hostMask) >>> 0);
     }
   }
-  return false;
+  broadcastCache = { at: now, set };
+  return set;
 }
 
 /** The unspecified addresses, which name "any interface" for bind but no host to send to. */
