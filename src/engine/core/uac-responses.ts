@@ -123,6 +123,9 @@ export class UacResponses {
     if (o.req.body.length > 0) d.localSdp = o.req.body.toString('utf8');
     if (res.body.length > 0) d.remoteSdp = res.body.toString('utf8');
     if (o.method === 'INVITE') d.outstandingInvite = o;
+    // A dialog set up after its app disconnected is orphaned like the ones it had (§4.1): 481 to
+    // in-dialog requests, BYE still ends it. onAppClosed only saw the dialogs that existed then.
+    if (o.owner.closed) d.orphaned = true;
     this.ctx.dialogs.set(d.id, d);
   }
 
