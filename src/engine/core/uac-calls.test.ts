@@ -8,7 +8,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineHarness, idle, within, type Loose } from '../../../test/support/engine-harness.js';
-import { cseqOf, hdr, hdrAll, reply, sdp, sleep, tagOf, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
+import { cseqOf, hdr, hdrAll, reply, sdp, sleep, tagOf, uriIn as uriOf, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
 
 let h: EngineHarness | undefined;
 
@@ -127,6 +127,73 @@ describe('2xx handling for INVITEs the app sent', () => {
     const bye = await proxy.waitForRequest('BYE');
     expect(hdrAll(bye, 'route')).toEqual([...rr].reverse());
     expect(peer.count((m) => m.method === 'ACK' || m.method === 'BYE')).toBe(0);
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
+});
+
+describe('in-dialog requests the app sends', () => {
+  it('CANCELs its own outstanding re-INVITE before the BYE (drachtio-protocol §4.8)', async () => {
+    const harness = await start();
+    const srf = await harness.app();
+    const peer = await harness.udpPeer();
+    let reinvite: RawMessage | undefined;
+    callee(peer, (m) => {
+      if (!reinvite && m.headers.some((x) => x.name === 'to' && tagOf(x.value))) {
+        reinvite = m;
+        return reply(m, 100, 'Trying');
+      }
+      return reply(m, 200, 'OK', { toTag: 'callee', contact: peer.contactUri('callee'), body: sdp(40000) });
+    });
+    const dialog = await within(srf.createUAC(`sip:callee@127.0.0.1:${peer.port}`, { localSdp: sdp(6000) }) as Promise<Loose>, 2000, 'createUAC');
+    const modify = (dialog.modify(sdp(6002)) as Promise<unknown>).then(() => 'modified', (err: Loose) => err.status as number);
+    await peer.waitFor(() => reinvite !== undefined, 2000, 'the re-INVITE');
+    await sleep(20);
+    await dialog.destroy();
+    const cancel = await peer.waitForRequest('CANCEL');
+    expect(cseqOf(cancel).seq).toBe(cseqOf(reinvite!).seq);
+    expect(hdr(cancel, 'reason')).toContain('BYE while re-INVITE in progress');
+    await peer.send(reply(cancel, 200, 'OK'));
+    await peer.send(reply(reinvite!, 487, 'Request Terminated'));
+    expect(await within(modify, 2000, 'modify() to fail')).toBe(487);
+    const bye = await peer.waitForRequest('BYE');
+    expect(peer.received.indexOf(bye)).toBeGreaterThan(peer.received.indexOf(cancel));
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
+});
+
+describe('an app that disconnects with an INVITE outstanding', () => {
+  it('leaves the dialog a later 2xx sets up answering 481, and a BYE ends it', async () => {
+    const harness = await start();
+    const srf = await harness.app();
+    const peer = await harness.udpPeer();
+    const invite = await (async () => {
+      srf.createUAC(`sip:callee@127.0.0.1:${peer.port}`, { localSdp: sdp(6000) }).catch(() => undefined);
+      return peer.waitForRequest('INVITE');
+    })();
+    await peer.send(reply(invite, 100, 'Trying'));
+    await harness.disconnect(srf);
+    await peer.send(reply(invite, 200, 'OK', { toTag: 'callee', contact: peer.contactUri('callee'), body: sdp(40000) }));
+    await sleep(50);
+    expect(harness.counts().dialogs).toBe(1);
+
+    // The callee never got an ACK (nobody is left to send it) and hangs up (RFC 3261 §13.3.1.4).
+    const inDialog = (method: string, seq: number) => [
+      `${method} ${uriOf(hdr(invite, 'contact'))} SIP/2.0`,
+      `Via: ${peer.via()}`,
+      'Max-Forwards: 70',
+      `From: ${hdr(invite, 'to')};tag=callee`,
+      `To: ${hdr(invite, 'from')}`,
+      `Call-ID: ${hdr(invite, 'call-id')}`,
+      `CSeq: ${seq} ${method}`,
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    await peer.send(inDialog('INFO', 1));
+    expect((await peer.waitForResponse(481, 'INFO')).status).toBe(481);
+    await peer.send(inDialog('BYE', 2));
+    expect((await peer.waitFor((m) => (m.status ?? 0) >= 200 && cseqOf(m).method === 'BYE', 2000, 'the answer to BYE')).status).toBe(481);
+    expect(harness.counts().dialogs).toBe(0);
     expect(await harness.expectIdle()).toEqual(idle);
   });
 });

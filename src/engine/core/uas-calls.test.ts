@@ -335,6 +335,30 @@ describe('CANCEL', () => {
     expect(await harness.expectIdle()).toEqual(idle);
   });
 
+  it('before any answer from the app: 200, 487, cancel event; the app\'s late answer goes nowhere', async () => {
+    const harness = await start();
+    const cancelled = deferred<void>();
+    const held = deferred<Loose>();
+    await harness.app((app) => app.invite((req: Loose, res: Loose) => {
+      req.on('cancel', () => cancelled.resolve());
+      held.resolve(res);
+    }), ['invite']);
+    const peer = await harness.udpPeer();
+    const call = new PeerCall(peer);
+    await peer.send(call.invite());
+    const res = await within(held.promise, 2000, 'the INVITE at the app');
+    await peer.send(call.cancel());
+    expect((await finalFor(peer, call.inviteCSeq, 'CANCEL')).status).toBe(200);
+    const r487 = await finalFor(peer, call.inviteCSeq, 'INVITE');
+    expect(r487.status).toBe(487);
+    await within(cancelled.promise, 2000, 'srf cancel');
+    res.send(180);
+    await sleep(50);
+    expect(peer.count((m) => m.status === 180)).toBe(0);
+    await peer.send(call.ackNon2xx(r487));
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
+
   it('after the 200: 200 to the CANCEL and the call goes on', async () => {
     const harness = await start();
     const { nextDialog } = await answeringApp(harness);
