@@ -76,7 +76,12 @@ export async function dialogDestination(d: DialogRuntime): Promise<Destination> 
   // RFC 7118 §5 / RFC 5626: a peer that connected to us (WebSocket always, stream transports for
   // the dialog's creator) is reached back over its own connection, whatever its Contact says.
   if (first === undefined && flow?.connectionId && (flow.protocol === 'ws' || flow.protocol === 'wss' || d.role === 'uas')) {
-    return { protocol: flow.protocol, address: flow.remote.address, port: flow.remote.port, connectionId: flow.connectionId };
+    const own: Destination = { protocol: flow.protocol, address: flow.remote.address, port: flow.remote.port, connectionId: flow.connectionId };
+    if (flow.protocol === 'ws' || flow.protocol === 'wss') return own;
+    // The connection is used while it lasts; the address is where the transport connects once it
+    // is gone: the Contact (RFC 3261 §12.2.1.1), not the source port of a closed connection.
+    const target = await resolveUri(d.remoteTarget).catch(() => undefined);
+    return target ? { protocol: flow.protocol, address: target.address, port: target.port, connectionId: flow.connectionId } : own;
   }
   const next = first !== undefined ? (parseNameAddr(first)?.uri ?? first) : d.remoteTarget;
   const dest: Destination = await resolveUri(next);
