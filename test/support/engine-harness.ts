@@ -122,6 +122,13 @@ export class EngineHarness {
     return p;
   }
 
+  /** A TCP peer listening on its own port (a phone's Contact); see {@link RawSipPeer.tcpListen}. */
+  async tcpListeningPeer(): Promise<RawSipPeer> {
+    const p = await RawSipPeer.tcpListen(this.tcpPort);
+    this.peers.push(p);
+    return p;
+  }
+
   counts(): EngineCounts {
     const s = this.engine.size();
     return { inbound: s.core?.inbound ?? 0, outbound: s.core?.outbound ?? 0, dialogs: s.core?.dialogs ?? 0, server: s.transactions.server, client: s.transactions.client };

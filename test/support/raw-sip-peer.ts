@@ -134,7 +134,9 @@ export class RawSipPeer {
   readonly received: RawMessage[] = [];
   readonly garbage: string[] = [];
   private answer: ((m: RawMessage) => string | undefined) | undefined;
-  private buf = '';
+
+  /** Connections a listening TCP peer accepted, most recent last. */
+  private readonly accepted: net.Socket[] = [];
 
   private constructor(
     readonly protocol: 'udp' | 'tcp',
@@ -143,6 +145,7 @@ export class RawSipPeer {
     private readonly tcp: net.Socket | undefined,
     /** The engine port this peer talks to (TCP: the connection's remote port). */
     readonly enginePort: number,
+    private readonly server?: net.Server,
   ) {}
 
   /** A UDP peer on an ephemeral port that sends to `enginePort`. */
@@ -170,9 +173,28 @@ export class RawSipPeer {
     });
     socket.setNoDelay(true);
     const peer = new RawSipPeer('tcp', socket.localPort ?? 0, undefined, socket, enginePort);
-    socket.on('data', (chunk) => peer.onStream(chunk.toString('utf8')));
-    socket.on('error', () => undefined);
+    peer.attach(socket);
     return peer;
+  }
+
+  /**
+   * A TCP peer that listens on an ephemeral port (a phone's Contact) and answers on the
+   * connection each request came in on; {@link send} writes on the most recent connection.
+   */
+  static async tcpListen(enginePort: number): Promise<RawSipPeer> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const peer = new RawSipPeer('tcp', (server.address() as net.AddressInfo).port, undefined, undefined, enginePort, server);
+    server.on('connection', (socket) => {
+      peer.accepted.push(socket);
+      peer.attach(socket);
+    });
+    return peer;
+  }
+
+  /** How many connections a listening peer has accepted. */
+  get connections(): number {
+    return this.accepted.length;
   }
 
   /** `SIP/2.0/UDP 127.0.0.1:port;branch=…;rport` for a request this peer sends. */
@@ -188,8 +210,11 @@ export class RawSipPeer {
   /** Send text to the engine (UDP: to `port`, default the engine port this peer was opened for). */
   send(text: string, port = this.enginePort): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.tcp) this.tcp.write(text, (err) => (err ? reject(err) : resolve()));
-      else this.udp!.send(Buffer.from(text), port, '127.0.0.1', (err) => (err ? reject(err) : resolve()));
+      const stream = this.tcp ?? this.accepted[this.accepted.length - 1];
+      if (this.protocol === 'tcp') {
+        if (!stream) return reject(new Error('no TCP connection to send on'));
+        stream.write(text, (err) => (err ? reject(err) : resolve()));
+      } else this.udp!.send(Buffer.from(text), port, '127.0.0.1', (err) => (err ? reject(err) : resolve()));
     });
   }
 
@@ -224,9 +249,11 @@ export class RawSipPeer {
       // already closed
     }
     this.tcp?.destroy();
+    for (const socket of this.accepted) socket.destroy();
+    this.server?.close();
   }
 
-  private deliver(text: string, source: { address: string; port: number }): void {
+  private deliver(text: string, source: { address: string; port: number }, answerOn?: net.Socket): void {
     const m = parseRaw(text, source);
     if (!m) {
       this.garbage.push(text);
@@ -235,24 +262,32 @@ export class RawSipPeer {
     this.received.push(m);
     if (m.method && this.answer) {
       const reply = this.answer(m);
-      if (reply !== undefined) void this.send(reply, source.port).catch(() => undefined);
+      if (reply === undefined) return;
+      if (answerOn) answerOn.write(reply);
+      else void this.send(reply, source.port).catch(() => undefined);
     }
   }
 
-  private onStream(chunk: string): void {
-    this.buf += chunk;
-    for (;;) {
-      this.buf = this.buf.replace(/^(\r\n)+/, '');
-      const end = this.buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const cl = /^(?:content-length|l)[ \t]*:[ \t]*(\d+)/im.exec(this.buf.slice(0, end));
-      const total = end + 4 + Number(cl?.[1] ?? 0);
-      if (Buffer.byteLength(this.buf) < total) return;
-      // Bodies here are ASCII, so characters and bytes agree.
-      const text = this.buf.slice(0, total);
-      this.buf = this.buf.slice(total);
-      this.deliver(text, { address: '127.0.0.1', port: this.enginePort });
-    }
+  /** Frame a stream by Content-Length (RFC 3261 §18.3), skipping keepalive CRLFs. */
+  private attach(socket: net.Socket): void {
+    let buf = '';
+    const source = { address: '127.0.0.1', port: socket.remotePort ?? 0 };
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      buf += chunk.toString('utf8');
+      for (;;) {
+        buf = buf.replace(/^(\r\n)+/, '');
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const cl = /^(?:content-length|l)[ \t]*:[ \t]*(\d+)/im.exec(buf.slice(0, end));
+        const total = end + 4 + Number(cl?.[1] ?? 0);
+        if (Buffer.byteLength(buf) < total) return;
+        // Bodies here are ASCII, so characters and bytes agree.
+        const text = buf.slice(0, total);
+        buf = buf.slice(total);
+        this.deliver(text, source, socket);
+      }
+    });
   }
 }
 

@@ -544,4 +544,25 @@ describe('TCP', () => {
     expect(hdr(bye, 'via')).toMatch(/^SIP\/2\.0\/TCP /);
     expect(await harness.expectIdle()).toEqual(idle);
   });
+
+  it("opens a new connection to the caller's Contact for the app's BYE once the call's connection is gone", async () => {
+    const harness = await start();
+    const { nextDialog } = await answeringApp(harness);
+    const phone = await harness.tcpListeningPeer();
+    phone.autoAnswer((m) => (m.method === 'BYE' ? reply(m, 200, 'OK') : undefined));
+    const peer = await harness.tcpPeer();
+    const call = new PeerCall(peer);
+    await peer.send(call.invite({ contact: phone.contactUri('phone') }));
+    call.established(await peer.waitForResponse(200, 'INVITE'));
+    await peer.send(call.ack());
+    const dialog = await nextDialog(1);
+    peer.close();
+    await sleep(50);
+
+    await dialog.destroy();
+    const bye = await phone.waitForRequest('BYE');
+    expect(bye.uri).toBe(phone.contactUri('phone'));
+    expect(phone.connections).toBe(1);
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
 });
