@@ -116,4 +116,73 @@ describe('session timers', () => {
     await peer.waitForRequest('BYE');
     expect(await harness.expectIdle()).toEqual(idle);
   });
+
+  it('ends the call with a session-expired BYE when our refresh re-INVITE fails', async () => {
+    const { harness, peer, dialog } = await setup({ 'Session-Expires': '90;refresher=uas' });
+    peer.autoAnswer((m) => {
+      if (m.method === 'INVITE') return reply(m, 481, 'Call/Transaction Does Not Exist');
+      return m.method === 'BYE' ? reply(m, 200, 'OK') : undefined;
+    });
+    const { call: c } = await call(peer, ['Supported: timer']);
+    const d = await within(dialog, 2000, 'the dialog');
+    const destroyed = deferred<string>();
+    d.on('destroy', (_req: Loose, reason: string) => destroyed.resolve(reason));
+    await harness.advance(45_000);
+    await peer.waitForRequest('INVITE');
+    const bye = await peer.waitForRequest('BYE');
+    expect(hdr(bye, 'call-id')).toBe(c.callId);
+    expect(hdr(bye, 'reason')).toBe('SIP ;cause=200 ;text="Session refresh failed"');
+    expect(await within(destroyed.promise, 2000, 'srf destroy')).toBe('Session refresh failed');
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
+});
+
+describe('session timers on calls the app places', () => {
+  /** Engine + app + a callee answering the app's INVITE with `se` in its 200. */
+  async function placed(se: string) {
+    const harness = await EngineHarness.start({ fakeClock: true });
+    h = harness;
+    const srf = await harness.app();
+    const peer = await harness.udpPeer();
+    let answered = false;
+    peer.autoAnswer((m) => {
+      if (m.method === 'INVITE' && !answered) {
+        answered = true;
+        return reply(m, 200, 'OK', { toTag: 'callee', contact: peer.contactUri('callee'), body: sdp(40000), headers: [`Session-Expires: ${se}`, 'Require: timer'] });
+      }
+      if (m.method === 'INVITE') return reply(m, 200, 'OK', { contact: peer.contactUri('callee'), body: sdp(40000) });
+      return m.method === 'BYE' ? reply(m, 200, 'OK') : undefined;
+    });
+    const dialog = await within(srf.createUAC(`sip:callee@127.0.0.1:${peer.port}`, { localSdp: sdp(6000), headers: { Supported: 'timer' } }) as Promise<Loose>, 2000, 'createUAC');
+    await peer.waitForRequest('ACK');
+    return { harness, peer, dialog };
+  }
+
+  it('refreshes at half the interval when the callee makes us (the UAC) the refresher', async () => {
+    const { harness, peer, dialog } = await placed('90;refresher=uac');
+    await harness.advance(45_000);
+    await peer.waitFor(() => reinvites(peer).length === 2, 2000, 'the refresh');
+    const refresh = reinvites(peer)[1]!;
+    expect(refresh.body).toBe(sdp(6000));
+    expect(hdr(refresh, 'session-expires')).toMatch(/^90;\s*refresher=uac$/);
+    expect(tagOf(hdr(refresh, 'to'))).toBe('callee');
+    await peer.waitFor(() => peer.count((m) => m.method === 'ACK') === 2, 2000, 'the ACK of the refresh');
+    await dialog.destroy();
+    await peer.waitForRequest('BYE');
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
+
+  it('ends the call when the callee is the refresher and never refreshes', async () => {
+    const { harness, peer, dialog } = await placed('90;refresher=uas');
+    const destroyed = deferred<string>();
+    dialog.on('destroy', (_req: Loose, reason: string) => destroyed.resolve(reason));
+    await harness.advance(59_000);
+    expect(peer.count((m) => m.method === 'BYE')).toBe(0);
+    await harness.advance(1_000);
+    const bye = await peer.waitForRequest('BYE');
+    expect(hdr(bye, 'reason')).toBe('SIP ;cause=200 ;text="Session timer expired"');
+    expect(await within(destroyed.promise, 2000, 'srf destroy')).toBe('Session timer expired');
+    expect(reinvites(peer)).toHaveLength(1);
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
 });
