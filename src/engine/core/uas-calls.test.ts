@@ -449,6 +449,45 @@ describe('UPDATE in the early dialog', () => {
   });
 });
 
+describe('reliable provisional responses (RFC 3262)', () => {
+  it('retransmits a reliable 183 at T1, 2·T1 … until the PRACK that matches its RSeq', async () => {
+    const harness = await start();
+    const invite = deferred<Loose>();
+    await harness.app((app) => app.invite((_req: Loose, res: Loose) => {
+      res.send(183, { headers: { Require: '100rel' }, body: sdp(6000) });
+      invite.resolve(res);
+    }), ['invite']);
+    const peer = await harness.udpPeer();
+    const call = new PeerCall(peer);
+    await peer.send(call.invite({ headers: ['Supported: 100rel'] }));
+    const r183 = await peer.waitForResponse(183, 'INVITE');
+    const count183 = () => peer.count((m) => m.status === 183);
+    // Default T1 = 500 ms: retransmissions at 0.5 s, 1.5 s, 3.5 s.
+    await harness.advance(499, 499);
+    expect(count183()).toBe(1);
+    await harness.advance(1, 1);
+    await peer.waitFor(() => count183() === 2, 1000, 'the first retransmission');
+    await harness.advance(2_000, 500);
+    await peer.waitFor(() => count183() === 3, 1000, 'the second retransmission');
+    expect(new Set(peer.received.filter((m) => m.status === 183).map((m) => m.text)).size).toBe(1);
+
+    call.established(r183);
+    await peer.send(call.request('PRACK', { headers: [`RAck: ${Number(hdr(r183, 'rseq')) + 1} ${call.inviteCSeq} INVITE`] }));
+    expect((await finalFor(peer, call.cseq, 'PRACK')).status).toBe(481);
+    await peer.send(call.request('PRACK', { headers: [`RAck: ${hdr(r183, 'rseq')} ${call.inviteCSeq} INVITE`] }));
+    expect((await finalFor(peer, call.cseq, 'PRACK')).status).toBe(200);
+    const settled = count183();
+    await harness.advance(20_000);
+    expect(count183()).toBe(settled);
+
+    (await invite.promise).send(486);
+    const busy = await finalFor(peer, call.inviteCSeq, 'INVITE');
+    expect(busy.status).toBe(486);
+    await peer.send(call.ackNon2xx(busy));
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
+});
+
 describe('an early UPDATE still unanswered when the INVITE ends', () => {
   it('is answered 487 when the caller cancels the INVITE', async () => {
     const harness = await start();
