@@ -236,6 +236,38 @@ Content-Length: 0
     expect(h.proxy.size().operations).toBe(0);
   });
 
+  it('without fullResponse sends done as soon as a branch is out, and nothing after it', () => {
+    const h = new ProxyHarness();
+    const txn = h.addPending('t1');
+    h.proxyCmd('t1', [A, B], { fullResponse: false });
+    expect(h.conn.summary()).toEqual(['done']);
+    h.transactions.respond(0, 486);
+    h.transactions.respond(1, 200);
+    expect(txn.statuses()).toEqual([200]);
+    expect(h.conn.summary()).toEqual(['done']);
+  });
+
+  it('resolves names asynchronously; a CANCEL while resolving sends nothing downstream', async () => {
+    const h = new ProxyHarness();
+    const sync = h.deps.resolve;
+    h.deps.resolve = (uri) => Promise.resolve(sync(uri.replace('uas.example', '10.0.0.2')));
+    const txn = h.addPending('t1');
+    h.proxyCmd('t1', ['sip:uas.example:5060']);
+    expect(h.transactions.branches).toHaveLength(0);
+    await Promise.resolve();
+    expect(h.transactions.branches.map((b) => b.dest.address)).toEqual(['10.0.0.2']);
+    h.transactions.respond(0, 200);
+    expect(txn.statuses()).toEqual([200]);
+
+    const txn2 = h.addPending('t2');
+    h.proxyCmd('t2', ['sip:uas.example:5060']);
+    expect(h.proxy.cancel(new FakeServerTxn('c2', txn2.request), txn2)).toBe(true);
+    await Promise.resolve();
+    expect(h.transactions.branches).toHaveLength(1);
+    expect(txn2.statuses()).toEqual([487]);
+    expect(h.conn.summary()).toEqual([200, 'done', 'done']);
+  });
+
   it('takes the pending request away from the core (it is not found a second time)', () => {
     const h = new ProxyHarness();
     h.addPending('t1');

@@ -105,7 +105,7 @@ export class ProxyOperation {
       if (this.searching && !this.branches.some((b) => isActive(b) || b.state === 'waiting')) this.exhausted();
     }
     if (!this.searching && !this.up.ended && this.cancelledUpstream && !this.branches.some(isOutstanding)) this.up.done();
-    if (this.up.ended && !this.finishedReported && !this.branches.some(isOutstanding)) {
+    if (this.up.ended && !this.searching && !this.finishedReported && !this.branches.some(isOutstanding)) {
       this.finishedReported = true;
       this.onFinished();
     }
@@ -156,6 +156,7 @@ export class ProxyOperation {
     b.state = 'calling';
     b.dest = dest;
     this.everStarted = true;
+    if (!this.opts.fullResponse) this.up.release();
     const clock = this.deps.clock;
     if (this.opts.provisionalTimeoutMs !== undefined) {
       b.provisionalTimer = clock.setTimeout(() => this.onProvisionalTimeout(b), this.opts.provisionalTimeoutMs);

@@ -66,6 +66,7 @@ export class StatefulProxy implements ProxyHooks {
     const provisionalTimeoutMs = parseProxyTimeout(cmd.provisionalTimeout);
     const opts = {
       remainInDialog: cmd.remainInDialog,
+      fullResponse: cmd.fullResponse,
       followRedirects: cmd.followRedirects,
       simultaneous: cmd.simultaneous,
       destinations: pinned !== undefined ? [pinned] : cmd.destinations,

@@ -71,6 +71,8 @@ export interface ProxyDeps {
 /** The `proxy` command options that drive one operation (drachtio-protocol §3.1, §4.9). */
 export interface ProxyOptions {
   remainInDialog: boolean;
+  /** Report each branch's final as a `continue` frame (srf always asks); else `done` comes at once. */
+  fullResponse: boolean;
   followRedirects: boolean;
   simultaneous: boolean;
   /** ms; undefined means no provisional timeout. */

@@ -17,6 +17,8 @@ export class Upstream {
   /** `done` (or NOK) was sent to the app: nothing more goes to it. */
   ended = false;
   private readonly isInvite: boolean;
+  /** Without fullResponse the app got `done` as soon as a branch started and hears nothing more. */
+  private released = false;
 
   constructor(
     private readonly deps: ProxyDeps,
@@ -59,6 +61,16 @@ export class Upstream {
     this.toApp(proxyDone(this.src.msgId));
   }
 
+  /**
+   * drachtio without fullResponse: `done` right after the request went out, nothing after it. The
+   * operation itself goes on; {@link ended} still tells when it is over.
+   */
+  release(): void {
+    if (this.ended || this.released) return;
+    this.toApp(proxyDone(this.src.msgId));
+    this.released = true;
+  }
+
   /** The operation failed as a whole (no branch could start). */
   nok(reason: string): void {
     if (this.ended) return;
@@ -67,6 +79,6 @@ export class Upstream {
   }
 
   private toApp(payload: string): void {
-    if (!this.src.conn.closed) this.src.conn.send(payload);
+    if (!this.released && !this.src.conn.closed) this.src.conn.send(payload);
   }
 }
