@@ -562,6 +562,29 @@ describe('Record-Route and remote target', () => {
   });
 });
 
+describe('remote target refresh by the 2xx to our re-INVITE', () => {
+  it("sends the ACK and later requests to the Contact of the peer's 2xx", async () => {
+    const harness = await start();
+    const { nextDialog } = await answeringApp(harness);
+    const peer = await harness.udpPeer();
+    const moved = await harness.udpPeer();
+    moved.autoAnswer((m) => (m.method === 'BYE' ? reply(m, 200, 'OK') : undefined));
+    await establishedCall(peer);
+    const dialog = await nextDialog(1);
+    const modify = dialog.modify(sdp(6002)) as Promise<unknown>;
+    const reinvite = await peer.waitForRequest('INVITE');
+    await peer.send(reply(reinvite, 200, 'OK', { body: sdp(40002), contact: moved.contactUri('moved') }));
+    await within(modify, 2000, 'modify()');
+    const ack = await moved.waitForRequest('ACK');
+    expect(ack.uri).toBe(moved.contactUri('moved'));
+    await dialog.destroy();
+    const bye = await moved.waitForRequest('BYE');
+    expect(bye.uri).toBe(moved.contactUri('moved'));
+    expect(peer.count((m) => m.method === 'ACK' || m.method === 'BYE')).toBe(0);
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
+});
+
 describe('TCP', () => {
   it("answers an INVITE on the connection it came in on, and sends the app's BYE on that connection", async () => {
     const harness = await start();
