@@ -6,7 +6,8 @@
 //
 // Differences from the docker version, all in process start-up:
 //  * -i 127.0.0.1 -p <port> -mp <port> -cp <port>: unique SIP, media and control ports per sipp
-//    (refer.js runs two UACs at once; sipp's default 5060 is the SUT's port);
+//    (refer.js runs two UACs at once; sipp's default 5060 is the SUT's port); a UAC skips ports
+//    that something else on the host holds;
 //  * UAC target 127.0.0.1:<SUT SIP port> instead of the container name drachtio-sut;
 //  * sippUas(file, containerName) listens on the port the testbed maps that name to;
 //  * -timeout 60s -timeout_error: a sipp that is never answered fails after 60 s instead of
@@ -15,11 +16,12 @@
 //  * sipp processes still running when this process exits are killed.
 const { spawn } = require('child_process');
 const path = require('path');
-const { HOST, plan, sippAuxPorts, sippTraceArgs, defaultLogsDir } = require('./loopback/testbed');
+const { HOST, plan, sippAuxPorts, sippTraceArgs, defaultLogsDir, portsInUse } = require('./loopback/testbed');
 
 const obj = {};
 let output = '';
 let idx = 1;
+let nextUacPort = plan.uacPortBase + 1;
 const children = new Set();
 const label = process.env.SRF_LOOPBACK_LABEL || 'srf';
 const sutTarget = `${HOST}:${plan.engines.sut.sipPort}`;
@@ -59,9 +61,23 @@ function localArgs(port) {
   return ['-i', HOST, '-p', String(port), '-mp', String(mp), '-cp', String(cp)];
 }
 
+function portsTaken(port) {
+  const { mp, cp } = sippAuxPorts(port);
+  return portsInUse({ udp: [port, mp, mp + 2, cp] });
+}
+
+/** Next UAC SIP port whose SIP, media and control ports are all free (others' sipps share the host). */
+function allocUacPort() {
+  for (let tries = 0; tries < 100; tries++) {
+    const port = nextUacPort++;
+    if (portsTaken(port).length === 0) return port;
+  }
+  throw new Error(`loopback sipp.js: no free UAC port found from ${plan.uacPortBase}`);
+}
+
 obj.sippUac = (file) => {
   const n = idx++;
-  const port = plan.uacPortBase + n;
+  const port = allocUacPort();
   const args = [
     '-sf', path.join(__dirname, 'scenarios', file),
     ...localArgs(port),
@@ -85,6 +101,10 @@ obj.sippUas = (file, containerName) => {
   if (!port) {
     return Promise.reject(new Error(`loopback sipp.js: no port mapped for UAS '${containerName}' ` +
       '(add it to onDemandUas in test/e2e/srf/loopback/testbed.js)'));
+  }
+  const taken = portsTaken(port);
+  if (taken.length) {
+    return Promise.reject(new Error(`loopback sipp.js: ports for UAS '${containerName}' already in use: ${taken.join(', ')}`));
   }
   const args = [
     '-sf', path.join(__dirname, 'scenarios', file),

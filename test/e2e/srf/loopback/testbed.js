@@ -65,8 +65,9 @@ const plan = {
   // UASes a test starts itself with sipp.js sippUas(file, containerName); b2b.js's 3pcc case
   // starts uas.xml as 'sipp-uas-b-teardown' and sends the B leg to sip:sipp-uas-b-teardown.
   onDemandUas: { 'sipp-uas-b-teardown': uasBase + 15 },
-  // sipp UACs use uacPortBase + n (n = 1, 2, … within one test process)
-  uacPortBase: intEnv('SRF_SIPP_UAC_PORT_BASE', 6000),
+  // sipp UACs use uacPortBase + n (n = 1, 2, … within one test process), skipping ports that are
+  // taken. Not 6000…: sipp's default media ports (-mp 6000, +2, …) of any other sipp live there.
+  uacPortBase: intEnv('SRF_SIPP_UAC_PORT_BASE', 7000),
 };
 
 /** Media (-mp) and control (-cp) ports derived from a sipp's SIP port, so that all are unique. */
