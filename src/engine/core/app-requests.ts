@@ -94,7 +94,10 @@ export class AppRequests {
     if (app.method === 'PRACK' && !(d.outstandingInvite && d.outstandingInvite.finalStatus === undefined)) {
       return conn.send(nok(msgId, 'no INVITE in progress to PRACK'));
     }
-    if (app.method === 'INVITE' && d.outstandingInvite && d.outstandingInvite.finalStatus === undefined) {
+    // RFC 3261 §14.1: no re-INVITE while another INVITE transaction of the dialog is in progress
+    // either way (ours, the peer's, or our 2xx still waiting for its ACK).
+    const inviteBusy = (d.outstandingInvite && d.outstandingInvite.finalStatus === undefined) || d.inboundInviteInProgress || d.awaitingAck || d.refreshing;
+    if (app.method === 'INVITE' && inviteBusy) {
       return conn.send(nok(msgId, 'an INVITE is already in progress in this dialog'));
     }
     const req = buildInDialogRequest(this.ctx, d, app.method, app);

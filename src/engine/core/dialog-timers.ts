@@ -21,6 +21,12 @@ const MIN_SE = 90;
  * session timers (RFC 4028, drachtio §4.10), and the BYEs the engine sends on its own.
  */
 export class DialogTimers {
+  /**
+   * RFC 3262 §3: a reliable provisional never PRACKed within 64·T1 ends the INVITE with a 5xx;
+   * set by the network side, which owns answering the INVITE and telling the app.
+   */
+  onPrackTimeout?: (inbound: InboundTxn) => void;
+
   constructor(private readonly ctx: CoreContext) {}
 
   private get clock() {
@@ -57,19 +63,23 @@ export class DialogTimers {
     this.clock.clearTimeout(inbound.reliable?.timer);
     const rel = { rseq, response: res, bytes: serializeMessage(res), dest, interval: this.t.t1, startedAt: this.clock.now() } as NonNullable<InboundTxn['reliable']>;
     inbound.reliable = rel;
-    if (this.ctx.deps.sender.isReliable(dest.protocol)) return;
+    // Over TCP/TLS/WS nothing is retransmitted, but the PRACK is still due within 64·T1.
+    const reliableTransport = this.ctx.deps.sender.isReliable(dest.protocol);
     const tick = (): void => {
       if (inbound.reliable !== rel || inbound.answered === 'final') return;
-      if (this.clock.now() - rel.startedAt >= this.t.t1x64) {
+      if (reliableTransport || this.clock.now() - rel.startedAt >= this.t.t1x64) {
         inbound.reliable = undefined;
         this.ctx.deps.log.warn({ txnId: inbound.txnId }, 'reliable provisional response was never PRACKed');
+        this.onPrackTimeout?.(inbound);
         return;
       }
       this.ctx.sendRaw(rel.bytes, rel.dest);
       rel.interval *= 2;
-      rel.timer = this.clock.setTimeout(tick, rel.interval);
+      // The last wait is cut short so that the 64·T1 limit is checked on time.
+      const left = this.t.t1x64 - (this.clock.now() - rel.startedAt);
+      rel.timer = this.clock.setTimeout(tick, Math.min(rel.interval, left));
     };
-    rel.timer = this.clock.setTimeout(tick, rel.interval);
+    rel.timer = this.clock.setTimeout(tick, reliableTransport ? this.t.t1x64 : rel.interval);
   }
 
   /** drachtio-protocol §4.6: UAS dialogs over UDP whose Contact differs from the packet source. */
@@ -134,11 +144,13 @@ export class DialogTimers {
     // side created the dialog; 'uas' here would hand the refreshing over to the peer.
     addHeader(req, 'session-expires', `${interval};refresher=uac`);
     addHeader(req, 'supported', 'timer');
+    d.refreshing = true;
     void dialogDestination(d).then((dest) => {
       const sentBy = this.ctx.localFor(dest.protocol, familyOf(dest.address));
       const txn = this.ctx.deps.transactions.sendRequest(req, dest, {
         onResponse: (res) => {
           if (res.status < 200) return;
+          d.refreshing = false;
           if (res.status < 300) {
             const ack = buildInDialogRequest(this.ctx, d, 'ACK');
             if (typeof ack !== 'string') {
@@ -150,9 +162,15 @@ export class DialogTimers {
           } else if (res.status === 491) this.armSessionTimer(d, interval, 'local');
           else this.sendBye(d, 'SIP ;cause=200 ;text="Session refresh failed"', 'session-expired');
         },
-        onFailure: () => this.sendBye(d, 'SIP ;cause=200 ;text="Session refresh failed"', 'session-expired'),
+        onFailure: () => {
+          d.refreshing = false;
+          this.sendBye(d, 'SIP ;cause=200 ;text="Session refresh failed"', 'session-expired');
+        },
       }, { sentBy: { ...sentBy, protocol: dest.protocol } });
-    }).catch((err: unknown) => this.ctx.deps.log.warn({ err, dialogId: d.id }, 'session refresh failed'));
+    }).catch((err: unknown) => {
+      d.refreshing = false;
+      this.ctx.deps.log.warn({ err, dialogId: d.id }, 'session refresh failed');
+    });
   }
 
   /**

@@ -46,6 +46,7 @@ export class EngineCore {
     this.ctx = new CoreContext(deps);
     this.timers = new DialogTimers(this.ctx);
     this.network = new NetworkRequests(this.ctx);
+    this.timers.onPrackTimeout = (inbound) => this.network.onPrackTimeout(inbound);
     this.responses = new AppResponses(this.ctx, this.timers);
     this.uacResponses = new UacResponses(this.ctx, this.timers);
     this.requests = new AppRequests(this.ctx, this.timers, this.uacResponses);

@@ -5,6 +5,7 @@ import { getTag } from '../message/name-addr.js';
 import { parseCSeq } from '../message/cseq.js';
 import { buildResponse } from '../message/response.js';
 import type { SipRequest } from '../message/types.js';
+import { buildCancel } from '../transaction/derived-requests.js';
 import type { Flow } from '../transport/types.js';
 import { sipCancelNotice, sipMessage, sipNewRequest } from '../wire/meta.js';
 import { uriOf } from './build.js';
@@ -41,6 +42,7 @@ export class NetworkRequests {
     const ua = this.ctx.deps.config.optionsAutoRespondUserAgent;
     if (req.method === 'OPTIONS' && ua && getHeader(req, 'user-agent') === ua) return this.reply(txn, 200, 'OK');
 
+    if (req.method === 'INVITE' && this.sessionTooShort(txn)) return;
     const owner = this.ctx.deps.router.pick(req.method.toLowerCase());
     if (!owner) return this.reply(txn, 503, 'Service Unavailable');
     if (req.method === 'INVITE' && this.ctx.deps.config.alwaysSend180) this.reply(txn, 180, 'Ringing');
@@ -109,13 +111,10 @@ export class NetworkRequests {
         this.ctx.cdr('stop', 'network', req, 'normal-release');
         break;
       case 'INVITE': {
-        if (dialog.awaitingAck || (dialog.outstandingInvite && dialog.outstandingInvite.finalStatus === undefined) || dialog.inboundInviteInProgress) {
+        if (dialog.awaitingAck || (dialog.outstandingInvite && dialog.outstandingInvite.finalStatus === undefined) || dialog.inboundInviteInProgress || dialog.refreshing) {
           return this.reply(txn, 491, 'Request Pending');
         }
-        const se = Number.parseInt(getHeader(req, 'session-expires') ?? '', 10);
-        if (Number.isFinite(se) && se < MIN_SE) {
-          return this.reply(txn, 422, 'Session Interval Too Small', [['Min-SE', String(MIN_SE)]]);
-        }
+        if (this.sessionTooShort(txn)) return;
         dialog.inboundInviteInProgress = true;
         const target = uriOf(getHeader(req, 'contact'));
         if (target) dialog.remoteTarget = target;
@@ -166,6 +165,34 @@ export class NetworkRequests {
     this.ctx.deps.clock.clearTimeout(rel.timer);
     invite.reliable = undefined;
     return true;
+  }
+
+  /** RFC 4028 §8.1: an INVITE whose Session-Expires is below our Min-SE gets 422 with Min-SE. */
+  private sessionTooShort(txn: ServerTxn): boolean {
+    const se = Number.parseInt(getHeader(txn.request, 'session-expires') ?? '', 10);
+    if (!Number.isFinite(se) || se >= MIN_SE) return false;
+    this.reply(txn, 422, 'Session Interval Too Small', [['Min-SE', String(MIN_SE)]]);
+    return true;
+  }
+
+  /**
+   * RFC 3262 §3: our reliable provisional was never PRACKed. The INVITE is rejected with 500 and
+   * the app hears of it as drachtio reports a CANCEL in progress (with the INVITE's transactionId
+   * and dialogId), so srf emits `cancel` and the app stops working on the call.
+   */
+  onPrackTimeout(inbound: InboundTxn): void {
+    if (inbound.answered === 'final') return;
+    const res = buildResponse(inbound.req, 500, 'Reliable Provisional Response Not Acknowledged', inbound.toTag ? { toTag: inbound.toTag, headers: [['Retry-After', '1']] } : { headers: [['Retry-After', '1']] });
+    inbound.txn.respond(res);
+    inbound.answered = 'final';
+    const notice = buildCancel(inbound.req, [['Reason', 'SIP ;cause=500 ;text="no PRACK for reliable provisional"']]);
+    inbound.owner.send(sipMessage({ ...this.ctx.peerOf(inbound.flow), transactionId: inbound.txnId, dialogId: inbound.dialogId ?? '' }, this.ctx.text(notice)));
+    if (inbound.dialogId) {
+      const d = this.ctx.dialogs.get(inbound.dialogId);
+      if (d && d.state === 'early') this.ctx.removeDialog(d.id);
+    }
+    this.ctx.cdr('stop', 'application', res, 'call-rejected');
+    this.ctx.finishInbound(inbound);
   }
 
   /** Find the dialog a request from the network belongs to (UAS dialogs first, then UAC). */

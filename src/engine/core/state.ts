@@ -77,6 +77,8 @@ export interface DialogRuntime extends Dialog {
   inviteTxnId?: string;
   /** UAS: an inbound re-INVITE we have not answered yet (glare detection). */
   inboundInviteInProgress?: boolean;
+  /** The engine's own session-refresh re-INVITE is outstanding (glare detection). */
+  refreshing?: boolean;
   /** The owning app connection closed: in-dialog requests get 481 (drachtio-protocol §4.1). */
   orphaned?: boolean;
   /** Session timer (RFC 4028) handle. */

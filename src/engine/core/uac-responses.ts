@@ -9,7 +9,7 @@ import { sipMessage } from '../wire/meta.js';
 import { uriOf } from './build.js';
 import type { CoreContext } from './context.js';
 import type { DialogTimers } from './dialog-timers.js';
-import { buildInDialogRequest, sendAckFor2xx } from './in-dialog-request.js';
+import { buildInDialogRequest, dialogDestination, sendAckFor2xx } from './in-dialog-request.js';
 import { familyOf } from './local-address.js';
 import type { DialogRuntime, OutboundTxn } from './state.js';
 
@@ -48,6 +48,9 @@ export class UacResponses {
     if (tagless) o.taglessAnswer = true;
     else if (o.method === 'INVITE' || o.method === 'SUBSCRIBE') this.trackDialog(o, res, flow);
     if (status >= 200 && !tagless) this.final(o, res);
+    if (o.method === 'INVITE' && status >= 200 && status < 300 && !tagless && o.owner.closed) {
+      return this.releaseForGoneApp(o);
+    }
     if (o.owner && !this.ownerGone(o)) {
       o.owner.send(sipMessage({ ...this.ctx.peerOf(flow), transactionId: o.txnId, dialogId: o.dialogId ?? '' }, this.ctx.text(res)));
     }
@@ -62,17 +65,36 @@ export class UacResponses {
       return;
     }
     if (!d || toTag === undefined) return;
-    // RFC 3261 §13.2.2.4: a second fork answered; we keep the first, so ACK and BYE this one.
-    const fork: DialogRuntime = { ...d, remoteTag: toTag, remoteParty: getHeader(res, 'to') ?? d.remoteParty, remoteTarget: uriOf(getHeader(res, 'contact')) ?? d.remoteTarget, routeSet: [...getHeaderValues(res, 'record-route')].reverse(), id: `${d.id}#fork`, awaitingAck: undefined, lastAck: undefined };
+    // RFC 3261 §13.2.2.4: a second fork answered; we keep the first, so ACK and BYE this one,
+    // along its own target and route set (it may be another host than the one that sent the 2xx).
+    const fork: DialogRuntime = { ...d, remoteTag: toTag, remoteParty: getHeader(res, 'to') ?? d.remoteParty, remoteTarget: uriOf(getHeader(res, 'contact')) ?? d.remoteTarget, routeSet: [...getHeaderValues(res, 'record-route')].reverse(), id: `${d.id}#fork`, awaitingAck: undefined, lastAck: undefined, outstandingInvite: o };
     delete fork.natRoute;
     fork.flow = flow;
-    const ack = buildInDialogRequest(this.ctx, { ...fork, outstandingInvite: o }, 'ACK');
-    if (typeof ack === 'string') return;
-    const dest: Destination = { protocol: flow.protocol, address: flow.remote.address, port: flow.remote.port };
-    sendAckFor2xx(this.ctx, ack, dest);
-    const local = this.ctx.localFor(dest.protocol, familyOf(dest.address));
-    const bye = buildInDialogRequest(this.ctx, fork, 'BYE');
-    if (typeof bye !== 'string') this.ctx.deps.transactions.sendRequest(bye, dest, { onResponse: () => {}, onFailure: () => {} }, { sentBy: { ...local, protocol: dest.protocol } });
+    this.ackAndBye(fork, 'SIP ;cause=200 ;text="another fork answered first"');
+  }
+
+  /**
+   * The app that sent this INVITE is gone, so nobody will ACK its 2xx or hang up: ACK and BYE the
+   * callee at once rather than leave it in a call with nobody (drachtio-protocol §4.1 orphans).
+   */
+  private releaseForGoneApp(o: OutboundTxn): void {
+    const d = o.dialogId ? this.ctx.dialogs.get(o.dialogId) : undefined;
+    if (!d) return;
+    this.ctx.removeDialog(d.id);
+    this.ackAndBye({ ...d, outstandingInvite: o }, 'SIP ;cause=200 ;text="application gone"');
+  }
+
+  /** ACK a 2xx of dialog `d` and end it with a BYE; no app is told (it never had this dialog). */
+  private ackAndBye(d: DialogRuntime, reason: string): void {
+    const ack = buildInDialogRequest(this.ctx, d, 'ACK');
+    const bye = buildInDialogRequest(this.ctx, { ...d, outstandingInvite: undefined }, 'BYE');
+    if (typeof ack === 'string' || typeof bye === 'string') return;
+    bye.headers.push({ name: 'reason', rawName: 'Reason', value: reason });
+    dialogDestination(d).then((dest) => {
+      sendAckFor2xx(this.ctx, ack, dest);
+      const local = this.ctx.localFor(dest.protocol, familyOf(dest.address));
+      this.ctx.deps.transactions.sendRequest(bye, dest, { onResponse: () => {}, onFailure: () => {} }, { sentBy: { ...local, protocol: dest.protocol } });
+    }).catch((err: unknown) => this.ctx.deps.log.warn({ err, dialogId: d.id }, 'could not release an unwanted 2xx'));
   }
 
   /** Create or update the UAC dialog from a response that carries a To tag (RFC 3261 §12.1.2). */

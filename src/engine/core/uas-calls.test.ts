@@ -210,6 +210,48 @@ describe('re-INVITE glare and session interval', () => {
   });
 });
 
+describe('INVITE transactions in a dialog, and the session interval of a new call', () => {
+  it('answers an initial INVITE with Session-Expires below 90 with 422 and Min-SE: 90, without the app', async () => {
+    const harness = await start();
+    const { dialogs } = await answeringApp(harness);
+    const peer = await harness.udpPeer();
+    const call = new PeerCall(peer);
+    await peer.send(call.invite({ headers: ['Supported: timer', 'Session-Expires: 30'] }));
+    const res = await finalFor(peer, call.inviteCSeq, 'INVITE');
+    expect(res.status).toBe(422);
+    expect(hdr(res, 'min-se')).toBe('90');
+    await peer.send(call.ackNon2xx(res));
+    expect(dialogs).toHaveLength(0);
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
+
+  it("refuses the app's re-INVITE while the peer's own re-INVITE is still unanswered (RFC 3261 §14.1)", async () => {
+    const harness = await start();
+    const held: Array<{ res: Loose }> = [];
+    const { nextDialog } = await answeringApp(harness, { onDialog: (d) => d.on('modify', (_req: Loose, res: Loose) => held.push({ res })) });
+    const peer = await harness.udpPeer();
+    const { call } = await establishedCall(peer);
+    const dialog = await nextDialog(1);
+
+    await peer.send(call.invite({ body: sdp(40002) }));
+    const peerSeq = call.inviteCSeq;
+    const deadline = Date.now() + 2000;
+    while (held.length === 0 && Date.now() < deadline) await sleep(5);
+    expect(held).toHaveLength(1);
+    const ours = await (dialog.modify(sdp(6002)) as Promise<unknown>).then(() => 'sent', (err: Error) => err.message);
+    expect(ours).toMatch(/INVITE is already in progress/);
+    expect(peer.count((m) => m.method === 'INVITE')).toBe(0);
+
+    held[0]!.res.send(200, { body: sdp(6000) });
+    const ok = await finalFor(peer, peerSeq, 'INVITE');
+    expect(ok.status).toBe(200);
+    await peer.send(call.ack());
+    await peer.send(call.request('BYE'));
+    expect((await finalFor(peer, call.cseq, 'BYE')).status).toBe(200);
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
+});
+
 describe('an app that disconnects', () => {
   it('leaves its pending INVITE answered 480 by the engine', async () => {
     const harness = await start();
@@ -485,6 +527,33 @@ describe('reliable provisional responses (RFC 3262)', () => {
     const busy = await finalFor(peer, call.inviteCSeq, 'INVITE');
     expect(busy.status).toBe(486);
     await peer.send(call.ackNon2xx(busy));
+    expect(await harness.expectIdle()).toEqual(idle);
+  });
+});
+
+describe('a reliable provisional that is never PRACKed', () => {
+  it('ends the INVITE with 500 after 64·T1 and tells the app as a cancel (RFC 3262 §3)', async () => {
+    const harness = await start();
+    const cancelled = deferred<void>();
+    const late = deferred<unknown>();
+    await harness.app((app) => app.invite((req: Loose, res: Loose) => {
+      req.on('cancel', () => {
+        cancelled.resolve();
+        res.send(486, (err: unknown) => late.resolve(err));
+      });
+      res.send(183, { headers: { Require: '100rel' }, body: sdp(6000) });
+    }), ['invite']);
+    const peer = await harness.udpPeer();
+    const call = new PeerCall(peer);
+    await peer.send(call.invite({ headers: ['Supported: 100rel'] }));
+    await peer.waitForResponse(183, 'INVITE');
+    await harness.advance(32_000, 500);
+    const res = await finalFor(peer, call.inviteCSeq, 'INVITE');
+    expect(res.status).toBe(500);
+    await within(cancelled.promise, 2000, "srf's cancel event");
+    expect(await within(late.promise, 2000, "the app's late answer")).toBeTruthy();
+    await peer.send(call.ackNon2xx(res));
+    expect(peer.count((m) => (m.status ?? 0) >= 200 && cseqOf(m).method === 'INVITE')).toBe(1);
     expect(await harness.expectIdle()).toEqual(idle);
   });
 });
