@@ -8,7 +8,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineHarness, idle, within, type Loose } from '../../../test/support/engine-harness.js';
-import { cseqOf, hdr, hdrAll, reply, sdp, sleep, tagOf, uriIn as type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
+import { cseqOf, hdr, hdrAll, reply, sdp, sleep, tagOf, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
 
 let h: EngineHarness | undefined;
 
