@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRfc4475, rfc4475Case, type TortureCase } from '../fixtures/rfc4475.js';
+import { loadRfc4475, type TortureCase } from '../fixtures/rfc4475.js';
 import { startRegistrarUasApp, type Binding, type RegistrarUasApp } from '../support/registrar-uas-app.js';
 import {
   ack2xx,
@@ -67,25 +67,29 @@ interface Run {
   /** Responses to our BYEs. */
   byeAnswers: () => PeerMessage[];
   sentAt: number;
+  /** Closes the peer, the app and the engine. */
+  close: () => Promise<void>;
 }
 
-const live: Array<() => Promise<void> | void> = [];
+/** Anything still open when a test fails before its own clean-up. */
+const live = new Set<() => Promise<void> | void>();
 afterAll(async () => {
-  for (const f of live.splice(0)) await f();
+  for (const f of [...live]) await f();
 });
 
-async function setup(): Promise<{ te: TestEngine; app: RegistrarUasApp; cleanup: () => Promise<void> }> {
+/** A fresh engine and app; `close` also runs the extra clean-ups given later with `also`. */
+async function setup(): Promise<{ te: TestEngine; app: RegistrarUasApp; also: (f: () => void) => void; close: () => Promise<void> }> {
   const te = await startTestEngine({ limits: { partialMessageTimeoutMs: PARTIAL_TIMEOUT_MS } });
   const app = await startRegistrarUasApp({ port: te.adminPort, secret: te.secret });
-  let done = false;
-  const cleanup = async (): Promise<void> => {
-    if (done) return;
-    done = true;
+  const extra: Array<() => void> = [];
+  const close = async (): Promise<void> => {
+    if (!live.delete(close)) return;
+    for (const f of extra) f();
     app.stop();
     await te.stop();
   };
-  live.push(cleanup);
-  return { te, app, cleanup };
+  live.add(close);
+  return { te, app, also: (f) => extra.push(f), close };
 }
 
 const branch = (): string => `z9hG4bK-t${randomBytes(6).toString('hex')}`;
@@ -122,20 +126,19 @@ function finalsOf(msgs: PeerMessage[]): PeerMessage[] {
 }
 
 async function runUdp(c: TortureCase): Promise<Run & { peer: UdpPeer }> {
-  const { te, app, cleanup } = await setup();
+  const { te, app, also, close } = await setup();
   const peer = await UdpPeer.open();
-  live.push(() => peer.close());
+  also(() => peer.close());
   peer.onEach(uacBehaviour((res) => requestUriFor(res, [c]), () => `SIP/2.0/UDP 127.0.0.1:${peer.port}`, (s) => void peer.send(s, te.udpPort)));
   const sentAt = Date.now();
   await peer.send(c.data, te.udpPort);
   const run = {
-    te, app, peer, sentAt,
+    te, app, peer, sentAt, close,
     all: () => peer.received,
     finals: () => finalsOf(peer.received),
     byeAnswers: () => peer.received.filter((m) => cseqMethod(m) === 'BYE'),
   };
   await settle(run, c.expect);
-  live.push(cleanup);
   return run;
 }
 
@@ -202,26 +205,34 @@ describe.concurrent('RFC 4475 over UDP: one datagram per message, symmetric resp
 
   it.each(cases.map((c) => [c.file, c] as const))('%s', async (file, c) => {
     const run = await runUdp(c);
-    const finals = run.finals();
-    if (c.expect === 'drop') {
-      expect(run.all(), describeMsgs(run.all())).toEqual([]);
-    } else {
-      const want = typeof c.expect === 'number' ? c.expect : HANDLED[file];
-      expect(finals.map((m) => m.status), describeMsgs(run.all())).toEqual([want]);
+    try {
+      await checkUdp(file, c, run);
+    } finally {
+      await run.close();
     }
-    // Only 100 Trying may come besides the final answer (and our BYE's 200).
-    const extra = run.all().filter((m) => !finals.includes(m) && m.status !== 100 && cseqMethod(m) !== 'BYE');
-    expect(extra, describeMsgs(extra)).toEqual([]);
-    // Via sent-bys name 192.0.2.x, example.com, even 255.255.255.255 (bcast): every reply still
-    // goes to the packet's source, and every reply the engine sent arrived.
-    const dests = run.te.sent.map((s) => `${s.dest.protocol}:${s.dest.address}:${s.dest.port}`);
-    expect(new Set(dests)).toEqual(new Set(dests.length ? [`udp:127.0.0.1:${run.peer.port}`] : []));
-    expect(run.all().length + run.peer.garbage.length).toBe(run.te.sent.length);
-    expect(run.peer.garbage).toEqual([]);
-    checkBindings(file, run.app.bindings);
-    await checkEngineClean(run);
   });
 });
+
+async function checkUdp(file: string, c: TortureCase, run: Run & { peer: UdpPeer }): Promise<void> {
+  const finals = run.finals();
+  if (c.expect === 'drop') {
+    expect(run.all(), describeMsgs(run.all())).toEqual([]);
+  } else {
+    const want = typeof c.expect === 'number' ? c.expect : HANDLED[file];
+    expect(finals.map((m) => m.status), describeMsgs(run.all())).toEqual([want]);
+  }
+  // Only 100 Trying may come besides the final answer (and our BYE's 200).
+  const extra = run.all().filter((m) => !finals.includes(m) && m.status !== 100 && cseqMethod(m) !== 'BYE');
+  expect(extra, describeMsgs(extra)).toEqual([]);
+  // Via sent-bys name 192.0.2.x, example.com, even 255.255.255.255 (bcast): every reply still
+  // goes to the packet's source, and every reply the engine sent arrived.
+  const dests = run.te.sent.map((s) => `${s.dest.protocol}:${s.dest.address}:${s.dest.port}`);
+  expect(new Set(dests)).toEqual(new Set(dests.length ? [`udp:127.0.0.1:${run.peer.port}`] : []));
+  expect(run.all().length + run.peer.garbage.length).toBe(run.te.sent.length);
+  expect(run.peer.garbage).toEqual([]);
+  checkBindings(file, run.app.bindings);
+  await checkEngineClean(run);
+}
 
 /**
  * What a stream transport does instead (RFC 3261 §18.3: a stream is framed by Content-Length,
@@ -266,20 +277,19 @@ function streamVerdict(c: TortureCase): StreamVerdict {
 }
 
 async function runTcp(c: TortureCase, verdict: StreamVerdict): Promise<Run & { peer: TcpPeer }> {
-  const { te, app, cleanup } = await setup();
+  const { te, app, also, close } = await setup();
   const peer = await TcpPeer.connect(te.tcpPort);
-  live.push(() => peer.close());
+  also(() => peer.close());
   peer.onEach(uacBehaviour((res) => requestUriFor(res, [c]), () => `SIP/2.0/TCP 127.0.0.1:${peer.localPort}`, (s) => void peer.send(s)));
   const sentAt = Date.now();
   await peer.send(c.data);
   const run = {
-    te, app, peer, sentAt,
+    te, app, peer, sentAt, close,
     all: () => peer.received,
     finals: () => finalsOf(peer.received),
     byeAnswers: () => peer.received.filter((m) => cseqMethod(m) === 'BYE'),
   };
   if (verdict.kind === 'answer') await settle(run, verdict.statuses.length ? 200 : 'none', verdict.statuses.length);
-  live.push(cleanup);
   return run;
 }
 
@@ -287,43 +297,51 @@ describe.concurrent('RFC 4475 over TCP: one connection per message', () => {
   it.each(cases.map((c) => [c.file, c] as const))('%s', async (file, c) => {
     const verdict = streamVerdict(c);
     const run = await runTcp(c, verdict);
-    const peer = run.peer;
-    switch (verdict.kind) {
-      case 'answer': {
-        expect(run.finals().map((m) => m.status).sort(), describeMsgs(run.all())).toEqual(verdict.statuses);
-        const extra = run.all().filter((m) => !run.finals().includes(m) && m.status !== 100 && cseqMethod(m) !== 'BYE');
-        expect(extra, describeMsgs(extra)).toEqual([]);
-        // A complete message leaves the connection usable.
-        expect(peer.closed).toBe(false);
-        break;
-      }
-      case 'silent-then-close': {
-        await sleep(PARTIAL_TIMEOUT_MS - 200);
-        expect(run.all(), describeMsgs(run.all())).toEqual([]);
-        expect(peer.closed).toBe(false);
-        await until(() => peer.closed, 2000, 'the engine to close the connection');
-        expect(peer.closedAt! - run.sentAt).toBeGreaterThanOrEqual(PARTIAL_TIMEOUT_MS - 50);
-        expect(run.all()).toEqual([]);
-        break;
-      }
-      case 'close': {
-        await until(() => peer.closed, 1000, 'the engine to close the connection');
-        expect(run.all().every((m) => m.status === 400), describeMsgs(run.all())).toBe(true);
-        expect(run.all().length).toBeLessThanOrEqual(1);
-        break;
-      }
+    try {
+      await checkTcp(file, verdict, run);
+    } finally {
+      await run.close();
     }
-    // Replies ride on the connection the request came in on (RFC 3261 §18.2.2), whatever the Via says.
-    for (const s of run.te.sent) {
-      expect(s.dest.connectionId, JSON.stringify(s.dest)).toBeDefined();
-      expect(s.flow?.remote, JSON.stringify(s)).toEqual({ address: '127.0.0.1', port: peer.localPort });
-    }
-    expect(run.all().length).toBe(run.te.sent.length);
-    expect(peer.garbage).toEqual([]);
-    checkBindings(file, run.app.bindings);
-    await checkEngineClean(run);
   });
 });
+
+async function checkTcp(file: string, verdict: StreamVerdict, run: Run & { peer: TcpPeer }): Promise<void> {
+  const peer = run.peer;
+  switch (verdict.kind) {
+    case 'answer': {
+      expect(run.finals().map((m) => m.status).sort(), describeMsgs(run.all())).toEqual(verdict.statuses);
+      const extra = run.all().filter((m) => !run.finals().includes(m) && m.status !== 100 && cseqMethod(m) !== 'BYE');
+      expect(extra, describeMsgs(extra)).toEqual([]);
+      // A complete message leaves the connection usable.
+      expect(peer.closed).toBe(false);
+      break;
+    }
+    case 'silent-then-close': {
+      await sleep(PARTIAL_TIMEOUT_MS - 200);
+      expect(run.all(), describeMsgs(run.all())).toEqual([]);
+      expect(peer.closed).toBe(false);
+      await until(() => peer.closed, 2000, 'the engine to close the connection');
+      expect(peer.closedAt! - run.sentAt).toBeGreaterThanOrEqual(PARTIAL_TIMEOUT_MS - 50);
+      expect(run.all()).toEqual([]);
+      break;
+    }
+    case 'close': {
+      await until(() => peer.closed, 1000, 'the engine to close the connection');
+      expect(run.all().every((m) => m.status === 400), describeMsgs(run.all())).toBe(true);
+      expect(run.all().length).toBeLessThanOrEqual(1);
+      break;
+    }
+  }
+  // Replies ride on the connection the request came in on (RFC 3261 §18.2.2), whatever the Via says.
+  for (const s of run.te.sent) {
+    expect(s.dest.connectionId, JSON.stringify(s.dest)).toBeDefined();
+    expect(s.flow?.remote, JSON.stringify(s)).toEqual({ address: '127.0.0.1', port: peer.localPort });
+  }
+  expect(run.all().length).toBe(run.te.sent.length);
+  expect(peer.garbage).toEqual([]);
+  checkBindings(file, run.app.bindings);
+  await checkEngineClean(run);
+}
 
 describe('after the whole corpus, one engine still answers', () => {
   const options = (via: string, callId: string): string =>
@@ -341,15 +359,15 @@ describe('after the whole corpus, one engine still answers', () => {
     ].join('\r\n');
 
   it('a valid OPTIONS gets 200 over UDP and TCP after all 49 messages over both', async () => {
-    const { te, cleanup } = await setup();
+    const { te, also, close } = await setup();
     const udp = await UdpPeer.open();
-    live.push(() => udp.close());
+    also(() => udp.close());
     udp.onEach(uacBehaviour((res) => requestUriFor(res, cases), () => `SIP/2.0/UDP 127.0.0.1:${udp.port}`, (s) => void udp.send(s, te.udpPort)));
     for (const c of cases) await udp.send(c.data, te.udpPort);
     const tcps: TcpPeer[] = [];
     for (const c of cases) {
       const p = await TcpPeer.connect(te.tcpPort);
-      live.push(() => p.close());
+      also(() => p.close());
       p.onEach(uacBehaviour((res) => requestUriFor(res, cases), () => `SIP/2.0/TCP 127.0.0.1:${p.localPort}`, (s) => void p.send(s)));
       tcps.push(p);
       await p.send(c.data);
@@ -359,7 +377,7 @@ describe('after the whole corpus, one engine still answers', () => {
     const u = await udp.waitFor((m) => m.headers.get('call-id')?.[0] === 'probe-udp' && m.status !== undefined && m.status >= 200, 2000, 'UDP OPTIONS answer');
     expect(u.status).toBe(200);
     const tcp = await TcpPeer.connect(te.tcpPort);
-    live.push(() => tcp.close());
+    also(() => tcp.close());
     await tcp.send(options(`SIP/2.0/TCP 127.0.0.1:${tcp.localPort}`, 'probe-tcp'));
     const t = await tcp.waitFor((m) => m.headers.get('call-id')?.[0] === 'probe-tcp' && m.status !== undefined && m.status >= 200, 2000, 'TCP OPTIONS answer');
     expect(t.status).toBe(200);
@@ -371,10 +389,6 @@ describe('after the whole corpus, one engine still answers', () => {
       expect(peers.has(`${s.flow?.protocol}:${s.flow?.remote.port}`), JSON.stringify(s.dest)).toBe(true);
     }
     expect(te.log.counts.error, JSON.stringify(te.log.lines)).toBe(0);
-    await cleanup();
-  });
-
-  it('rfc4475Case finds a file (fixture sanity)', () => {
-    expect(rfc4475Case('zeromf.dat').expect).toBe(200);
+    await close();
   });
 });
