@@ -347,7 +347,8 @@ function hotSpots(file: string, top = 15): string[] {
   const self = new Map<string, number>();
   for (const node of prof.nodes) {
     const { functionName, url, lineNumber } = node.callFrame;
-    const where = url ? `${url.replace(`file://${root}/`, '')}:${lineNumber + 1}` : '(native)';
+    // tsx-compiled files report line 1 for everything: the file and function name are what is known.
+    const where = url ? `${url.replace(`file://${root}/`, '')}${lineNumber > 0 ? `:${lineNumber + 1}` : ''}` : '(native)';
     const key = `${where} ${functionName || '(anonymous)'}`;
     self.set(key, (self.get(key) ?? 0) + (node.hitCount ?? 0));
   }
