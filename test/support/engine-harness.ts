@@ -5,6 +5,7 @@
  * harness opens is closed by {@link EngineHarness.stop}.
  */
 import { createRequire } from 'node:module';
+import { afterEach, expect } from 'vitest';
 import { systemClock, type Clock } from '../../src/shared/clock.js';
 import type { CoreConfig, Logger } from '../../src/engine/core/ports.js';
 import { EngineServer } from '../../src/engine/server.js';
@@ -203,4 +204,23 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * One harness per test: the returned function starts it (fake clock unless told otherwise), and
+ * after each test it is stopped. An engine error log fails the test even when the peer saw
+ * nothing wrong: it means a handler threw somewhere.
+ */
+export function harnessPerTest(defaults: HarnessOptions = { fakeClock: true }): (opts?: HarnessOptions) => Promise<EngineHarness> {
+  let current: EngineHarness | undefined;
+  afterEach(async () => {
+    const errors = current?.logs.filter((l) => l.level === 'error') ?? [];
+    await current?.stop();
+    current = undefined;
+    expect(errors).toEqual([]);
+  });
+  return async (opts = defaults) => {
+    current = await EngineHarness.start(opts);
+    return current;
+  };
 }

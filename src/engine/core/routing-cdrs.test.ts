@@ -3,24 +3,11 @@
  * round-robin of new calls among apps that routed `invite`, and `remove_route`. Real drachtio-srf
  * apps on a real engine, a raw SIP peer placing the calls.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { deferred, EngineHarness, idle, within, type Loose } from '../../../test/support/engine-harness.js';
+import { describe, expect, it } from 'vitest';
+import { deferred, type EngineHarness, idle, within, type Loose, harnessPerTest } from '../../../test/support/engine-harness.js';
 import { cseqOf, hdr, PeerCall, reply, sdp, until, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
 
-let h: EngineHarness | undefined;
-
-afterEach(async () => {
-  // An engine error log means a handler threw somewhere, even if the peer saw nothing wrong.
-  const errors = h?.logs.filter((l) => l.level === 'error') ?? [];
-  await h?.stop();
-  h = undefined;
-  expect(errors).toEqual([]);
-});
-
-async function start(): Promise<EngineHarness> {
-  h = await EngineHarness.start({ fakeClock: true });
-  return h;
-}
+const start = harnessPerTest();
 
 interface Cdr {
   kind: 'attempt' | 'start' | 'stop';

@@ -3,24 +3,15 @@
  * that the engine's 90 s minimum takes milliseconds: a raw SIP peer calls in, a real drachtio-srf
  * app answers, and the test moves engine time forward.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { deferred, EngineHarness, idle, within, type Loose } from '../../../test/support/engine-harness.js';
+import { describe, expect, it } from 'vitest';
+import { deferred, harnessPerTest, idle, within, type Loose } from '../../../test/support/engine-harness.js';
 import { cseqOf, hdr, PeerCall, reply, sdp, tagOf, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
 
-let h: EngineHarness | undefined;
-
-afterEach(async () => {
-  // An engine error log means a handler threw somewhere, even if the peer saw nothing wrong.
-  const errors = h?.logs.filter((l) => l.level === 'error') ?? [];
-  await h?.stop();
-  h = undefined;
-  expect(errors).toEqual([]);
-});
+const start = harnessPerTest();
 
 /** Engine + an app answering INVITEs with createUAS(`headers`) + a UDP peer; resolves with the first dialog. */
 async function setup(headers: Record<string, string> = {}) {
-  const harness = await EngineHarness.start({ fakeClock: true });
-  h = harness;
+  const harness = await start();
   const dialog = deferred<Loose>();
   const modified: Loose[] = [];
   await harness.app((app) => app.invite(async (req: Loose, res: Loose) => {
@@ -140,8 +131,7 @@ describe('session timers', () => {
 describe('session timers on calls the app places', () => {
   /** Engine + app + a callee answering the app's INVITE with `se` in its 200. */
   async function placed(se: string) {
-    const harness = await EngineHarness.start({ fakeClock: true });
-    h = harness;
+    const harness = await start();
     const srf = await harness.app();
     const peer = await harness.udpPeer();
     let answered = false;

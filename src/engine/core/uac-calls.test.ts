@@ -6,24 +6,11 @@
  * with a leak check.
  */
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EngineHarness, idle, within, type Loose } from '../../../test/support/engine-harness.js';
+import { describe, expect, it } from 'vitest';
+import { idle, within, type Loose, harnessPerTest } from '../../../test/support/engine-harness.js';
 import { cseqOf, hdr, hdrAll, reply, sdp, sleep, tagOf, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
 
-let h: EngineHarness | undefined;
-
-afterEach(async () => {
-  // An engine error log means a handler threw somewhere, even if the peer saw nothing wrong.
-  const errors = h?.logs.filter((l) => l.level === 'error') ?? [];
-  await h?.stop();
-  h = undefined;
-  expect(errors).toEqual([]);
-});
-
-async function start(opts: Parameters<typeof EngineHarness.start>[0] = { fakeClock: true }): Promise<EngineHarness> {
-  h = await EngineHarness.start(opts);
-  return h;
-}
+const start = harnessPerTest();
 
 /** A peer that answers BYE with 200 and everything else with what `invite` returns (INVITE) or nothing. */
 function callee(peer: RawSipPeer, invite: (m: RawMessage) => string | undefined): void {

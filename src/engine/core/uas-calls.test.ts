@@ -4,24 +4,11 @@
  * (drachtio-protocol §4.2–§4.7). srf's own integration suite covers the happy paths; these are the
  * error paths, races and timers it does not reach. Each test ends with a leak check.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { deferred, EngineHarness, idle, within, type Loose } from '../../../test/support/engine-harness.js';
+import { describe, expect, it } from 'vitest';
+import { deferred, type EngineHarness, idle, within, type Loose, harnessPerTest } from '../../../test/support/engine-harness.js';
 import { cseqOf, hdr, hdrAll, PeerCall, reply, sdp, sleep, tagOf, uriIn, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
 
-let h: EngineHarness | undefined;
-
-afterEach(async () => {
-  // An engine error log means a handler threw somewhere, even if the peer saw nothing wrong.
-  const errors = h?.logs.filter((l) => l.level === 'error') ?? [];
-  await h?.stop();
-  h = undefined;
-  expect(errors).toEqual([]);
-});
-
-async function start(opts: Parameters<typeof EngineHarness.start>[0] = { fakeClock: true }): Promise<EngineHarness> {
-  h = await EngineHarness.start(opts);
-  return h;
-}
+const start = harnessPerTest();
 
 /** An app that answers every INVITE with createUAS and hands out the dialogs in order. */
 async function answeringApp(harness: EngineHarness, opts: { headers?: Record<string, string>; onDialog?: (d: Loose) => void } = {}) {
