@@ -16,7 +16,8 @@
  *   npm run bench:engine                            30 s steps (--hold 30)
  *   npm run bench:engine -- --suites register --rates-register 3000,6000 --profile
  *
- * --profile runs the engine under `node --cpu-prof` and prints its top self-time functions.
+ * --profile runs the engine under `node --cpu-prof` and prints its top self-time functions;
+ * --engine-node-args=--max-semi-space-size=32 passes V8/Node flags to the engine process (space separated).
  * Output (SIPp stats, logs, profiles, summary.json) goes to --out (default /tmp/switchboard-bench-engine/<time>).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -62,6 +63,7 @@ const { values: flags } = parseArgs({
     pause: { type: 'string', default: '3' },
     'max-p95-ms': { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'engine-node-args': { type: 'string', default: '' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -168,7 +170,7 @@ async function startSystem(suite: Suite): Promise<System> {
     'src/engine/cli.ts',
     ['--contact', `sip:127.0.0.1:${sipPort};transport=udp`, '--address', '127.0.0.1', '--port', '0', '--secret', SECRET, '-l', 'warn'],
     join(dir, 'engine.log'),
-    profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+    [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...flags['engine-node-args'].split(' ').filter(Boolean)],
   );
   const ready = await waitReady<{ adminPort: number }>(engine, 'engine');
   const apps: ChildProcess[] = [];
