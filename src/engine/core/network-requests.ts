@@ -68,13 +68,14 @@ export class NetworkRequests {
 
   /** A CANCEL matched (or not) against an INVITE server transaction (RFC 3261 §9.2, drachtio §4.5). */
   onCancel(cancelTxn: ServerTxn, inviteTxn: ServerTxn | undefined): void {
+    // Read before answering: a finished transaction lets its parsed request go.
+    const cancel = cancelTxn.request;
     const inbound = inviteTxn ? this.ctx.inboundByServerTxn.get(inviteTxn.id) : undefined;
     if (!inviteTxn) return this.reply(cancelTxn, 481, 'Call/Transaction Does Not Exist');
     this.reply(cancelTxn, 200, 'OK');
     if (!inbound || inbound.answered === 'final') return; // final already sent: the CANCEL has no effect
     const res487 = buildResponse(inbound.req, 487, 'Request Terminated', { toTag: inbound.toTag ?? uuid().slice(0, 8) });
     inbound.txn.respond(res487);
-    const cancel = cancelTxn.request;
     const peer = this.ctx.peerOf(cancelTxn.flow);
     inbound.owner.send(
       inbound.answered === 'none'

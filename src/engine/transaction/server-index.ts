@@ -1,7 +1,5 @@
-import { getHeader } from '../message/headers.js';
 import type { SipRequest } from '../message/types.js';
 import { mergeKey, requestIdentity, type IdentityError, type RequestIdentity } from './keys.js';
-import { getTag } from './message-access.js';
 import { ServerInviteTransaction } from './server-invite.js';
 import type { ServerNonInviteTransaction } from './server-non-invite.js';
 
@@ -81,8 +79,7 @@ function dialogSeqKey(id: RequestIdentity): string {
 
 /** The To tag of the last response the transaction sent. */
 function toTagOf(txn: ServerTransaction): string | undefined {
-  const to = txn.lastResponse ? getHeader(txn.lastResponse, 'to') : undefined;
-  return to === undefined ? undefined : getTag(to);
+  return txn.lastToTag;
 }
 
 function deleteIfSame<V>(map: Map<string, V>, key: string, value: V): void {

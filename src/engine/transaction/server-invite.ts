@@ -105,6 +105,7 @@ export class ServerInviteTransaction extends ServerTransactionBase {
   private accept(res: SipResponse): void {
     this.state = 'accepted';
     this.sendResponse(res);
+    this.releaseMessages();
     // Timer L (RFC 6026 §7.1) on every transport: absorbs INVITE retransmissions for 64·T1.
     this.timers.set('L', this.ctx.timers.t1x64, () => {
       const onTimeout = this.ackTimeout;
@@ -117,6 +118,7 @@ export class ServerInviteTransaction extends ServerTransactionBase {
   private complete(res: SipResponse): void {
     this.state = 'completed';
     this.sendResponse(res);
+    this.releaseMessages();
     if (!this.reliable) {
       this.interval = this.ctx.timers.t1;
       this.timers.set('G', this.interval, () => this.fireTimerG());

@@ -27,6 +27,7 @@ export class ServerNonInviteTransaction extends ServerTransactionBase {
     }
     this.state = 'completed';
     this.sendResponse(res);
+    this.releaseMessages();
     if (this.reliable) this.end('completed');
     else if (!this.terminated) this.timers.set('J', this.ctx.timers.t1x64, () => this.end('completed'));
   }

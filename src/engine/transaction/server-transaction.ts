@@ -1,4 +1,6 @@
 import { uuid } from '../../shared/ids.js';
+import { getHeader } from '../message/headers.js';
+import { getTag } from '../message/name-addr.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import { serializeMessage } from '../message/serialize.js';
 import type { Destination, Flow } from '../transport/types.js';
@@ -6,6 +8,8 @@ import { sendBytes, type TransactionContext } from './context.js';
 import type { RequestIdentity } from './keys.js';
 import { TimerSet } from './timer-set.js';
 import type { ServerTransactionUser } from './types.js';
+
+const EMPTY_BODY = Buffer.alloc(0);
 
 export type TerminationReason = 'completed' | 'timeout' | 'transport-error';
 
@@ -27,7 +31,11 @@ export interface ServerTransactionInit {
 export abstract class ServerTransactionBase {
   /** Unique id (a UUID, usable as drachtio's transactionId). */
   readonly id = uuid();
-  readonly request: SipRequest;
+  /**
+   * The request. Once the final response is out it is replaced by a header-less stand-in with the
+   * same method and URI (see {@link releaseMessages}); read it while the transaction is pending.
+   */
+  request: SipRequest;
   /** The flow the request arrived on. */
   readonly flow: Flow;
   readonly method: string;
@@ -39,8 +47,10 @@ export abstract class ServerTransactionBase {
   readonly reliable: boolean;
   /** The transaction user's callbacks; set it right after `receiveRequest` returns. */
   user: ServerTransactionUser | undefined;
-  /** The most recent response passed to the transport (re-sent on request retransmissions). */
+  /** The most recent response passed to the transport, until {@link releaseMessages}. */
   lastResponse: SipResponse | undefined;
+  /** To tag of the most recent response (kept for RFC 2543 ACK matching after the release). */
+  lastToTag: string | undefined;
 
   abstract readonly state: string;
 
@@ -88,8 +98,19 @@ export abstract class ServerTransactionBase {
   /** Serialise, remember as the last response, and send. */
   protected sendResponse(res: SipResponse): void {
     this.lastResponse = res;
+    this.lastToTag = getTag(getHeader(res, 'to') ?? '');
     this.lastBytes = serializeMessage(res);
     this.transmit(this.lastBytes);
+  }
+
+  /**
+   * After the final response only its bytes are needed, for retransmissions during the 64·T1
+   * wait (Timers H, J, L). At thousands of requests per second those waits hold tens of thousands
+   * of transactions, so the parsed request and response — kilobytes each — are let go here.
+   */
+  protected releaseMessages(): void {
+    this.lastResponse = undefined;
+    this.request = { type: 'request', method: this.request.method, uri: this.request.uri, headers: [], body: EMPTY_BODY };
   }
 
   /** Re-send the last response's bytes (retransmission, Timer G). */
