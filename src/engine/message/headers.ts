@@ -44,11 +44,16 @@ const wellKnownSpelling: Record<string, string> = {
 
 /** Title-Case a header name after each dash, keeping the well-known irregular spellings. */
 export function displayName(name: string): string {
+  const cached = spellingCache.get(name);
+  if (cached !== undefined) return cached;
   const lower = name.toLowerCase();
-  const known = wellKnownSpelling[lower];
-  if (known) return known;
-  return lower.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase());
+  const spelled = wellKnownSpelling[lower] ?? lower.replace(/(^|-)([a-z])/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase());
+  // Header names come from a small vocabulary; the bound only protects against odd apps.
+  if (spellingCache.size < 1024) spellingCache.set(name, spelled);
+  return spelled;
 }
+
+const spellingCache = new Map<string, string>();
 
 /** First value of a header (by canonical or compact name), or undefined. */
 export function getHeader(msg: SipMessage, name: string): string | undefined {
