@@ -118,6 +118,14 @@ export class InboundPipeline {
 
   /** Answer a request without a transaction (RFC 3261 §8.2, §18.2.2). */
   private stateless(req: SipMessage & { type: 'request' }, status: number, reason: string | undefined, flow: Flow, headers?: Array<[string, string]>): void {
+    // Without any Via there is no response to build (RFC 3261 §8.2.6.2), and answering whatever
+    // merely looks like text would make the PBX a reflector: drop it. A Via that is there but
+    // broken (RFC 4475 badinv01) still gets its 400, sent back to the packet's source.
+    const viaLine = getHeader(req, 'via');
+    if (viaLine === undefined) {
+      this.deps.log.debug({ status, remote: flow.remote }, 'unanswerable request dropped (no Via)');
+      return;
+    }
     stampReceived(req, flow.remote);
     const via = parseVia(getHeader(req, 'via') ?? '')?.[0];
     const res = buildResponse(req, status, reason, { toTag: 'sb' + Math.floor(Math.random() * 1e9).toString(36), ...(headers ? { headers } : {}) });
