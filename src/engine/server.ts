@@ -5,7 +5,7 @@ import { defaultCoreConfig, type CoreConfig, type Logger } from './core/ports.js
 import { InboundPipeline } from './inbound-pipeline.js';
 import type { Via } from './message/types.js';
 import { defaultValidationPolicy } from './message/validate.js';
-import { createEngineProxy } from './proxy/index.js';
+import { createEngineProxy, type StatefulProxy } from './proxy/index.js';
 import { TransactionLayer } from './transaction/transaction-layer.js';
 import { defaultTimers, type TimerConfig } from './transaction/types.js';
 import { responseDestination } from './transport/response-routing.js';
@@ -47,6 +47,7 @@ export class EngineServer {
   readonly transactions: TransactionLayer;
   readonly wire: WireServer;
   private core?: EngineCore;
+  private proxy?: StatefulProxy;
   private local?: LocalAddresses;
 
   constructor(
@@ -86,7 +87,7 @@ export class EngineServer {
       responseDestination: respond,
     });
     this.core = core;
-    const proxy = createEngineProxy({ core, transactions: this.transactions, sender: this.transports, local: this.local, clock: this.clock, log: this.log, timers, responseDestination: respond });
+    const proxy = (this.proxy = createEngineProxy({ core, transactions: this.transactions, sender: this.transports, local: this.local, clock: this.clock, log: this.log, timers, responseDestination: respond }));
     const pipeline = new InboundPipeline({
       transports: this.transports,
       transactions: this.transactions,
@@ -114,8 +115,12 @@ export class EngineServer {
   }
 
   /** Live state counts (leak checks). */
-  size(): { core: ReturnType<EngineCore['size']> | undefined; transactions: ReturnType<TransactionLayer['size']> } {
-    return { core: this.core?.size(), transactions: this.transactions.size() };
+  size(): {
+    core: ReturnType<EngineCore['size']> | undefined;
+    proxy: ReturnType<StatefulProxy['size']> | undefined;
+    transactions: ReturnType<TransactionLayer['size']>;
+  } {
+    return { core: this.core?.size(), proxy: this.proxy?.size(), transactions: this.transactions.size() };
   }
 
   private responseRouting(): (via: Via, flow: Flow) => Destination {
