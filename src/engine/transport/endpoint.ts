@@ -3,7 +3,8 @@
  * tls, ws, wss), kept internal to this folder.
  */
 import type { Clock } from '../../shared/clock.js';
-import { normalizeAddress } from './address.js';
+import type net from 'node:net';
+import { addressFamily, normalizeAddress } from './address.js';
 import type { ConnectionTable } from './connection-table.js';
 import type { Destination, Flow, FramingError, InboundData, ListenSpec, ListeningTransport, TransportLimits } from './types.js';
 
@@ -83,4 +84,20 @@ export interface TransportEndpoint {
 export function describeListener(spec: ListenSpec, bound: { address: string; port: number }): ListeningTransport {
   const { tls: _secret, ...rest } = spec;
   return { spec: rest, local: { address: normalizeAddress(bound.address), port: bound.port } };
+}
+
+/**
+ * Start a stream listener (net, tls or http server) on `spec`'s address and port, IPv6-only when
+ * the address is IPv6 (so the same port can be bound separately for IPv4), and describe it.
+ */
+export function listenServer(server: net.Server, spec: ListenSpec): Promise<ListeningTransport> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    const ipv6Only = addressFamily(spec.bindAddress) === 6;
+    server.listen({ host: spec.bindAddress, port: spec.port, ipv6Only }, () => {
+      server.off('error', onError);
+      resolve(describeListener(spec, server.address() as net.AddressInfo));
+    });
+  });
 }

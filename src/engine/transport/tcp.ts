@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { HostPort } from '../message/types.js';
 import { addressFamily, normalizeAddress } from './address.js';
 import type { StreamConnection, StreamProtocol } from './connection-table.js';
-import { describeListener, type EndpointContext, type TransportEndpoint } from './endpoint.js';
+import { listenServer, type EndpointContext, type TransportEndpoint } from './endpoint.js';
 import { SocketConnection } from './socket-connection.js';
 import type { Destination, Flow, ListenSpec, ListeningTransport } from './types.js';
 
@@ -72,18 +72,9 @@ export class StreamTransport implements TransportEndpoint {
     this.server.on('error', (err) => ctx.log.warn({ err, protocol: flavor.protocol }, 'listener error'));
   }
 
-  start(): Promise<ListeningTransport> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      const ipv6Only = addressFamily(this.spec.bindAddress) === 6;
-      this.server.listen({ host: this.spec.bindAddress, port: this.spec.port, ipv6Only }, () => {
-        this.server.off('error', onError);
-        const addr = this.server.address() as net.AddressInfo;
-        this.listening = describeListener(this.spec, addr);
-        resolve(this.listening);
-      });
-    });
+  async start(): Promise<ListeningTransport> {
+    this.listening = await listenServer(this.server, this.spec);
+    return this.listening;
   }
 
   async send(data: Buffer, dest: Destination): Promise<Flow> {

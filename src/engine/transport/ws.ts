@@ -6,13 +6,13 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { addressFamily, normalizeAddress } from './address.js';
+import { normalizeAddress } from './address.js';
 import type { StreamConnection } from './connection-table.js';
-import { describeListener, type EndpointContext, type TransportEndpoint } from './endpoint.js';
+import { listenServer, type EndpointContext, type TransportEndpoint } from './endpoint.js';
 import { IdleTimer } from './idle-timer.js';
 import { MAX_WRITE_BACKLOG_BYTES } from './socket-connection.js';
 import type { Destination, Flow, ListenSpec, ListeningTransport } from './types.js';
@@ -138,18 +138,9 @@ export class WsTransport implements TransportEndpoint {
     this.server.on('error', (err) => ctx.log.warn({ err, protocol: this.protocol }, 'listener error'));
   }
 
-  start(): Promise<ListeningTransport> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      const ipv6Only = addressFamily(this.spec.bindAddress) === 6;
-      this.server.listen({ host: this.spec.bindAddress, port: this.spec.port, ipv6Only }, () => {
-        this.server.off('error', onError);
-        const addr = this.server.address() as AddressInfo;
-        this.listening = describeListener(this.spec, addr);
-        resolve(this.listening);
-      });
-    });
+  async start(): Promise<ListeningTransport> {
+    this.listening = await listenServer(this.server, this.spec);
+    return this.listening;
   }
 
   send(_data: Buffer, dest: Destination): Promise<Flow> {
