@@ -10,6 +10,8 @@ export interface EngineCliOptions {
   config: EngineConfig;
   logLevel: LevelWithSilent;
   showVersion: boolean;
+  /** The text to print for --help (the caller prints it and exits 0). */
+  help?: string;
 }
 
 export const ENGINE_VERSION = 'v1.0.0';
@@ -62,7 +64,7 @@ export function parseEngineArgs(argv: string[], env: NodeJS.ProcessEnv): EngineC
       version: { type: 'boolean', short: 'v' },
     },
   });
-  if (values.help) throw new Error(usage);
+  if (values.help) return { config: { listen: [], admin: { host: '', port: 0, secret: '' } }, logLevel: 'info', showVersion: false, help: usage };
   const errors: string[] = [];
   const int = (name: string, raw: string | undefined, fallback: number): number => {
     if (raw === undefined) return fallback;

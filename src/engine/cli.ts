@@ -15,6 +15,10 @@ async function main(): Promise<void> {
     console.error((err as Error).message);
     process.exit(2);
   }
+  if (parsed.help) {
+    console.log(parsed.help);
+    return;
+  }
   if (parsed.showVersion) {
     console.log(ENGINE_VERSION);
     return;
