@@ -4,7 +4,7 @@ import { familyOf } from '../core/local-address.js';
 import type { AppConnection, ServerTxn } from '../core/ports.js';
 import type { ProxyHooks } from '../inbound-pipeline.js';
 import { buildResponse } from '../message/response.js';
-import type { SipRequest, SipResponse } from '../message/types.js';
+import type { SipHeader, SipRequest, SipResponse } from '../message/types.js';
 import { effectiveMaxForwards } from '../message/validate.js';
 import type { Flow } from '../transport/types.js';
 import type { ProxyCommand } from '../wire/client-command.js';
@@ -13,7 +13,7 @@ import { ChallengePins } from './challenge-pins.js';
 import { prepareForward, requestUriIsOurs } from './forward-request.js';
 import { ProxyOperation } from './proxy-operation.js';
 import { StatelessRelay } from './stateless-relay.js';
-import type { ProxyDeps } from './types.js';
+import type { ProxyDeps, ProxyOptions, ProxySource } from './types.js';
 import { topVia } from './via-stack.js';
 
 interface Registered {
@@ -22,6 +22,9 @@ interface Registered {
   /** Top Via branch of a proxied INVITE, to recognise the ACK for a non-2xx we forwarded. */
   inviteBranch?: string;
 }
+
+/** Where an operation without an app reports: a connection that is always closed, so nothing is sent. */
+const nowhere: AppConnection = { id: 'no-app', closed: true, send: () => undefined };
 
 /**
  * The engine's proxy (drachtio-protocol §4.2 steps 4–5, §4.9): runs `proxy` commands as stateful
@@ -50,31 +53,50 @@ export class StatefulProxy implements ProxyHooks {
       return;
     }
     const { txn, req, flow } = taken.inbound;
-    if (effectiveMaxForwards(req) <= 0) {
-      // RFC 3261 §16.3 step 3
-      const res = buildResponse(req, 483, 'Too Many Hops', { toTag: uuid().slice(0, 8) });
-      if (req.method !== 'ACK') txn.respond(res);
-      if (req.method === 'INVITE') this.deps.cdr('stop', 'application', res, 'call-rejected');
+    if (this.tooManyHops(txn, req)) {
       conn.send(responseNok(cmd.msgId, 'Rejected with 483 Too Many Hops due to Max-Forwards value of 0'));
       return;
     }
-    const local = this.deps.local;
     const app = parseAppMessage(cmd.sip, this.deps.preserveHeaderNames);
-    const listener = local.listenerFor(flow.protocol, familyOf(flow.local.address));
-    const base = prepareForward(req, app?.headers ?? [], local, listener);
-    const pinned = this.pins.take(req);
     const provisionalTimeoutMs = parseProxyTimeout(cmd.provisionalTimeout);
-    const opts = {
+    this.run({ msgId: cmd.msgId, conn, txn, req, flow }, app?.headers ?? [], {
       remainInDialog: cmd.remainInDialog,
       fullResponse: cmd.fullResponse,
       followRedirects: cmd.followRedirects,
       simultaneous: cmd.simultaneous,
-      destinations: pinned !== undefined ? [pinned] : cmd.destinations,
+      destinations: cmd.destinations,
       ...(provisionalTimeoutMs !== undefined && provisionalTimeoutMs > 0 ? { provisionalTimeoutMs } : {}),
-    };
+    });
+  }
+
+  /**
+   * Proxy a new request that no app owns: the HTTP request handler answered `proxy`
+   * (drachtio-protocol §6). The operation runs exactly as for an app, but its `continue`/`done`
+   * frames go to a connection that is already closed, i.e. nowhere.
+   */
+  proxyWithoutApp(txn: ServerTxn, opts: Omit<ProxyOptions, 'fullResponse'>): void {
+    if (this.tooManyHops(txn, txn.request)) return;
+    this.run({ msgId: '', conn: nowhere, txn, req: txn.request, flow: txn.flow }, [], { ...opts, fullResponse: true });
+  }
+
+  /** RFC 3261 §16.3 step 3: answers 483 (and reports the CDR) when Max-Forwards is used up. */
+  private tooManyHops(txn: ServerTxn, req: SipRequest): boolean {
+    if (effectiveMaxForwards(req) > 0) return false;
+    const res = buildResponse(req, 483, 'Too Many Hops', { toTag: uuid().slice(0, 8) });
+    if (req.method !== 'ACK') txn.respond(res);
+    if (req.method === 'INVITE') this.deps.cdr('stop', 'application', res, 'call-rejected');
+    return true;
+  }
+
+  private run(src: ProxySource, appHeaders: readonly SipHeader[], options: ProxyOptions): void {
+    const { txn, req, flow } = src;
+    const local = this.deps.local;
+    const listener = local.listenerFor(flow.protocol, familyOf(flow.local.address));
+    const base = prepareForward(req, appHeaders, local, listener);
+    const pinned = this.pins.take(req);
+    const opts = pinned !== undefined ? { ...options, destinations: [pinned] } : options;
     const branch = topVia(req)?.branch;
     const inviteBranch = req.method === 'INVITE' ? branch : undefined;
-    const src = { msgId: cmd.msgId, conn, txn, req, flow };
     const op = new ProxyOperation(this.deps, src, opts, base, this.pins, requestUriIsOurs(req, local), () => this.linger(entry));
     const entry: Registered = { op, serverTxnId: txn.id, ...(inviteBranch !== undefined ? { inviteBranch } : {}) };
     this.byServerTxn.set(txn.id, entry);
