@@ -43,8 +43,18 @@ export class NetworkRequests {
     if (req.method === 'OPTIONS' && ua && getHeader(req, 'user-agent') === ua) return this.reply(txn, 200, 'OK');
 
     if (req.method === 'INVITE' && this.sessionTooShort(txn)) return;
+    // With an HTTP handler / outbound URL configured (drachtio-protocol §2.2, §6), it chooses the
+    // owner (possibly later, after an HTTP call or a connect) instead of the `route` verbs.
+    const routing = this.ctx.deps.requestRouting;
+    if (routing) return routing.route(txn, (owner) => this.deliverNew(txn, owner, receivedOn));
     const owner = this.ctx.deps.router.pick(req.method.toLowerCase());
     if (!owner) return this.reply(txn, 503, 'Service Unavailable');
+    this.deliverNew(txn, owner, receivedOn);
+  }
+
+  /** Hand a new out-of-dialog request to the app that will own it (§4.2 step 7). */
+  private deliverNew(txn: ServerTxn, owner: AppConnection, receivedOn: { host: string; port: number }): void {
+    const req = txn.request;
     if (req.method === 'INVITE' && this.ctx.deps.config.alwaysSend180) this.reply(txn, 180, 'Ringing');
 
     const inbound = this.track(txn, owner);

@@ -25,6 +25,16 @@ export interface AppRouter {
   pick(verb: string): AppConnection | undefined;
 }
 
+/**
+ * drachtio's request handler (drachtio-protocol §2.2, §6): when one is configured it, not the
+ * `route` verbs, decides where a new out-of-dialog request goes. It may take its time (an HTTP
+ * call, a TCP connect); it either answers the transaction itself (reject, redirect, proxy, 480,
+ * 500, 503) or calls `deliver` with the app connection that is to own the request.
+ */
+export interface RequestRouting {
+  route(txn: ServerTxn, deliver: (owner: AppConnection) => void): void;
+}
+
 /** A server transaction as the core uses it. */
 export interface ServerTxn {
   readonly id: string;
@@ -103,6 +113,8 @@ export interface CoreDeps {
   sender: MessageSender;
   local: LocalAddresses;
   router: AppRouter;
+  /** Set when drachtio's `--http-handler` is configured: new requests are routed by it instead of `router`. */
+  requestRouting?: RequestRouting;
   config: CoreConfig;
   /** Where responses to a request go (RFC 3261 §18.2.2, RFC 3581; symmetric for UDP by default). */
   responseDestination: (via: Via, flow: Flow) => Destination;
