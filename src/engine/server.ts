@@ -6,6 +6,7 @@ import { InboundPipeline } from './inbound-pipeline.js';
 import type { Via } from './message/types.js';
 import { defaultValidationPolicy } from './message/validate.js';
 import { createEngineProxy, type StatefulProxy } from './proxy/index.js';
+import { HandlerRouting, type RequestHandlerConfig } from './routing/request-routing.js';
 import { TransactionLayer } from './transaction/transaction-layer.js';
 import { defaultTimers, type TimerConfig } from './transaction/types.js';
 import { responseDestination } from './transport/response-routing.js';
@@ -30,6 +31,11 @@ export interface EngineConfig {
   version?: string;
   /** Extra names that mean "this host" for the loop check (drachtio `--dns-name`). */
   dnsNames?: string[];
+  /**
+   * drachtio `--http-handler` / `--http-method` (drachtio-protocol §2.2, §6): new out-of-dialog
+   * requests are routed by this handler instead of by the apps' `route` verbs.
+   */
+  requestHandler?: RequestHandlerConfig;
 }
 
 export interface EngineAddresses {
@@ -83,6 +89,7 @@ export class EngineServer {
       sender: this.transports,
       local: this.local,
       router: { pick: (verb) => this.wire.pickClient(verb) },
+      ...(this.cfg.requestHandler ? { requestRouting: this.handlerRouting(this.cfg.requestHandler) } : {}),
       config: { ...defaultCoreConfig, ...this.cfg.core },
       responseDestination: respond,
     });
@@ -121,6 +128,16 @@ export class EngineServer {
     transactions: ReturnType<TransactionLayer['size']>;
   } {
     return { core: this.core?.size(), proxy: this.proxy?.size(), transactions: this.transactions.size() };
+  }
+
+  /** The request handler's routing; the proxy it needs is created after the core, hence the lookup at use. */
+  private handlerRouting(cfg: RequestHandlerConfig): HandlerRouting {
+    return new HandlerRouting(cfg, {
+      connectOutbound: (uri) => this.wire.connectOutbound(uri),
+      pickClient: (verb, tag) => this.wire.pickClient(verb, tag),
+      proxy: (txn, opts) => this.proxy?.proxyWithoutApp(txn, opts),
+      log: this.log,
+    });
   }
 
   private responseRouting(): (via: Via, flow: Flow) => Destination {

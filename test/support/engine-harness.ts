@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { afterEach, expect } from 'vitest';
 import { systemClock, type Clock } from '../../src/shared/clock.js';
 import type { CoreConfig, Logger } from '../../src/engine/core/ports.js';
+import type { RequestHandlerConfig } from '../../src/engine/routing/request-routing.js';
 import { EngineServer } from '../../src/engine/server.js';
 import type { TimerConfig } from '../../src/engine/transaction/types.js';
 import { parseContactSpecs } from '../../src/engine/transport/contact-spec.js';
@@ -25,6 +26,8 @@ export interface HarnessOptions {
   core?: Partial<CoreConfig>;
   /** Run every engine timer on a {@link FakeClock} (sockets stay real). */
   fakeClock?: boolean;
+  /** drachtio `--http-handler` routing (drachtio-protocol §2.2, §6). */
+  requestHandler?: RequestHandlerConfig;
 }
 
 export interface LogLine {
@@ -69,6 +72,7 @@ export class EngineHarness {
         admin: { host: '127.0.0.1', port: 0, secret: 's' },
         ...(opts.timers ? { timers: opts.timers } : {}),
         ...(opts.core ? { core: opts.core } : {}),
+        ...(opts.requestHandler ? { requestHandler: opts.requestHandler } : {}),
       },
       log,
       clock,
