@@ -36,4 +36,18 @@ describe('switchboard-engine flags (drachtio-server names)', () => {
   it('answers --help with the usage instead of starting', () => {
     expect(parseEngineArgs(['--help'], {}).help).toMatch(/^usage: switchboard-engine/);
   });
+
+  it('reads --http-handler and --http-method (or DRACHTIO_HTTP_HANDLER_URI), GET by default', () => {
+    expect(parseEngineArgs(['--http-handler', 'tcp://127.0.0.1:9123'], {}).config.requestHandler).toEqual({ url: 'tcp://127.0.0.1:9123', method: 'GET' });
+    expect(parseEngineArgs(['--http-handler', 'https://router.example/route', '--http-method', 'post'], {}).config.requestHandler).toEqual({ url: 'https://router.example/route', method: 'POST' });
+    expect(parseEngineArgs([], { DRACHTIO_HTTP_HANDLER_URI: 'http://127.0.0.1:3000/' }).config.requestHandler?.url).toBe('http://127.0.0.1:3000/');
+    expect(parseEngineArgs([], {}).config.requestHandler).toBeUndefined();
+  });
+
+  it('refuses a handler URL of another scheme, a tcp:// one without port, and other methods', () => {
+    for (const bad of ['ftp://x', 'tcp://127.0.0.1', 'router.example']) {
+      expect(() => parseEngineArgs(['--http-handler', bad], {})).toThrow(/--http-handler must be/);
+    }
+    expect(() => parseEngineArgs(['--http-handler', 'http://x/', '--http-method', 'PUT'], {})).toThrow(/--http-method must be GET or POST/);
+  });
 });

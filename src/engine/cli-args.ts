@@ -31,9 +31,14 @@ const usage = `usage: switchboard-engine [options]
       --no-cdrs                do not send cdr:* events to apps
       --default-refresher none|uac|uas   session timer refresher when the UAC offered none
       --t1 MS, --t2 MS, --t4 MS      RFC 3261 timers
+      --http-handler URL       route new requests by this handler instead of the apps' routes:
+                               http(s)://… is asked per request, tcp://host:port or tls://host:port
+                               connects out to an srf.listen app
+      --http-method GET|POST   how the http(s) handler is called (default GET)
   -l, --loglevel LEVEL         trace|debug|info|warn|error|fatal|silent
   -v, --version                print the version
-Environment: DRACHTIO_SECRET, DRACHTIO_ADMIN_TCP_PORT, DRACHTIO_ADMIN_ADDRESS, DRACHTIO_CONTACT.`;
+Environment: DRACHTIO_SECRET, DRACHTIO_ADMIN_TCP_PORT, DRACHTIO_ADMIN_ADDRESS, DRACHTIO_CONTACT,
+  DRACHTIO_HTTP_HANDLER_URI.`;
 
 /** Parse drachtio-server style flags (drachtio-protocol §6). Throws an Error listing what is wrong. */
 export function parseEngineArgs(argv: string[], env: NodeJS.ProcessEnv): EngineCliOptions {
@@ -59,6 +64,8 @@ export function parseEngineArgs(argv: string[], env: NodeJS.ProcessEnv): EngineC
       t1: { type: 'string' },
       t2: { type: 'string' },
       t4: { type: 'string' },
+      'http-handler': { type: 'string' },
+      'http-method': { type: 'string' },
       loglevel: { type: 'string', short: 'l' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -104,6 +111,13 @@ export function parseEngineArgs(argv: string[], env: NodeJS.ProcessEnv): EngineC
   const tlsPort = values['tls-port'] !== undefined ? int('tls-port', values['tls-port'], 0) : undefined;
   if (tlsPort !== undefined && !tls) errors.push('--tls-port needs --key-file and --cert-file');
 
+  const handlerUrl = values['http-handler'] ?? env.DRACHTIO_HTTP_HANDLER_URI;
+  const handlerMethod = (values['http-method'] ?? 'GET').toUpperCase();
+  if (handlerUrl !== undefined && !/^(https?:\/\/\S+|(tcp|tls):\/\/[^/?#\s]+:\d{1,5}\/?)$/i.test(handlerUrl)) {
+    errors.push(`--http-handler must be http(s)://…, tcp://host:port or tls://host:port, got "${handlerUrl}"`);
+  }
+  if (handlerMethod !== 'GET' && handlerMethod !== 'POST') errors.push('--http-method must be GET or POST');
+
   const config: EngineConfig = {
     listen,
     admin: {
@@ -126,6 +140,7 @@ export function parseEngineArgs(argv: string[], env: NodeJS.ProcessEnv): EngineC
       preserveHeaderNames: new Set((env.DRACHTIO_PRESERVE_HEADER_NAMES ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)),
     },
     dnsNames: values['dns-name'] ?? [],
+    ...(handlerUrl !== undefined ? { requestHandler: { url: handlerUrl, method: handlerMethod as 'GET' | 'POST' } } : {}),
     version: ENGINE_VERSION,
   };
   config.timers!.t1x64 = 64 * config.timers!.t1!;
