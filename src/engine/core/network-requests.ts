@@ -83,7 +83,12 @@ export class NetworkRequests {
     const inbound = inviteTxn ? this.ctx.inboundByServerTxn.get(inviteTxn.id) : undefined;
     if (!inviteTxn) return this.reply(cancelTxn, 481, 'Call/Transaction Does Not Exist');
     this.reply(cancelTxn, 200, 'OK');
-    if (!inbound || inbound.answered === 'final') return; // final already sent: the CANCEL has no effect
+    // Not yet with an app: the request handler may still be deciding; it answers the 487 then.
+    if (!inbound) {
+      this.ctx.deps.requestRouting?.cancel(inviteTxn);
+      return;
+    }
+    if (inbound.answered === 'final') return; // final already sent: the CANCEL has no effect
     const res487 = buildResponse(inbound.req, 487, 'Request Terminated', { toTag: inbound.toTag ?? uuid().slice(0, 8) });
     inbound.txn.respond(res487);
     const peer = this.ctx.peerOf(cancelTxn.flow);

@@ -33,6 +33,11 @@ export interface AppRouter {
  */
 export interface RequestRouting {
   route(txn: ServerTxn, deliver: (owner: AppConnection) => void): void;
+  /**
+   * A CANCEL matched an INVITE that is still being routed: answer it 487 and drop it (nothing is
+   * delivered later). False when the INVITE is not one being routed.
+   */
+  cancel(inviteTxn: ServerTxn): boolean;
 }
 
 /** A server transaction as the core uses it. */

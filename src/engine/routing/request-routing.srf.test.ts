@@ -8,7 +8,7 @@ import net from 'node:net';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred, harnessPerTest, type Loose } from '../../../test/support/engine-harness.js';
-import { hdr, hdrAll, PeerCall, reply, sdp, until } from '../../../test/support/raw-sip-peer.js';
+import { cseqOf, hdr, hdrAll, PeerCall, reply, sdp, sleep, until } from '../../../test/support/raw-sip-peer.js';
 
 const require = createRequire(import.meta.url);
 const Srf = require('drachtio-srf') as Loose;
@@ -55,9 +55,10 @@ async function httpHandler(answer: (url: URL, body: string) => unknown): Promise
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       calls.push({ url, method: req.method ?? '', body });
-      const out = answer(url, body);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(typeof out === 'string' ? out : JSON.stringify(out));
+      void Promise.resolve(answer(url, body)).then((out) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(typeof out === 'string' ? out : JSON.stringify(out));
+      });
     });
   });
   const { port } = await ephemeralServer(server);
@@ -193,5 +194,33 @@ describe('HTTP request handler', () => {
     answer = { action: 'teleport', data: {} };
     await caller.send(new PeerCall(caller).request('OPTIONS'));
     await until(() => caller.count((m) => m.status === 500) === 2, 3000, 'a second 500');
+  });
+
+  it('answers 487 to an INVITE CANCELled while the handler is still deciding, and delivers it to no app', async () => {
+    const handler = await httpHandler(async () => {
+      await sleep(300);
+      return { action: 'route', data: { tag: 'blue' } };
+    });
+    const h = await start({ requestHandler: { url: handler.url, method: 'GET' } });
+    const invites: string[] = [];
+    const blue = new Srf('blue');
+    blue.on('error', () => undefined);
+    blue.invite((req: Loose) => invites.push(req.method));
+    h.apps.push(blue);
+    await new Promise<void>((resolve, reject) => {
+      blue.once('connect', (err: Error | null) => (err ? reject(err) : resolve()));
+      blue.connect({ host: '127.0.0.1', port: h.adminPort, secret: 's' });
+    });
+    const caller = await h.udpPeer();
+    const call = new PeerCall(caller);
+    await caller.send(call.invite());
+    await until(() => handler.calls.length === 1, 2000, 'the handler call');
+    await caller.send(call.cancel());
+    await caller.waitForResponse(200, 'CANCEL');
+    const res = await caller.waitForResponse(487, 'INVITE');
+    await caller.send(call.ackNon2xx(res));
+    await sleep(500);
+    expect(invites).toEqual([]);
+    expect(caller.count((m) => cseqOf(m).method === 'INVITE' && (m.status ?? 0) >= 200)).toBe(1);
   });
 });

@@ -38,6 +38,11 @@ export function outboundUriOf(url: string): string | undefined {
   return m ? `${m[2]};transport=${m[1]!.toLowerCase()}` : undefined;
 }
 
+/** One request being routed; `cancelled` once a CANCEL answered it 487: then nothing more is done with it. */
+interface Routing {
+  cancelled: boolean;
+}
+
 /** drachtio's request handler as the core's {@link RequestRouting} port. */
 export class HandlerRouting implements RequestRouting {
   /**
@@ -45,6 +50,8 @@ export class HandlerRouting implements RequestRouting {
    * closed one (srf's `endSession`, or its automatic 404) is replaced on the next request.
    */
   private readonly outbound = new Map<string, { pending: Promise<AppConnection>; conn?: AppConnection }>();
+  /** Requests still being routed, by server transaction id; `cancelled` once a CANCEL answered them 487. */
+  private readonly routing = new Map<string, Routing>();
   private readonly direct: string | undefined;
   private readonly http: HttpHandlerTarget;
 
@@ -57,22 +64,36 @@ export class HandlerRouting implements RequestRouting {
   }
 
   route(txn: ServerTxn, deliver: (owner: AppConnection) => void): void {
-    const work = this.direct !== undefined ? this.toOutbound(txn, this.direct, deliver) : this.viaHttp(txn, deliver);
-    work.catch((err: unknown) => {
-      // A bug below must not leave the caller without an answer or reject unhandled.
-      this.deps.log.error({ err, method: txn.request.method }, 'request routing failed');
-      this.reply(txn, 500);
-    });
+    const state: Routing = { cancelled: false };
+    this.routing.set(txn.id, state);
+    const work = this.direct !== undefined ? this.toOutbound(txn, state, this.direct, deliver) : this.viaHttp(txn, state, deliver);
+    work
+      .catch((err: unknown) => {
+        // A bug below must not leave the caller without an answer or reject unhandled.
+        this.deps.log.error({ err, method: txn.request.method }, 'request routing failed');
+        if (!state.cancelled) this.reply(txn, 500);
+      })
+      .finally(() => this.routing.delete(txn.id));
   }
 
-  private async viaHttp(txn: ServerTxn, deliver: (owner: AppConnection) => void): Promise<void> {
+  cancel(inviteTxn: ServerTxn): boolean {
+    const state = this.routing.get(inviteTxn.id);
+    if (!state || state.cancelled) return false;
+    this.reply(inviteTxn, 487, 'Request Terminated');
+    state.cancelled = true;
+    return true;
+  }
+
+  private async viaHttp(txn: ServerTxn, state: Routing, deliver: (owner: AppConnection) => void): Promise<void> {
     let action: HandlerAction;
     try {
       action = await askHandler(this.http, txn.request, txn.flow);
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message, url: this.http.url }, 'request handler failed');
-      return this.reply(txn, 500);
+      if (!state.cancelled) this.reply(txn, 500);
+      return;
     }
+    if (state.cancelled) return;
     switch (action.action) {
       case 'reject':
         return this.reply(txn, action.status, action.reason);
@@ -87,7 +108,7 @@ export class HandlerRouting implements RequestRouting {
           ...(action.provisionalTimeoutMs !== undefined ? { provisionalTimeoutMs: action.provisionalTimeoutMs } : {}),
         });
       case 'route': {
-        if ('uri' in action) return this.toOutbound(txn, action.uri, deliver);
+        if ('uri' in action) return this.toOutbound(txn, state, action.uri, deliver);
         const owner = this.deps.pickClient(txn.request.method.toLowerCase(), action.tag);
         if (!owner) return this.reply(txn, 503);
         return deliver(owner);
@@ -96,14 +117,16 @@ export class HandlerRouting implements RequestRouting {
   }
 
   /** §2.2: deliver on the open connection to that app, connecting first if needed; 480 when it cannot be reached. */
-  private async toOutbound(txn: ServerTxn, uri: string, deliver: (owner: AppConnection) => void): Promise<void> {
+  private async toOutbound(txn: ServerTxn, state: Routing, uri: string, deliver: (owner: AppConnection) => void): Promise<void> {
     let owner: AppConnection;
     try {
       owner = await this.connect(uri);
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message, uri }, 'cannot reach the srf.listen app');
-      return this.reply(txn, 480);
+      if (!state.cancelled) this.reply(txn, 480);
+      return;
     }
+    if (state.cancelled) return;
     if (owner.closed) return this.reply(txn, 480);
     deliver(owner);
   }
