@@ -1,0 +1,93 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, type Transaction } from 'kysely';
+import type { TenantTable } from './tenants/tenant.table.js';
+import type { SiteTable } from './sites/site.table.js';
+import type { UserTable } from './users/user.table.js';
+import type { ApiKeyTable } from './api-keys/api-key.table.js';
+import type { ExtensionTable } from './extensions/extension.table.js';
+import type { RegistrationTable } from './registrations/registration.table.js';
+import type { AuditLogTable } from './audit/audit.table.js';
+import type { IdempotencyKeyTable } from './idempotency/idempotency-key.table.js';
+
+/** Every table the store knows, keyed by table name; Kysely checks queries against it. */
+export interface Database {
+  tenants: TenantTable;
+  sites: SiteTable;
+  users: UserTable;
+  api_keys: ApiKeyTable;
+  extensions: ExtensionTable;
+  registrations: RegistrationTable;
+  audit_log: AuditLogTable;
+  idempotency_keys: IdempotencyKeyTable;
+}
+
+/**
+ * What repository functions accept: the database or an open transaction, so that callers (API
+ * handlers, the registrar) can compose several repository calls into one atomic unit.
+ */
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/** An open store: the typed query builder and the way to close the underlying file. */
+export interface Store {
+  readonly db: Kysely<Database>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the SQLite database at `path` (or `':memory:'`). This is the dialect layer: the only place
+ * SQLite-specific settings live, so a PostgreSQL dialect can replace it later.
+ * - WAL lets API reads run while the registrar writes.
+ * - `synchronous=FULL` because call records must survive a power cut (issue 3, Store).
+ * - `foreign_keys=ON` because SQLite leaves them off by default, and cascades depend on them.
+ * - `busy_timeout` so a second process (CLI, backup) waits instead of failing at once.
+ */
+export function openDatabase(path: string, options: { busyTimeoutMs?: number } = {}): Store {
+  const sqlite = new BetterSqlite3(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    // Kysely's destroy closes the better-sqlite3 handle through the dialect driver.
+    close: () => db.destroy(),
+  };
+}
+
+/**
+ * Runs `fn` in a transaction, joining the caller's one if `db` already is a transaction, so that a
+ * repository write of several statements is atomic whether or not the caller composed it.
+ */
+export async function inTransaction<T>(db: Db, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  if (db.isTransaction) return fn(db as Transaction<Database>);
+  return (db as Kysely<Database>).transaction().execute(fn);
+}
+
+/** Current time as the ISO-8601 text every timestamp column holds (portable across SQLite and PostgreSQL). */
+export const nowIso = (): string => new Date().toISOString();
+
+/** Booleans are stored as 0/1 integers, which both SQLite and PostgreSQL (as smallint) hold. */
+export const toDbBool = (value: boolean): number => (value ? 1 : 0);
+
+/** The inverse of {@link toDbBool}. */
+export const fromDbBool = (value: number): boolean => value !== 0;
+
+/** A page of rows plus the total matching the filters, which the API turns into `pagination`. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+/** Limit/offset as the API passes them; the store clamps them to sane bounds. */
+export interface PageRequest {
+  limit?: number;
+  offset?: number;
+}
+
+/** Clamps paging input: limit 1..500 (default 50), offset ≥ 0. */
+export function pageBounds(page: PageRequest = {}): { limit: number; offset: number } {
+  const limit = Math.min(500, Math.max(1, Math.trunc(page.limit ?? 50)));
+  const offset = Math.max(0, Math.trunc(page.offset ?? 0));
+  return { limit, offset };
+}

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import { initial } from './0001-initial.js';
+
+/**
+ * Every migration, by name, in order. Imported statically rather than read from a folder so the
+ * same code runs from tsx (src/) and from compiled dist/ without path tricks.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};
