@@ -1,0 +1,85 @@
+import { createRoute, type OpenAPIHono, type RouteConfig, type RouteHandler } from '@hono/zod-openapi';
+import type { ApiEnv } from './env.js';
+
+/**
+ * API key scopes (issue 3 §4) plus `public` for routes that need no credentials (health, docs).
+ * Every route must name one, so "forgot to protect it" cannot happen silently.
+ */
+export const SCOPES = [
+  'public',
+  'voip:read',
+  'voip:write',
+  'extensions:write',
+  'extensions:sync',
+  'trunks:sync',
+  'stores:read',
+  'stores:sync',
+  'calls:control',
+  'cdrs:read',
+  'webhooks:write',
+  'admin',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** A route definition that cannot be built without a scope. */
+export type ScopedRouteConfig = RouteConfig & { scope: Scope };
+
+/** What the registry remembers of each route: enough for the scope test and the auth middleware. */
+export interface RegisteredRoute {
+  method: string;
+  /** OpenAPI-style path (`/api/v1/extensions/{id}`). */
+  path: string;
+  /** Hono-style path (`/api/v1/extensions/:id`), as listed in `app.routes`. */
+  honoPath: string;
+  scope: Scope;
+}
+
+const registries = new WeakMap<object, RegisteredRoute[]>();
+
+/**
+ * Builds an OpenAPI route and marks it with its scope. Non-public routes get the API-key and bearer
+ * security requirements in the document, so the OpenAPI file shows what each route needs.
+ */
+export function defineRoute<const R extends ScopedRouteConfig>(config: R) {
+  const { scope, ...route } = config;
+  const security = scope === 'public' ? [] : [{ ApiKeyAuth: [] }, { BearerAuth: [] }];
+  const description = [route.description, `Required scope: \`${scope}\`.`].filter(Boolean).join('\n\n');
+  return {
+    route: createRoute({ security, ...route, description }) as Omit<R, 'scope'>,
+    scope,
+  };
+}
+
+/**
+ * The only way routes should be added to the API: registers the handler with validation and records
+ * method, path and scope in the app's registry (read with {@link registeredRoutes}).
+ */
+export function registerRoute<R extends RouteConfig>(
+  app: OpenAPIHono<ApiEnv>,
+  def: { route: R; scope: Scope },
+  handler: RouteHandler<R, ApiEnv>,
+): void {
+  recordRoute(app, { method: def.route.method.toUpperCase(), path: def.route.path, scope: def.scope });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  app.openapi(def.route, handler as any);
+}
+
+/** Every route registered through {@link registerRoute} on this app, in registration order. */
+export function registeredRoutes(app: object): readonly RegisteredRoute[] {
+  return registries.get(app) ?? [];
+}
+
+/** Looks up the scope a request needs; auth middleware uses this (undefined → unregistered route). */
+export function scopeFor(app: object, method: string, honoPath: string): Scope | undefined {
+  return registeredRoutes(app).find((r) => r.method === method && r.honoPath === honoPath)?.scope;
+}
+
+/**
+ * Records a route added outside {@link registerRoute} (e.g. the OpenAPI document itself, which
+ * `doc31` mounts), so the registry still covers every route the app answers.
+ */
+export function recordRoute(app: object, entry: Omit<RegisteredRoute, 'honoPath'>): void {
+  const list = registries.get(app) ?? [];
+  registries.set(app, list);
+  list.push({ ...entry, honoPath: entry.path.replace(/\{([^}]+)\}/g, ':$1') });
+}
