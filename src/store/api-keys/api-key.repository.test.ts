@@ -1,0 +1,51 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../database.js';
+import { openTestStore } from '../test-helpers.js';
+import { createTenant } from '../tenants/tenant.repository.js';
+import { createApiKey, findUsableApiKey, hashApiKey, listApiKeys, revokeApiKey, touchApiKeyLastUsed } from './api-key.repository.js';
+
+let store: Store;
+let tenantId: string;
+beforeEach(async () => {
+  store = await openTestStore();
+  tenantId = (await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' })).id;
+});
+afterEach(() => store.close());
+
+describe('api key repository', () => {
+  it('creates an sk_live_ key, keeps only hash and hint, finds it by the key', async () => {
+    const { apiKey, key } = await createApiKey(store.db, { tenantId, name: 'crm', scopes: ['voip:read'] });
+    expect(key).toMatch(/^sk_live_[0-9a-f]{48}$/);
+    expect(apiKey.keyHint).toBe(key.slice(-4));
+    const row = await store.db.selectFrom('api_keys').selectAll().executeTakeFirstOrThrow();
+    expect(row.key_hash).toBe(hashApiKey(key));
+    expect(JSON.stringify(row)).not.toContain(key);
+    expect((await findUsableApiKey(store.db, key))?.id).toBe(apiKey.id);
+    expect(await findUsableApiKey(store.db, `${key}0`)).toBeUndefined();
+  });
+
+  it('rejects a duplicate key with CONFLICT', async () => {
+    const { key } = await createApiKey(store.db, { tenantId, name: 'a', scopes: [] });
+    await expect(createApiKey(store.db, { tenantId, name: 'b', scopes: [], key })).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('does not find expired or revoked keys', async () => {
+    const expired = await createApiKey(store.db, { tenantId, name: 'old', scopes: [], expiresAt: '2020-01-01T00:00:00.000Z' });
+    expect(await findUsableApiKey(store.db, expired.key)).toBeUndefined();
+    const live = await createApiKey(store.db, { tenantId, name: 'live', scopes: ['admin'], expiresAt: '2999-01-01T00:00:00.000Z' });
+    expect(await findUsableApiKey(store.db, live.key)).toBeDefined();
+    const revoked = await revokeApiKey(store.db, tenantId, live.apiKey.id, '2026-01-01T00:00:00.000Z');
+    expect(revoked.revokedAt).toBe('2026-01-01T00:00:00.000Z');
+    expect(await findUsableApiKey(store.db, live.key)).toBeUndefined();
+    expect((await revokeApiKey(store.db, tenantId, live.apiKey.id)).revokedAt).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('touches last used and scopes revocation to the tenant', async () => {
+    const { apiKey } = await createApiKey(store.db, { tenantId, name: 'a', scopes: ['cdrs:read'] });
+    await touchApiKeyLastUsed(store.db, apiKey.id, '2026-05-05T00:00:00.000Z');
+    const [listed] = await listApiKeys(store.db, tenantId);
+    expect(listed).toMatchObject({ lastUsedAt: '2026-05-05T00:00:00.000Z', scopes: ['cdrs:read'] });
+    const other = await createTenant(store.db, { name: 'B', sipDomain: 'b.test' });
+    await expect(revokeApiKey(store.db, other.id, apiKey.id)).rejects.toMatchObject({ code: 'API_KEY_NOT_FOUND' });
+  });
+});

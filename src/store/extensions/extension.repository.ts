@@ -1,0 +1,270 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { uuid } from '../../shared/ids.js';
+import { fromDbBool, inTransaction, nowIso, pageBounds, toDbBool, type Db, type Page, type PageRequest } from '../database.js';
+import { notFound, withDbErrors } from '../db-errors.js';
+import { decryptSecret, encryptSecret } from '../secrets.js';
+import type { ExtensionTable } from './extension.table.js';
+
+/** Forwarding rules; kept as one JSON value because the API reads and writes them together. */
+export interface ForwardSettings {
+  always?: string | null;
+  busy?: string | null;
+  noAnswer?: string | null;
+  noAnswerSeconds?: number;
+}
+
+/** An extension as the app sees it: booleans and JSON decoded, secrets left out. */
+export interface Extension {
+  id: string;
+  tenantId: string;
+  number: string;
+  displayName: string;
+  callerIdName: string | null;
+  callerIdNumber: string | null;
+  codecs: string[];
+  voicemailEnabled: boolean;
+  recordingEnabled: boolean;
+  forward: ForwardSettings;
+  dnd: boolean;
+  maxConcurrentCalls: number;
+  siteId: string | null;
+  status: 'active' | 'disabled';
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What digest authentication needs (RFC 2617 / RFC 8760): both HA1 values, never the password. */
+export interface DigestCredentials {
+  extensionId: string;
+  tenantId: string;
+  number: string;
+  ha1Md5: string;
+  ha1Sha256: string;
+  status: 'active' | 'disabled';
+}
+
+/** Settable fields; every one optional on update. */
+export interface ExtensionFields {
+  displayName?: string;
+  callerIdName?: string | null;
+  callerIdNumber?: string | null;
+  codecs?: string[];
+  voicemailEnabled?: boolean;
+  recordingEnabled?: boolean;
+  forward?: ForwardSettings;
+  dnd?: boolean;
+  maxConcurrentCalls?: number;
+  siteId?: string | null;
+  status?: 'active' | 'disabled';
+}
+
+/** Input for {@link createExtension}; without `sipPassword` a strong one is generated. */
+export interface NewExtension extends ExtensionFields {
+  tenantId: string;
+  number: string;
+  sipPassword?: string;
+}
+
+const DEFAULT_CODECS = ['opus', 'PCMU', 'PCMA', 'G722'];
+
+/** A strong SIP password: 24 characters from 144 random bits, safe in any phone's config UI. */
+export function generateSipPassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/** HA1 = H(user:realm:password), for MD5 and SHA-256, as RFC 7616 §3.4.2 defines it. */
+export function computeHa1(number: string, realm: string, password: string): { md5: string; sha256: string } {
+  const input = `${number}:${realm}:${password}`;
+  return {
+    md5: createHash('md5').update(input).digest('hex'),
+    sha256: createHash('sha256').update(input).digest('hex'),
+  };
+}
+
+function toExtension(row: ExtensionTable): Extension {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    number: row.number,
+    displayName: row.display_name,
+    callerIdName: row.caller_id_name,
+    callerIdNumber: row.caller_id_number,
+    codecs: JSON.parse(row.codecs) as string[],
+    voicemailEnabled: fromDbBool(row.voicemail_enabled),
+    recordingEnabled: fromDbBool(row.recording_enabled),
+    forward: JSON.parse(row.forward) as ForwardSettings,
+    dnd: fromDbBool(row.dnd),
+    maxConcurrentCalls: row.max_concurrent_calls,
+    siteId: row.site_id,
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function fieldColumns(f: ExtensionFields): Partial<ExtensionTable> {
+  return {
+    ...(f.displayName !== undefined && { display_name: f.displayName }),
+    ...(f.callerIdName !== undefined && { caller_id_name: f.callerIdName }),
+    ...(f.callerIdNumber !== undefined && { caller_id_number: f.callerIdNumber }),
+    ...(f.codecs !== undefined && { codecs: JSON.stringify(f.codecs) }),
+    ...(f.voicemailEnabled !== undefined && { voicemail_enabled: toDbBool(f.voicemailEnabled) }),
+    ...(f.recordingEnabled !== undefined && { recording_enabled: toDbBool(f.recordingEnabled) }),
+    ...(f.forward !== undefined && { forward: JSON.stringify(f.forward) }),
+    ...(f.dnd !== undefined && { dnd: toDbBool(f.dnd) }),
+    ...(f.maxConcurrentCalls !== undefined && { max_concurrent_calls: f.maxConcurrentCalls }),
+    ...(f.siteId !== undefined && { site_id: f.siteId }),
+    ...(f.status !== undefined && { status: f.status }),
+  };
+}
+
+async function realmOf(db: Db, tenantId: string): Promise<string> {
+  const tenant = await db.selectFrom('tenants').select('realm').where('id', '=', tenantId).executeTakeFirst();
+  if (!tenant) throw notFound('tenant', tenantId);
+  return tenant.realm;
+}
+
+function passwordColumns(key: Buffer, id: string, number: string, realm: string, password: string) {
+  const ha1 = computeHa1(number, realm, password);
+  return { ha1_md5: ha1.md5, ha1_sha256: ha1.sha256, sip_password_enc: encryptSecret(key, password, id) };
+}
+
+/**
+ * Creates an extension. The SIP password is kept only as the two HA1 values (for digest) and as
+ * AES-256-GCM ciphertext under `secretKey` with the row id as AAD (for the credentials endpoint).
+ * Returns the password once so the API can show a generated one. Number taken → `CONFLICT`.
+ */
+export async function createExtension(
+  db: Db,
+  secretKey: Buffer,
+  input: NewExtension,
+): Promise<{ extension: Extension; sipPassword: string }> {
+  return inTransaction(db, async (trx) => {
+    const realm = await realmOf(trx, input.tenantId);
+    const id = uuid();
+    const now = nowIso();
+    const sipPassword = input.sipPassword ?? generateSipPassword();
+    const row: ExtensionTable = {
+      id,
+      tenant_id: input.tenantId,
+      number: input.number,
+      display_name: input.displayName ?? input.number,
+      caller_id_name: null,
+      caller_id_number: null,
+      codecs: JSON.stringify(DEFAULT_CODECS),
+      voicemail_enabled: 1,
+      recording_enabled: 0,
+      forward: '{}',
+      dnd: 0,
+      max_concurrent_calls: 2,
+      site_id: null,
+      status: 'active',
+      created_at: now,
+      updated_at: now,
+      ...passwordColumns(secretKey, id, input.number, realm, sipPassword),
+      ...fieldColumns(input),
+    };
+    await withDbErrors('extension', () => trx.insertInto('extensions').values(row).execute());
+    return { extension: toExtension(row), sipPassword };
+  });
+}
+
+/** The extension within its tenant, or `EXTENSION_NOT_FOUND` (also for another tenant's id). */
+export async function getExtension(db: Db, tenantId: string, id: string): Promise<Extension> {
+  const row = await db
+    .selectFrom('extensions')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw notFound('extension', id);
+  return toExtension(row);
+}
+
+/** Filters for {@link listExtensions}. */
+export interface ExtensionFilter extends PageRequest {
+  status?: 'active' | 'disabled';
+  siteId?: string;
+  numberPrefix?: string;
+}
+
+/** A page of a tenant's extensions ordered by number, with the total matching the filters. */
+export async function listExtensions(db: Db, tenantId: string, filter: ExtensionFilter = {}): Promise<Page<Extension>> {
+  const { limit, offset } = pageBounds(filter);
+  let query = db.selectFrom('extensions').where('tenant_id', '=', tenantId);
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.siteId !== undefined) query = query.where('site_id', '=', filter.siteId);
+  if (filter.numberPrefix !== undefined) query = query.where('number', 'like', `${filter.numberPrefix}%`);
+  const [rows, count] = await Promise.all([
+    query.selectAll().orderBy('number').limit(limit).offset(offset).execute(),
+    query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: rows.map(toExtension), total: Number(count.n) };
+}
+
+/**
+ * Updates settings and, with `sipPassword`, the password (HA1 values and ciphertext together, in
+ * one statement, so digest and the credentials endpoint never disagree).
+ */
+export async function updateExtension(
+  db: Db,
+  secretKey: Buffer,
+  tenantId: string,
+  id: string,
+  patch: ExtensionFields & { sipPassword?: string },
+): Promise<Extension> {
+  return inTransaction(db, async (trx) => {
+    const current = await getExtension(trx, tenantId, id);
+    const secret =
+      patch.sipPassword === undefined
+        ? {}
+        : passwordColumns(secretKey, id, current.number, await realmOf(trx, tenantId), patch.sipPassword);
+    const row = await withDbErrors('extension', () =>
+      trx
+        .updateTable('extensions')
+        .set({ ...fieldColumns(patch), ...secret, updated_at: nowIso() })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
+    return toExtension(row);
+  });
+}
+
+/** Deletes an extension; its registrations go with it (foreign-key cascade). */
+export async function deleteExtension(db: Db, tenantId: string, id: string): Promise<void> {
+  const result = await db.deleteFrom('extensions').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  if (result.numDeletedRows === 0n) throw notFound('extension', id);
+}
+
+/** The SIP password in clear, for the scope-guarded credentials endpoint only. */
+export async function getExtensionSipPassword(db: Db, secretKey: Buffer, tenantId: string, id: string): Promise<string> {
+  const row = await db
+    .selectFrom('extensions')
+    .select('sip_password_enc')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw notFound('extension', id);
+  return decryptSecret(secretKey, row.sip_password_enc, id);
+}
+
+/** What the registrar needs to check a digest response for `number` in a tenant. */
+export async function findDigestCredentials(db: Db, tenantId: string, number: string): Promise<DigestCredentials | undefined> {
+  const row = await db
+    .selectFrom('extensions')
+    .select(['id', 'tenant_id', 'number', 'ha1_md5', 'ha1_sha256', 'status'])
+    .where('tenant_id', '=', tenantId)
+    .where('number', '=', number)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    extensionId: row.id,
+    tenantId: row.tenant_id,
+    number: row.number,
+    ha1Md5: row.ha1_md5,
+    ha1Sha256: row.ha1_sha256,
+    status: row.status,
+  };
+}
