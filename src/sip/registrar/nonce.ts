@@ -61,9 +61,10 @@ export class NonceSigner {
   /**
    * `valid` within the lifetime; `stale` if the signature is good but the nonce expired (answer
    * with a new challenge carrying `stale=true`, RFC 7616 §3.3); `invalid` for anything forged,
-   * tampered, truncated, for another realm/binding, or dated too far in the future.
+   * tampered, truncated, for another realm/binding, or dated too far in the future. `now`
+   * defaults to the clock's.
    */
-  verify(nonce: string, realm: string, binding = ''): NonceStatus {
+  verify(nonce: string, realm: string, binding = '', now = this.clock.now()): NonceStatus {
     if (typeof nonce !== 'string' || nonce.length !== NONCE_CHARS || !/^[A-Za-z0-9_-]+$/.test(nonce)) {
       return 'invalid';
     }
@@ -74,7 +75,7 @@ export class NonceSigner {
       return 'invalid';
     }
     const issuedAt = Number(head.readBigUInt64BE(0));
-    const age = this.clock.now() - issuedAt;
+    const age = now - issuedAt;
     if (age < -this.maxFutureSkewMs) return 'invalid';
     return age > this.lifetimeMs ? 'stale' : 'valid';
   }
