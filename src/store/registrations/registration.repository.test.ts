@@ -1,0 +1,76 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../database.js';
+import { openTestStore, testSecretKey } from '../test-helpers.js';
+import { createTenant } from '../tenants/tenant.repository.js';
+import { createExtension, deleteExtension } from '../extensions/extension.repository.js';
+import {
+  deleteExpiredRegistrations,
+  deleteRegistration,
+  deleteRegistrationsOfExtension,
+  listRegistrations,
+  upsertRegistration,
+  type RegistrationInput,
+} from './registration.repository.js';
+
+let store: Store;
+let tenantId: string;
+let extensionId: string;
+
+const binding = (over: Partial<RegistrationInput> = {}): RegistrationInput => ({
+  tenantId,
+  extensionId,
+  aor: 'sip:1001@acme.test',
+  contactUri: 'sip:1001@10.0.0.5:5060',
+  expiresAt: '2999-01-01T00:00:00.000Z',
+  userAgent: 'Yealink',
+  transport: 'udp',
+  sourceAddress: '203.0.113.7',
+  sourcePort: 40000,
+  connectionId: null,
+  callId: 'c1',
+  cseq: 1,
+  instanceId: null,
+  ...over,
+});
+
+beforeEach(async () => {
+  store = await openTestStore();
+  tenantId = (await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' })).id;
+  extensionId = (await createExtension(store.db, testSecretKey(), { tenantId, number: '1001' })).extension.id;
+});
+afterEach(() => store.close());
+
+describe('registration repository', () => {
+  it('inserts, then refreshes the same contact in place', async () => {
+    const first = await upsertRegistration(store.db, binding(), '2026-01-01T00:00:00.000Z');
+    const again = await upsertRegistration(store.db, binding({ cseq: 2, sourcePort: 40001 }), '2026-01-01T00:01:00.000Z');
+    expect(again).toMatchObject({ id: first.id, createdAt: first.createdAt, cseq: 2, sourcePort: 40001 });
+    await upsertRegistration(store.db, binding({ contactUri: 'sip:1001@10.0.0.6:5060' }));
+    expect((await listRegistrations(store.db, tenantId)).total).toBe(2);
+  });
+
+  it('hides and sweeps expired bindings', async () => {
+    await upsertRegistration(store.db, binding({ contactUri: 'sip:a@x', expiresAt: '2020-01-01T00:00:00.000Z' }));
+    await upsertRegistration(store.db, binding({ contactUri: 'sip:b@x' }));
+    expect((await listRegistrations(store.db, tenantId)).items.map((r) => r.contactUri)).toEqual(['sip:b@x']);
+    expect((await listRegistrations(store.db, tenantId, { now: null })).total).toBe(2);
+    expect(await deleteExpiredRegistrations(store.db)).toBe(1);
+    expect((await listRegistrations(store.db, tenantId, { now: null })).total).toBe(1);
+  });
+
+  it('filters and deletes one or all of an extension’s bindings', async () => {
+    await upsertRegistration(store.db, binding({ contactUri: 'sip:a@x', transport: 'wss' }));
+    await upsertRegistration(store.db, binding({ contactUri: 'sip:b@x' }));
+    expect((await listRegistrations(store.db, tenantId, { transport: 'wss' })).total).toBe(1);
+    expect(await deleteRegistration(store.db, extensionId, 'sip:a@x')).toBe(true);
+    expect(await deleteRegistration(store.db, extensionId, 'sip:a@x')).toBe(false);
+    expect(await deleteRegistrationsOfExtension(store.db, extensionId)).toBe(1);
+  });
+
+  it('goes with its extension (cascade) and refuses an unknown extension', async () => {
+    await upsertRegistration(store.db, binding());
+    await deleteExtension(store.db, tenantId, extensionId);
+    expect((await listRegistrations(store.db, tenantId, { now: null })).total).toBe(0);
+    await expect(upsertRegistration(store.db, binding())).rejects.toMatchObject({ code: 'INVALID_REFERENCE' });
+  });
+});

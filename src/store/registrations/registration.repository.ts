@@ -1,0 +1,135 @@
+import { uuid } from '../../shared/ids.js';
+import { nowIso, pageBounds, type Db, type Page, type PageRequest } from '../database.js';
+import { withDbErrors } from '../db-errors.js';
+import type { RegistrationTable } from './registration.table.js';
+
+/** A contact binding as the registrar and the API see it. */
+export interface Registration {
+  id: string;
+  tenantId: string;
+  extensionId: string;
+  aor: string;
+  contactUri: string;
+  expiresAt: string;
+  userAgent: string | null;
+  transport: string;
+  sourceAddress: string;
+  sourcePort: number;
+  connectionId: string | null;
+  callId: string;
+  cseq: number;
+  instanceId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A binding to write; identity is (extension, contact URI) as in RFC 3261 §10.3 step 7. */
+export type RegistrationInput = Omit<Registration, 'id' | 'createdAt' | 'updatedAt'>;
+
+function toRegistration(row: RegistrationTable): Registration {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    extensionId: row.extension_id,
+    aor: row.aor,
+    contactUri: row.contact_uri,
+    expiresAt: row.expires_at,
+    userAgent: row.user_agent,
+    transport: row.transport,
+    sourceAddress: row.source_address,
+    sourcePort: row.source_port,
+    connectionId: row.connection_id,
+    callId: row.call_id,
+    cseq: row.cseq,
+    instanceId: row.instance_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * Writes a binding through from the registrar so it survives a restart: inserts it, or refreshes
+ * the existing binding for the same contact (new expiry, flow, Call-ID/CSeq) in one statement,
+ * keeping its id and creation time.
+ */
+export async function upsertRegistration(db: Db, input: RegistrationInput, now = nowIso()): Promise<Registration> {
+  const changing = {
+    aor: input.aor,
+    expires_at: input.expiresAt,
+    user_agent: input.userAgent,
+    transport: input.transport,
+    source_address: input.sourceAddress,
+    source_port: input.sourcePort,
+    connection_id: input.connectionId,
+    call_id: input.callId,
+    cseq: input.cseq,
+    instance_id: input.instanceId,
+    updated_at: now,
+  };
+  const row = await withDbErrors('registration', () =>
+    db
+      .insertInto('registrations')
+      .values({
+        ...changing,
+        id: uuid(),
+        tenant_id: input.tenantId,
+        extension_id: input.extensionId,
+        contact_uri: input.contactUri,
+        created_at: now,
+      })
+      .onConflict((oc) => oc.columns(['extension_id', 'contact_uri']).doUpdateSet(changing))
+      .returningAll()
+      .executeTakeFirstOrThrow(),
+  );
+  return toRegistration(row);
+}
+
+/** Filters for {@link listRegistrations}; expired bindings are hidden unless `now` is null. */
+export interface RegistrationFilter extends PageRequest {
+  extensionId?: string;
+  aor?: string;
+  transport?: string;
+  now?: string | null;
+}
+
+/** A page of a tenant's live bindings, newest first, with the total matching the filters. */
+export async function listRegistrations(
+  db: Db,
+  tenantId: string,
+  filter: RegistrationFilter = {},
+): Promise<Page<Registration>> {
+  const { limit, offset } = pageBounds(filter);
+  const now = filter.now === undefined ? nowIso() : filter.now;
+  let query = db.selectFrom('registrations').where('tenant_id', '=', tenantId);
+  if (now !== null) query = query.where('expires_at', '>', now);
+  if (filter.extensionId !== undefined) query = query.where('extension_id', '=', filter.extensionId);
+  if (filter.aor !== undefined) query = query.where('aor', '=', filter.aor);
+  if (filter.transport !== undefined) query = query.where('transport', '=', filter.transport);
+  const [rows, count] = await Promise.all([
+    query.selectAll().orderBy('updated_at', 'desc').orderBy('id').limit(limit).offset(offset).execute(),
+    query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: rows.map(toRegistration), total: Number(count.n) };
+}
+
+/** Removes one binding (REGISTER with Expires: 0 for that contact); returns whether it existed. */
+export async function deleteRegistration(db: Db, extensionId: string, contactUri: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('registrations')
+    .where('extension_id', '=', extensionId)
+    .where('contact_uri', '=', contactUri)
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** Removes all of an extension's bindings (`Contact: *`, RFC 3261 §10.2.2); returns how many. */
+export async function deleteRegistrationsOfExtension(db: Db, extensionId: string): Promise<number> {
+  const result = await db.deleteFrom('registrations').where('extension_id', '=', extensionId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Sweeps bindings that expired at or before `now`; run periodically and at start. */
+export async function deleteExpiredRegistrations(db: Db, now = nowIso()): Promise<number> {
+  const result = await db.deleteFrom('registrations').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
