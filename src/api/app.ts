@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { ApiEnv } from './env.js';
@@ -31,6 +32,11 @@ export interface ApiDeps {
   /** Per-key token bucket on `/api/v1/*`; `false` turns it off. Default 20 burst, 10/s. */
   rateLimit?: { capacity: number; refillPerSecond: number } | false;
   bodyLimitBytes?: number;
+  /**
+   * Authentication for `/api/v1/*` (sets `tenantId`/`principalId`, answers 401/403). It runs before
+   * rate limiting and idempotency because both key on who is calling.
+   */
+  auth?: MiddlewareHandler<ApiEnv>;
 }
 
 /**
@@ -58,6 +64,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       onError: (c) => errorResponse(c, 413, ErrorCodes.PAYLOAD_TOO_LARGE, `request body exceeds ${maxSize} bytes`),
     }),
   );
+  if (deps.auth) app.use('/api/v1/*', deps.auth);
   if (deps.rateLimit !== false) {
     const rl = deps.rateLimit ?? { capacity: 20, refillPerSecond: 10 };
     app.use('/api/v1/*', rateLimit({ ...rl, clock }));

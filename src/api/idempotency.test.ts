@@ -14,7 +14,13 @@ const createRoute = defineRoute({
 
 /** An app whose create handler counts executions and can be held open to test concurrency. */
 function setup() {
-  const t = testApi();
+  // Stands in for auth: the tenant comes from a header.
+  const t = testApi({
+    auth: async (c, next) => {
+      c.set('tenantId', c.req.header('x-test-tenant') ?? 't1');
+      await next();
+    },
+  });
   let executions = 0;
   let gate: Promise<void> | undefined;
   let failNext = false;
@@ -109,6 +115,18 @@ describe('Idempotency-Key', () => {
     const second = await s.app.request('/api/v1/things', bad);
     expect(first.status).toBe(400);
     expect(second.headers.get(REPLAYED_HEADER)).toBe('true');
+  });
+
+  it('scopes keys by tenant: the same key in another tenant executes', async () => {
+    const s = setup();
+    const inTenant = (tenant: string) => {
+      const r = req('a', 'k1');
+      return { ...r, headers: { ...r.headers, 'x-test-tenant': tenant } };
+    };
+    const a = await body(await s.app.request('/api/v1/things', inTenant('t1')));
+    const b = await body(await s.app.request('/api/v1/things', inTenant('t2')));
+    expect(a.data.id).not.toBe(b.data.id);
+    expect(s.executions()).toBe(2);
   });
 
   it('rejects a malformed key naming the header', async () => {

@@ -12,8 +12,8 @@ export const REPLAYED_HEADER = 'Idempotent-Replayed';
 
 /**
  * `Idempotency-Key` for mutating routes, so a client may retry a POST after a timeout without
- * creating twice. Keys are scoped by tenant (then principal) so tenants cannot see each other's
- * responses. The first completed response (status, content type, exact body) is stored and
+ * creating twice. Keys are scoped by tenant so tenants cannot see each other's responses (auth
+ * must run before this middleware to set `tenantId`). The first completed response (status, content type, exact body) is stored and
  * replayed for a repeat with the same method, path and body; the same key with a different request
  * is a client bug → 422 IDEMPOTENCY_KEY_REUSED; a repeat while the first is still running → 409
  * CONFLICT. 5xx and thrown requests release the key so the retry runs for real.
@@ -27,7 +27,7 @@ export function idempotency(store: IdempotencyStore): MiddlewareHandler<ApiEnv> 
         details: [{ field: 'Idempotency-Key', issue: '1–255 visible ASCII characters' }],
       });
     }
-    const scope = `${c.get('tenantId') ?? '-'}/${c.get('principalId') ?? '-'}`;
+    const scope = c.get('tenantId') ?? '-';
     const body = await c.req.text();
     const hash = createHash('sha256')
       .update(`${c.req.method}\n${c.req.path}\n`)

@@ -41,8 +41,12 @@ describe('OpenAPI document', () => {
       const op = doc.paths[r.path]?.[r.method.toLowerCase()];
       expect(op, `${r.method} ${r.path} missing from the document`).toBeDefined();
       expect(op.description).toContain(r.scope);
+      expect(op.responses['400'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
       if (r.scope === 'public') expect(op.security).toEqual([]);
-      else expect(op.security).toEqual([{ ApiKeyAuth: [] }, { BearerAuth: [] }]);
+      else {
+        expect(op.security).toEqual([{ ApiKeyAuth: [] }, { BearerAuth: [] }]);
+        expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403', '429']));
+      }
     }
   });
 });

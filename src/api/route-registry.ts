@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, type RouteConfig, type RouteHandler } from '@hono/zod-openapi';
 import type { ApiEnv } from './env.js';
+import { ErrorEnvelopeSchema } from './errors.js';
 
 /**
  * API key scopes (issue 3 §4) plus `public` for routes that need no credentials (health, docs).
@@ -42,10 +43,12 @@ const registries = new WeakMap<object, RegisteredRoute[]>();
  */
 export function defineRoute<const R extends ScopedRouteConfig>(config: R) {
   const { scope, ...route } = config;
-  const security = scope === 'public' ? [] : [{ ApiKeyAuth: [] }, { BearerAuth: [] }];
+  const isPublic = scope === 'public';
+  const security = isPublic ? [] : [{ ApiKeyAuth: [] }, { BearerAuth: [] }];
+  const errors = errorResponses(isPublic ? [400, 429, 500] : [400, 401, 403, 429, 500]);
   const description = [route.description, `Required scope: \`${scope}\`.`].filter(Boolean).join('\n\n');
   return {
-    route: createRoute({ security, ...route, description }) as Omit<R, 'scope'>,
+    route: createRoute({ security, ...route, description, responses: { ...errors, ...route.responses } }) as Omit<R, 'scope'>,
     scope,
   };
 }
@@ -82,4 +85,31 @@ export function recordRoute(app: object, entry: Omit<RegisteredRoute, 'honoPath'
   const list = registries.get(app) ?? [];
   registries.set(app, list);
   list.push({ ...entry, honoPath: entry.path.replace(/\{([^}]+)\}/g, ':$1') });
+}
+
+const errorDescriptions: Record<number, string> = {
+  400: 'VALIDATION_FAILED: the request is malformed; details name each field',
+  401: 'UNAUTHORIZED: missing or bad credentials',
+  403: 'FORBIDDEN: the credentials lack this route\'s scope',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  422: 'IDEMPOTENCY_KEY_REUSED',
+  429: 'RATE_LIMITED: retry after `retry_after` seconds',
+  500: 'INTERNAL',
+};
+
+/**
+ * Error responses in the one envelope, for route definitions; `defineRoute` adds the ones every
+ * route can produce, and a resource adds its own (e.g. 404, 409) with this.
+ */
+export function errorResponses(statuses: readonly number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: errorDescriptions[status] ?? 'error',
+        content: { 'application/json': { schema: ErrorEnvelopeSchema } },
+      },
+    ]),
+  );
 }
