@@ -1,0 +1,17 @@
+/**
+ * The store's public surface: what sip/, api/ and main.ts import, so they never reach into an
+ * entity folder's internals or need kysely themselves for ordinary use.
+ */
+export * from './database.js';
+export { migrateToLatest } from './migrate.js';
+export { translateDbError, withDbErrors } from './db-errors.js';
+export { encryptSecret, decryptSecret } from './secrets.js';
+export * from './tenants/tenant.repository.js';
+export * from './sites/site.repository.js';
+export * from './users/user.repository.js';
+export type { UserRole } from './users/user.table.js';
+export * from './api-keys/api-key.repository.js';
+export * from './extensions/extension.repository.js';
+export * from './registrations/registration.repository.js';
+export * from './audit/audit.repository.js';
+export * from './idempotency/idempotency-key.repository.js';
