@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../database.js';
 import { openTestStore } from '../test-helpers.js';
 import { createTenant } from '../tenants/tenant.repository.js';
-import { createApiKey, findUsableApiKey, hashApiKey, listApiKeys, revokeApiKey, touchApiKeyLastUsed } from './api-key.repository.js';
+import { createApiKey, findUsableApiKey, hashApiKey, listApiKeys, revokeApiKey, rotateApiKey, touchApiKeyLastUsed } from './api-key.repository.js';
 
 let store: Store;
 let tenantId: string;
@@ -47,5 +47,15 @@ describe('api key repository', () => {
     expect(listed).toMatchObject({ lastUsedAt: '2026-05-05T00:00:00.000Z', scopes: ['cdrs:read'] });
     const other = await createTenant(store.db, { name: 'B', sipDomain: 'b.test' });
     await expect(revokeApiKey(store.db, other.id, apiKey.id)).rejects.toMatchObject({ code: 'API_KEY_NOT_FOUND' });
+  });
+
+  it('rotates: the old key stops working, the new one has the same name and scopes', async () => {
+    const old = await createApiKey(store.db, { tenantId, name: 'crm', scopes: ['voip:read', 'cdrs:read'] });
+    const rotated = await rotateApiKey(store.db, tenantId, old.apiKey.id);
+    expect(rotated.key).not.toBe(old.key);
+    expect(rotated.apiKey).toMatchObject({ name: 'crm', scopes: ['voip:read', 'cdrs:read'] });
+    expect(await findUsableApiKey(store.db, old.key)).toBeUndefined();
+    expect((await findUsableApiKey(store.db, rotated.key))?.id).toBe(rotated.apiKey.id);
+    await expect(rotateApiKey(store.db, tenantId, 'missing')).rejects.toMatchObject({ code: 'API_KEY_NOT_FOUND' });
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { uuid } from '../../shared/ids.js';
-import { nowIso, type Db } from '../database.js';
+import { inTransaction, nowIso, type Db } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
 import type { ApiKeyTable } from './api-key.table.js';
 
@@ -119,4 +119,21 @@ export async function revokeApiKey(db: Db, tenantId: string, id: string, at = no
     .returningAll()
     .executeTakeFirstOrThrow();
   return toApiKey(row);
+}
+
+/**
+ * Rotation: a new key with the same name, scopes and expiry, and the old one revoked, atomically,
+ * so there is never a moment with both usable or neither. Returns the new key once.
+ */
+export async function rotateApiKey(
+  db: Db,
+  tenantId: string,
+  id: string,
+  at = nowIso(),
+): Promise<{ apiKey: ApiKey; key: string; revoked: ApiKey }> {
+  return inTransaction(db, async (trx) => {
+    const old = await revokeApiKey(trx, tenantId, id, at);
+    const created = await createApiKey(trx, { tenantId, name: old.name, scopes: old.scopes, expiresAt: old.expiresAt });
+    return { ...created, revoked: old };
+  });
 }
