@@ -52,7 +52,7 @@ describe('request ids', () => {
     const { app } = testApi();
     const res = await app.request('/nope', { headers: { 'X-Request-ID': 'client-abc_1' } });
     expect(res.headers.get('X-Request-ID')).toBe('client-abc_1');
-    expect((await body(res)).error.request_id).toBe('client-abc_1');
+    expect((await body(res)).request_id).toBe('client-abc_1');
   });
 
   it('replaces a malformed client id rather than echoing it', async () => {
@@ -70,7 +70,7 @@ describe('error envelope', () => {
     const b = await body(res);
     expect(b.error.code).toBe('VALIDATION_FAILED');
     expect(b.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['caller.number', 'name']);
-    expect(b.error.request_id).toBe(res.headers.get('X-Request-ID'));
+    expect(b.request_id).toBe(res.headers.get('X-Request-ID'));
   });
 
   it('validates path params too', async () => {
@@ -101,7 +101,7 @@ describe('error envelope', () => {
     expect(res.status).toBe(404);
     const b = await body(res);
     expect(b.error.code).toBe('NOT_FOUND');
-    expect(Object.keys(b)).toEqual(['error']);
+    expect(Object.keys(b)).toEqual(['error', 'request_id']);
   });
 
   it('maps SwitchboardError code and httpStatus', async () => {
@@ -128,7 +128,7 @@ describe('error envelope', () => {
     expect(res.status).toBe(413);
     const b = await body(res);
     expect(b.error.code).toBe('PAYLOAD_TOO_LARGE');
-    expect(b.error.request_id).toBe(res.headers.get('X-Request-ID'));
+    expect(b.request_id).toBe(res.headers.get('X-Request-ID'));
   });
 });
 

@@ -47,9 +47,9 @@ export const ErrorEnvelopeSchema = z
       code: z.string().openapi({ example: 'VALIDATION_FAILED' }),
       message: z.string(),
       details: z.array(ErrorDetailSchema).optional(),
-      request_id: z.string(),
       retry_after: z.number().int().optional(),
     }),
+    request_id: z.string(),
   })
   .openapi('Error');
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
@@ -69,7 +69,8 @@ export function errorResponse(
   extras: ErrorExtras = {},
 ): Response {
   const body: ErrorEnvelope = {
-    error: { code, message, ...extras, request_id: c.get('requestId') ?? 'unknown' },
+    error: { code, message, ...extras },
+    request_id: c.get('requestId') ?? 'unknown',
   };
   return c.json(body, status);
 }

@@ -30,7 +30,7 @@ describe('rate limit', () => {
     expect(limited.headers.get('Retry-After')).toBe('1');
     const b = await body(limited);
     expect(b.error).toMatchObject({ code: 'RATE_LIMITED', retry_after: 1 });
-    expect(b.error.request_id).toBe(limited.headers.get('X-Request-ID'));
+    expect(b.request_id).toBe(limited.headers.get('X-Request-ID'));
 
     clock.advance(1000);
     expect((await app.request('/api/v1/ping')).status).toBe(200);
