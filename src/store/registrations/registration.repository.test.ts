@@ -8,6 +8,7 @@ import {
   deleteRegistration,
   deleteRegistrationsOfExtension,
   listRegistrations,
+  loadLiveRegistrations,
   upsertRegistration,
   type RegistrationInput,
 } from './registration.repository.js';
@@ -72,5 +73,11 @@ describe('registration repository', () => {
     await deleteExtension(store.db, tenantId, extensionId);
     expect((await listRegistrations(store.db, tenantId, { now: null })).total).toBe(0);
     await expect(upsertRegistration(store.db, binding())).rejects.toMatchObject({ code: 'INVALID_REFERENCE' });
+  });
+
+  it('reloads every tenant’s live bindings for a restart', async () => {
+    await upsertRegistration(store.db, binding({ contactUri: 'sip:a@x' }));
+    await upsertRegistration(store.db, binding({ contactUri: 'sip:old@x', expiresAt: '2020-01-01T00:00:00.000Z' }));
+    expect((await loadLiveRegistrations(store.db)).map((r) => r.contactUri)).toEqual(['sip:a@x']);
   });
 });

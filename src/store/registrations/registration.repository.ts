@@ -133,3 +133,12 @@ export async function deleteExpiredRegistrations(db: Db, now = nowIso()): Promis
   const result = await db.deleteFrom('registrations').where('expires_at', '<=', now).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * Every live binding of every tenant, for the registrar to reload its location service at start
+ * (issue 3: bindings survive a restart).
+ */
+export async function loadLiveRegistrations(db: Db, now = nowIso()): Promise<Registration[]> {
+  const rows = await db.selectFrom('registrations').selectAll().where('expires_at', '>', now).orderBy('created_at').execute();
+  return rows.map(toRegistration);
+}
