@@ -34,9 +34,10 @@ export interface ApiDeps {
   bodyLimitBytes?: number;
   /**
    * Authentication for `/api/v1/*` (sets `tenantId`/`principalId`, answers 401/403). It runs before
-   * rate limiting and idempotency because both key on who is calling.
+   * rate limiting and idempotency because both key on who is calling. The `forApp` form (e.g.
+   * `apiKeyAuth`) gets the app so it can read each route's declared scope from its registry.
    */
-  auth?: MiddlewareHandler<ApiEnv>;
+  auth?: MiddlewareHandler<ApiEnv> | { forApp(app: object): MiddlewareHandler<ApiEnv> };
 }
 
 /**
@@ -64,7 +65,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       onError: (c) => errorResponse(c, 413, ErrorCodes.PAYLOAD_TOO_LARGE, `request body exceeds ${maxSize} bytes`),
     }),
   );
-  if (deps.auth) app.use('/api/v1/*', deps.auth);
+  if (deps.auth) app.use('/api/v1/*', typeof deps.auth === 'function' ? deps.auth : deps.auth.forApp(app));
   if (deps.rateLimit !== false) {
     const rl = deps.rateLimit ?? { capacity: 20, refillPerSecond: 10 };
     app.use('/api/v1/*', rateLimit({ ...rl, clock }));

@@ -1,0 +1,82 @@
+import type { MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { findUsableApiKey, touchApiKeyLastUsed, type Db } from '../store/index.js';
+import type { ApiEnv } from './env.js';
+import { ErrorCodes, errorResponse } from './errors.js';
+import { scopeFor, type Scope } from './route-registry.js';
+
+/** How often at most a key's `last_used_at` is written, so authenticated reads stay cheap. */
+export const LAST_USED_THROTTLE_MS = 60_000;
+
+const KEY_SHAPE = /^sk_live_[0-9A-Za-z]+$/;
+
+/** The key from `X-API-Key` or `Authorization: Bearer …`; undefined if neither is present. */
+function presentedKey(header: (name: string) => string | undefined): string | undefined {
+  const direct = header('X-API-Key')?.trim();
+  if (direct) return direct;
+  const auth = header('Authorization');
+  const match = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
+  return match?.[1];
+}
+
+export interface ApiKeyAuthOptions {
+  db: Db;
+  clock?: Clock;
+  throttleMs?: number;
+}
+
+/**
+ * API-key authentication for `/api/v1/*`, built per app because the scope a request needs comes
+ * from that app's route registry (`forApp(app)` is what `createApi` calls). Every failure to
+ * authenticate answers the same 401 so callers cannot probe which keys exist or were revoked; a
+ * valid key without the route's scope (and without `admin`) gets 403. Sets `tenantId` and
+ * `principalId` (the key id) for rate limiting, idempotency and handlers. The key is only hashed,
+ * never logged.
+ */
+export function apiKeyAuth(options: ApiKeyAuthOptions): { forApp(app: object): MiddlewareHandler<ApiEnv> } {
+  const clock = options.clock ?? systemClock;
+  const throttleMs = options.throttleMs ?? LAST_USED_THROTTLE_MS;
+  const lastTouched = new Map<string, number>();
+  return {
+    forApp(app) {
+      return async (c, next) => {
+        const scope = requiredScope(app, c);
+        if (scope === 'public') return next();
+        const key = presentedKey((n) => c.req.header(n));
+        const apiKey = key && KEY_SHAPE.test(key) ? await findUsableApiKey(options.db, key) : undefined;
+        if (!apiKey) return errorResponse(c, 401, ErrorCodes.UNAUTHORIZED, 'missing, unknown, expired or revoked API key');
+        if (scope && !apiKey.scopes.includes(scope) && !apiKey.scopes.includes('admin')) {
+          return errorResponse(c, 403, ErrorCodes.FORBIDDEN, `this API key lacks the scope ${scope}`);
+        }
+        c.set('tenantId', apiKey.tenantId);
+        c.set('principalId', apiKey.id);
+        const now = clock.now();
+        const last = lastTouched.get(apiKey.id);
+        if (last === undefined || now - last >= throttleMs) {
+          lastTouched.set(apiKey.id, now);
+          try {
+            await touchApiKeyLastUsed(options.db, apiKey.id);
+          } catch (err) {
+            c.get('log').warn({ err, apiKeyId: apiKey.id }, 'could not record API key use');
+          }
+        }
+        return next();
+      };
+    },
+  };
+}
+
+/**
+ * The scope of the route this request matched; undefined for an unregistered path, which still
+ * needs a valid key (then answers 404) so unauthenticated callers cannot map the API.
+ */
+function requiredScope(app: object, c: Parameters<MiddlewareHandler<ApiEnv>>[0]): Scope | undefined {
+  const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
+  for (const route of matchedRoutes(c)) {
+    if (route.method === 'ALL') continue;
+    const scope = scopeFor(app, route.method === method ? method : route.method, route.path);
+    if (scope) return scope;
+  }
+  return undefined;
+}
