@@ -1,0 +1,146 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { harnessPerTest } from '../../../test/support/engine-harness.js';
+import { branch, hdr, token, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
+import { createExtension, createTenant, listRegistrations, type Store } from '../../store/index.js';
+import { openTestStore, testSecretKey } from '../../store/test-helpers.js';
+import { BanList } from './ban-list.js';
+import { computeHa1, computeResponse, type DigestAlgorithm } from './digest.js';
+import { registerRegistrar } from './registrar.js';
+
+const wallClock = {
+  now: () => Date.now(),
+  setTimeout: (fn: () => void, ms: number) => ({ id: Number(setTimeout(fn, ms)) }),
+  clearTimeout: () => undefined,
+};
+const start = harnessPerTest({});
+let store: Store | undefined;
+afterEach(async () => {
+  await store?.close();
+  store = undefined;
+});
+
+async function setup() {
+  const h = await start({});
+  store = await openTestStore();
+  const tenant = await createTenant(store.db, { name: 'T', sipDomain: 'pbx.test' });
+  const { extension, sipPassword } = await createExtension(store.db, testSecretKey(), { tenantId: tenant.id, number: '1001' });
+  const banList = new BanList({ clock: wallClock });
+  const db = store.db;
+  await h.app((srf) => registerRegistrar(srf, {
+    db, log: pino({ level: 'silent' }), clock: wallClock, nonceSecret: 'a-test-secret-of-32-bytes-length', defaultTenantId: tenant.id, banList,
+  }), ['register']);
+  return { h, db, tenant, extension, sipPassword, banList };
+}
+
+interface Opts { user?: string; authUser?: string; password?: string; expires?: string; contact?: string; challenge?: RawMessage; algorithm?: DigestAlgorithm }
+
+let cseq = 1;
+function register(peer: RawSipPeer, o: Opts): { text: string; callId: string } {
+  const user = o.user ?? '1001';
+  const callId = `${token(6)}@peer`;
+  const uri = `sip:pbx.test`;
+  const headers = [
+    `REGISTER ${uri} SIP/2.0`, `Via: ${peer.via(branch())}`, 'Max-Forwards: 70',
+    `From: <sip:${user}@pbx.test>;tag=${token(4)}`, `To: <sip:${user}@pbx.test>`, `Call-ID: ${callId}`, `CSeq: ${cseq++} REGISTER`,
+    `Contact: ${o.contact ?? `<${peer.contactUri(user)}>`}`, `Expires: ${o.expires ?? '600'}`, 'User-Agent: test-phone',
+  ];
+  if (o.challenge) {
+    const alg = o.algorithm ?? 'MD5';
+    const ch = o.challenge.headers.filter((x) => x.name === 'www-authenticate').map((x) => x.value).find((v) => v.includes(`algorithm=${alg}`)) ?? '';
+    const nonce = /nonce="([^"]+)"/.exec(ch)?.[1] ?? '';
+    const realm = /realm="([^"]+)"/.exec(ch)?.[1] ?? '';
+    const authUser = o.authUser ?? user;
+    const ha1 = computeHa1(alg, authUser, realm, o.password ?? 'wrong');
+    const cnonce = token(4);
+    const response = computeResponse({ algorithm: alg, ha1, nonce, method: 'REGISTER', uri, qop: 'auth', nc: '00000001', cnonce });
+    headers.push(`Authorization: Digest username="${authUser}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=${alg}, qop=auth, nc=00000001, cnonce="${cnonce}"`);
+  }
+  return { text: [...headers, 'Content-Length: 0', '', ''].join('\r\n'), callId };
+}
+
+async function exchange(peer: RawSipPeer, o: Opts, ms = 2000): Promise<RawMessage> {
+  const { text, callId } = register(peer, o);
+  await peer.send(text);
+  return peer.waitFor((m) => m.status !== undefined && m.status >= 200 && hdr(m, 'call-id') === callId, ms, 'a final response');
+}
+
+/** One header per challenge, whether the engine sent them folded into one line or not. */
+const split = (m: RawMessage): RawMessage => ({
+  ...m,
+  headers: m.headers
+    .filter((x) => x.name === 'www-authenticate')
+    .flatMap((x) => x.value.split(/,\s*(?=Digest )/))
+    .map((value) => ({ name: 'www-authenticate', rawName: 'WWW-Authenticate', value })),
+});
+
+/** A fresh challenge, then the request answering it. */
+async function authed(peer: RawSipPeer, o: Opts): Promise<RawMessage> {
+  const c = await exchange(peer, { user: o.user, expires: o.expires, contact: o.contact });
+  return exchange(peer, { ...o, challenge: split(c) });
+}
+
+const names = (m: RawMessage) => [...new Set(m.headers.map((x) => x.name))].sort();
+
+describe('registrar', () => {
+  it('challenges with SHA-256 then MD5 and accepts both', async () => {
+    const { h, db, tenant, sipPassword } = await setup();
+    const peer = await h.udpPeer();
+    const c1 = await exchange(peer, {});
+    expect(c1.status).toBe(401);
+    const www = c1.headers.filter((x) => x.name === 'www-authenticate').flatMap((x) => x.value.split(/,\s*(?=Digest )/));
+    expect(www.map((v) => /algorithm=([\w-]+)/.exec(v)?.[1])).toEqual(['SHA-256', 'MD5']);
+    expect(hdr(c1, 'date')).toBeDefined();
+    const fixed = split(c1);
+    const ok = await exchange(peer, { challenge: fixed, password: sipPassword, algorithm: 'MD5' });
+    expect(ok.status).toBe(200);
+    expect(hdr(ok, 'contact')).toContain(`;expires=`);
+    const c2 = await exchange(peer, {});
+    const fixed2 = split(c2);
+    expect((await exchange(peer, { challenge: fixed2, password: sipPassword, algorithm: 'SHA-256' })).status).toBe(200);
+    const regs = await listRegistrations(db, tenant.id);
+    expect(regs.items).toHaveLength(1);
+    expect(regs.items[0]).toMatchObject({ sourceAddress: '127.0.0.1', sourcePort: peer.port, transport: 'udp', userAgent: 'test-phone' });
+  });
+
+  it('never accepts a wrong password; unknown users look the same', async () => {
+    const { h } = await setup();
+    const peer = await h.udpPeer();
+    const wrong = await authed(peer, { password: 'nope' });
+    expect(wrong.status).toBe(401);
+    const unknown = await authed(peer, { user: '9999', password: 'nope' });
+    expect(unknown.status).toBe(401);
+    expect(names(unknown)).toEqual(names(wrong));
+  });
+
+  it('refuses credentials of another user for the AOR with 403', async () => {
+    const { h, sipPassword } = await setup();
+    const peer = await h.udpPeer();
+    expect((await authed(peer, { authUser: '1002', password: sipPassword })).status).toBe(403);
+  });
+
+  it('answers 423 with Min-Expires to a too brief expiry, and Expires 0 unregisters', async () => {
+    const { h, db, tenant, sipPassword } = await setup();
+    const peer = await h.udpPeer();
+    const brief = await authed(peer, { password: sipPassword, expires: '10' });
+    expect(brief.status).toBe(423);
+    expect(hdr(brief, 'min-expires')).toBe('60');
+    expect((await authed(peer, { password: sipPassword })).status).toBe(200);
+    expect((await listRegistrations(db, tenant.id)).total).toBe(1);
+    expect((await authed(peer, { password: sipPassword, expires: '0' })).status).toBe(200);
+    expect((await listRegistrations(db, tenant.id)).total).toBe(0);
+  });
+
+  // Every test peer is 127.0.0.1, so "another source" is shown by lifting the ban of this one.
+  it('bans a source after 10 failures (no answer at all) until the ban is lifted', async () => {
+    const { h, db, tenant, sipPassword, banList } = await setup();
+    const attacker = await h.udpPeer();
+    for (let i = 0; i < 10; i++) expect((await authed(attacker, { password: 'nope' })).status).toBe(401);
+    await expect(exchange(attacker, {}, 300)).rejects.toThrow(/timed out/);
+    expect(banList.isBanned('127.0.0.1')).toBe(true);
+    banList.unban('127.0.0.1');
+    const phone = await h.udpPeer();
+    expect((await authed(phone, { password: sipPassword })).status).toBe(200);
+    expect((await listRegistrations(db, tenant.id)).items[0]?.sourcePort).toBe(phone.port);
+  });
+});
