@@ -48,10 +48,27 @@ export const envSchema = z.object({
   DRACHTIO_SECRET: optional(z.string().regex(/^[^|\r\n]+$/, 'must not contain "|" or line breaks')),
   SWITCHBOARD_LOG_LEVEL: withDefault(z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }), 'info'),
   SWITCHBOARD_DATA_DIR: withDefault(z.string(), './data'),
+  // 0 lets the OS pick a free port (tests); main logs the one it bound.
+  SWITCHBOARD_HTTP_PORT: withDefault(port(0), 8080),
+  SWITCHBOARD_HTTP_ADDRESS: withDefault(ipAddress, '0.0.0.0'),
+  // The same shape generateApiKey produces, so a typo fails at boot instead of at the first request.
+  SWITCHBOARD_BOOTSTRAP_API_KEY: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^sk_live_[0-9a-f]{48}$/, 'must be sk_live_ followed by 48 lowercase hex characters'),
+  ),
+  // AES-256 key for secrets at rest; absent → a key file in the data directory.
+  SWITCHBOARD_SECRET_KEY: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (a 256-bit key)'),
+  ),
 });
 
 /** The environment after {@link envSchema}: typed values with defaults applied. */
 export type ParsedEnv = z.output<typeof envSchema>;
 
 /** Variables whose value must never appear in an error message or a log line. */
-export const secretKeys: ReadonlySet<string> = new Set(['DRACHTIO_SECRET']);
+export const secretKeys: ReadonlySet<string> = new Set(['DRACHTIO_SECRET', 'SWITCHBOARD_BOOTSTRAP_API_KEY', 'SWITCHBOARD_SECRET_KEY']);

@@ -20,6 +20,8 @@ describe('loadConfig', () => {
       engine: { mode: 'embedded', adminHost: '127.0.0.1', adminPort: 9022, secret: 'generated-secret' },
       logLevel: 'info',
       dataDir: '/srv/switchboard/data',
+      http: { address: '0.0.0.0', port: 8080 },
+      secrets: { bootstrapApiKey: undefined, secretKeyHex: undefined },
     });
   });
 
@@ -51,6 +53,8 @@ describe('loadConfig', () => {
       engine: { mode: 'embedded', adminHost: '127.0.0.1', adminPort: 9122, secret: 'fixed' },
       logLevel: 'debug',
       dataDir: '/var/lib/switchboard',
+      http: { address: '0.0.0.0', port: 8080 },
+      secrets: { bootstrapApiKey: undefined, secretKeyHex: undefined },
     });
   });
 
@@ -128,6 +132,51 @@ describe('loadConfig', () => {
   it('accepts port 0 for the admin socket (any free port) but not for SIP', () => {
     expect(loadConfig({ SWITCHBOARD_ENGINE_ADMIN_PORT: '0' }, opts).engine).toMatchObject({ adminPort: 0 });
     expect(problemsOf({ SWITCHBOARD_SIP_PORT: '0' })).toHaveLength(1);
+  });
+});
+
+describe('HTTP and secret keys', () => {
+  const apiKey = `sk_live_${'0123456789abcdef'.repeat(3)}`;
+  const secretKey = 'A1'.repeat(32);
+
+  it('reads SWITCHBOARD_HTTP_*, the bootstrap key and the secret key', () => {
+    const c = loadConfig(
+      {
+        SWITCHBOARD_HTTP_PORT: '8081',
+        SWITCHBOARD_HTTP_ADDRESS: '127.0.0.1',
+        SWITCHBOARD_BOOTSTRAP_API_KEY: apiKey,
+        SWITCHBOARD_SECRET_KEY: secretKey,
+      },
+      opts,
+    );
+    expect(c.http).toEqual({ address: '127.0.0.1', port: 8081 });
+    expect(c.secrets).toEqual({ bootstrapApiKey: apiKey, secretKeyHex: secretKey.toLowerCase() });
+    expect(loadConfig({ SWITCHBOARD_HTTP_PORT: '0', SWITCHBOARD_HTTP_ADDRESS: '::' }, opts).http).toEqual({ address: '::', port: 0 });
+  });
+
+  it.each([
+    ['SWITCHBOARD_HTTP_PORT', 'http'],
+    ['SWITCHBOARD_HTTP_PORT', '65536'],
+    ['SWITCHBOARD_HTTP_PORT', '-1'],
+    ['SWITCHBOARD_HTTP_ADDRESS', 'localhost'],
+    ['SWITCHBOARD_HTTP_ADDRESS', '300.1.1.1'],
+  ])('rejects %s=%s', (key, value) => {
+    expect(problemsOf({ [key]: value })).toEqual([expect.stringMatching(new RegExp(`^${key}: .*${JSON.stringify(value)}`))]);
+  });
+
+  it.each([
+    ['SWITCHBOARD_BOOTSTRAP_API_KEY', 'sk_live_short'],
+    ['SWITCHBOARD_BOOTSTRAP_API_KEY', `sk_test_${'ab'.repeat(24)}`],
+    ['SWITCHBOARD_BOOTSTRAP_API_KEY', `sk_live_${'AB'.repeat(24)}`],
+    ['SWITCHBOARD_BOOTSTRAP_API_KEY', `sk_live_${'ab'.repeat(24)}0`],
+    ['SWITCHBOARD_BOOTSTRAP_API_KEY', `sk_live_${'zz'.repeat(24)}`],
+    ['SWITCHBOARD_SECRET_KEY', 'ab'.repeat(31)],
+    ['SWITCHBOARD_SECRET_KEY', 'ab'.repeat(33)],
+    ['SWITCHBOARD_SECRET_KEY', 'zz'.repeat(32)],
+  ])('rejects %s=%s without echoing it', (key, value) => {
+    const problems = problemsOf({ [key]: value });
+    expect(problems).toEqual([expect.stringMatching(new RegExp(`^${key}: `))]);
+    expect(problems[0]).not.toContain(value);
   });
 });
 

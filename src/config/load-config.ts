@@ -23,6 +23,18 @@ export interface AppConfig {
   readonly logLevel: LogLevel;
   /** Absolute path of the data directory (resolved against the working directory). */
   readonly dataDir: string;
+  /** Where the HTTP API listens; port 0 picks a free one. */
+  readonly http: { readonly address: string; readonly port: number };
+  /**
+   * Secrets from the environment. Never logged: the logger redacts nothing it is not told about,
+   * so these are kept apart and only main.ts reads them.
+   */
+  readonly secrets: {
+    /** First admin API key on first start, for automation that must know it in advance. */
+    readonly bootstrapApiKey: string | undefined;
+    /** 64-hex AES-256 key for secrets at rest; undefined → the data directory's key file. */
+    readonly secretKeyHex: string | undefined;
+  };
 }
 
 /** Boot-time configuration failure; `problems` has one line per bad key. */
@@ -98,6 +110,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
     engine,
     logLevel: e.SWITCHBOARD_LOG_LEVEL,
     dataDir: resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DATA_DIR),
+    http: { address: e.SWITCHBOARD_HTTP_ADDRESS, port: e.SWITCHBOARD_HTTP_PORT },
+    secrets: { bootstrapApiKey: e.SWITCHBOARD_BOOTSTRAP_API_KEY, secretKeyHex: e.SWITCHBOARD_SECRET_KEY?.toLowerCase() },
   };
   return deepFreeze(config);
 }
