@@ -1,6 +1,8 @@
 /**
- * Composition root: config → logger → SIP engine (child process) → drachtio-srf app → banner;
- * graceful stop on SIGTERM/SIGINT. The only module that builds concrete implementations.
+ * Composition root: config → logger → store (data dir, migrate) → SIP engine (child process) →
+ * drachtio-srf app → first-start seed → HTTP API → banner; graceful stop on SIGTERM/SIGINT in the
+ * reverse order (API, app, engine, database last). The only module that builds concrete
+ * implementations.
  *
  * Supervision policy: if the embedded engine dies, Switchboard logs it and exits non-zero rather
  * than restarting the engine in-process. Registrations, dialogs and transactions live in the
@@ -8,11 +10,22 @@
  * (`restart: unless-stopped`) or the shell is visible and starts from a clean slate.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import { apiKeyAuth } from './api/api-key-auth.js';
+import { createApi } from './api/app.js';
+import { OPENAPI_PATH } from './api/openapi.js';
+import { listenApi, type RunningApi } from './api/server.js';
+import { SqliteIdempotencyStore } from './api/sqlite-idempotency.js';
 import { ConfigError, loadConfig, sipContactUri, type AppConfig } from './config/load-config.js';
+import { loadOrCreateSecretKey } from './config/secret-key.js';
 import { createLogger, type Logger } from './obs/logger.js';
 import { startSipApp, type SipApp } from './sip/sip-app.js';
+import { migrateToLatest, openDatabase, type Store } from './store/index.js';
+import { seedFirstStart, type SeedResult } from './store/seed.js';
 
 /** What the engine CLI sends over IPC once its sockets are bound (src/engine/cli.ts). */
 interface EngineReady {
@@ -103,7 +116,45 @@ function startEngine(config: AppConfig, secret: string, adminPort: number, log: 
   });
 }
 
-function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefined): string {
+/** The package version, for `/health` and the OpenAPI document (package.json sits one level up from src/ and dist/). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+/**
+ * The demo tenant's SIP domain: the first host the engine advertises, unless that is a wildcard
+ * bind address (0.0.0.0, ::) that no phone can use as a domain; then a placeholder the operator
+ * renames through the API.
+ */
+function demoSipDomain(app: SipApp): string {
+  const first = app.engine.hostports[0] ?? '';
+  const hostPort = first.slice(first.indexOf('/') + 1);
+  const host = hostPort.startsWith('[') ? hostPort.slice(1, hostPort.indexOf(']')) : hostPort.replace(/:\d+$/, '');
+  if (host === '' || host === '0.0.0.0' || host === '::' || (isIP(host) === 0 && !/^[A-Za-z0-9.-]+$/.test(host))) return 'switchboard.local';
+  return host;
+}
+
+/** The URL a local user can open: a wildcard bind is reachable on loopback. */
+function apiUrl(api: RunningApi): string {
+  const { address, port } = api.address;
+  const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
+  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * The first-start lines: the clear-text secrets go to stderr here, once, and never into the JSON
+ * logs. A bootstrap key from the environment is already known to whoever set it, so it is not echoed.
+ */
+function seedBanner(seed: SeedResult): string[] {
+  return [
+    `  Seeded  demo tenant ${seed.tenant.sip_domain} (first start; shown only this once)`,
+    ...seed.extensions.map((e) => `          extension ${e.number}  SIP password ${e.sipPassword}`),
+    seed.apiKeyGenerated ? `          admin API key ${seed.apiKey}` : '          admin API key: the one in SWITCHBOARD_BOOTSTRAP_API_KEY',
+  ];
+}
+
+function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefined, api: RunningApi, seed: SeedResult | undefined): string {
   const transports = app.engine.hostports.join(', ');
   const where = app.engine.hostports.find((h) => h.startsWith('udp/')) ?? app.engine.hostports[0] ?? '';
   const hostPort = where.slice(where.indexOf('/') + 1);
@@ -117,7 +168,9 @@ function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefine
     '          This version answers SIP OPTIONS (keepalive, qualify, monitoring) only:',
     '          it does not register phones or connect calls yet.',
     '  Media   direct between the phones: no rtpengine is used yet.',
+    `  API     ${apiUrl(api)}  — health ${apiUrl(api)}/health, OpenAPI ${apiUrl(api)}${OPENAPI_PATH}`,
     `  Data    ${config.dataDir}`,
+    ...(seed ? seedBanner(seed) : []),
     '  Stop    Ctrl-C (or SIGTERM)',
     '',
   ].join('\n');
@@ -133,10 +186,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger({ level: config.logLevel, name: 'switchboard' });
-  mkdirSync(config.dataDir, { recursive: true });
 
+  let store: Store | undefined;
   let engine: EngineProcess | undefined;
   let app: SipApp | undefined;
+  let api: RunningApi | undefined;
   let stopping = false;
 
   const stop = async (reason: string, code: number): Promise<never> => {
@@ -147,9 +201,12 @@ async function main(): Promise<void> {
         log.error('stop timed out; exiting');
         process.exit(1);
       }, shutdownTimeoutMs).unref();
-      // App first, so the engine has no client left when it stops and nothing logs a lost link.
+      // The API first, so no request starts against a half-stopped PBX; then the app, so the
+      // engine has no client left when it stops and nothing logs a lost link; the database last.
+      await api?.close().catch((err: unknown) => log.warn({ err }, 'API stop failed'));
       await app?.stop().catch((err: unknown) => log.warn({ err }, 'app stop failed'));
       await engine?.stop();
+      await store?.close().catch((err: unknown) => log.warn({ err }, 'database close failed'));
       log.info({ code }, 'stopped');
       process.exit(code);
     }
@@ -161,6 +218,15 @@ async function main(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal, 0));
 
   try {
+    // The store before the engine: a broken data directory or migration fails fast, before any port is taken.
+    mkdirSync(config.dataDir, { recursive: true });
+    const secretKey = loadOrCreateSecretKey(config.dataDir, config.secrets.secretKeyHex);
+    const dbPath = join(config.dataDir, 'switchboard.db');
+    store = openDatabase(dbPath);
+    const migrated = await migrateToLatest(store.db);
+    log.info({ path: dbPath, applied: migrated.results?.length ?? 0, secretKey: secretKey.source }, 'database ready');
+    const db = store.db;
+
     let endpoint: { host: string; port: number; secret: string };
     if (config.engine.mode === 'embedded') {
       log.info({ contact: sipContactUri(config.sip), adminPort: config.engine.adminPort }, 'starting the embedded SIP engine');
@@ -187,8 +253,35 @@ async function main(): Promise<void> {
       app = await starting;
     }
     if (stopping) return;
+
+    const seed = await seedFirstStart(db, { secretKey: secretKey.key, sipDomain: demoSipDomain(app), bootstrapApiKey: config.secrets.bootstrapApiKey });
+    // Ids only: the passwords and the key are for the banner alone.
+    if (seed) log.info({ tenantId: seed.tenant.id, sipDomain: seed.tenant.sip_domain, extensions: seed.extensions.map((e) => e.number) }, 'seeded the demo tenant (first start)');
+
+    const httpApp = createApi({
+      logger: log.child({ component: 'api' }),
+      version: packageVersion(),
+      auth: apiKeyAuth({ db }),
+      idempotency: new SqliteIdempotencyStore(db),
+      readiness: [
+        {
+          name: 'database',
+          check: async () => {
+            await sql`select 1`.execute(db);
+            return true;
+          },
+        },
+        // The engine's link is up while the app runs and the embedded engine lives; an external
+        // engine is the operator's, and srf reconnects to it on its own.
+        { name: 'engine', check: () => app !== undefined && (engine === undefined || (engine.child.exitCode === null && engine.child.signalCode === null)) },
+      ],
+    });
+    api = await listenApi(httpApp, { port: config.http.port, hostname: config.http.address });
+    if (stopping) return;
+    log.info({ address: api.address.address, port: api.address.port }, 'HTTP API listening');
+
     log.info({ hostports: app.engine.hostports, engine: config.engine.mode }, 'switchboard ready');
-    process.stderr.write(banner(config, app, engine) + '\n');
+    process.stderr.write(banner(config, app, engine, api, seed) + '\n');
   } catch (err) {
     log.fatal({ err }, 'start failed');
     await stop('start failed', 1);

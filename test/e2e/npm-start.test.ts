@@ -1,15 +1,16 @@
 /**
  * `npm start` end to end: the real composition root (engine child process + drachtio-srf app)
- * answers SIP OPTIONS over UDP and TCP, and stops cleanly on SIGTERM without leaving processes.
- * Loopback only.
+ * answers SIP OPTIONS over UDP and TCP, serves the HTTP API, seeds on first start only, and stops
+ * cleanly on SIGTERM without leaving processes. Loopback only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -124,13 +125,37 @@ function isAlive(pid: number): boolean {
   }
 }
 
-describe('npm start', () => {
-  let child: ChildProcess;
-  let sipPort: number;
-  let dataDir: string;
+/** A running `npx tsx src/main.ts`: its JSON log lines (stdout) and everything it printed. */
+interface Run {
+  child: ChildProcess;
+  lines: LogLine[];
+  readonly output: string;
+  waitForLog(pred: (l: LogLine) => boolean, ms: number): Promise<LogLine>;
+}
+
+function launch(env: NodeJS.ProcessEnv): Run {
+  // Its own process group, so cleanup can reach every process it started if a test fails.
+  const child = spawn('npx', ['tsx', 'src/main.ts'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const lines: LogLine[] = [];
   let output = '';
-
+  let pending = '';
+  // Both handlers are added before any 'data' listener of waitForLog, so lines are parsed first.
+  child.stdout?.on('data', (buf: Buffer) => {
+    output += buf.toString('utf8');
+    pending += buf.toString('utf8');
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    for (const p of parts) {
+      try {
+        lines.push(JSON.parse(p) as LogLine);
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  child.stderr?.on('data', (buf: Buffer) => {
+    output += buf.toString('utf8');
+  });
   const waitForLog = (pred: (l: LogLine) => boolean, ms: number): Promise<LogLine> =>
     new Promise((resolve, reject) => {
       const found = lines.find(pred);
@@ -148,11 +173,57 @@ describe('npm start', () => {
       };
       child.stdout?.on('data', check);
     });
+  return {
+    child,
+    lines,
+    get output() {
+      return output;
+    },
+    waitForLog,
+  };
+}
+
+/** Kills a run's process group and its engine if a test left them running. */
+function killRun(run: Run | undefined): void {
+  if (!run) return;
+  if (run.child.pid && run.child.exitCode === null) {
+    try {
+      process.kill(-run.child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const l of run.lines) if (l.name === 'engine' && l.pid && isAlive(l.pid)) process.kill(l.pid, 'SIGKILL');
+}
+
+/** SIGTERM to the node process running main.ts (npx does not forward signals); resolves with the exit code. */
+async function stopRun(run: Run): Promise<number | null | 'timeout'> {
+  const mainPid = run.lines.find((l) => l.name === 'switchboard' && typeof l.pid === 'number')?.pid;
+  if (mainPid === undefined || run.child.exitCode !== null) return run.child.exitCode;
+  const exited = new Promise<number | null>((resolve) => run.child.once('exit', (code) => resolve(code)));
+  process.kill(mainPid, 'SIGTERM');
+  return Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000))]);
+}
+
+const bootstrapKey = `sk_live_${'5eed'.repeat(12)}`;
+
+describe('npm start', () => {
+  let run: Run;
+  let restarted: Run | undefined;
+  let child: ChildProcess;
+  let sipPort: number;
+  let httpPort: number;
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let lines: LogLine[];
+  const api = (path: string, init?: RequestInit): Promise<Response> => fetch(`http://127.0.0.1:${httpPort}${path}`, init);
 
   beforeAll(async () => {
     sipPort = await freeSipPort();
+    do httpPort = await freeSipPort();
+    while (httpPort === sipPort);
     dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
-    const env: NodeJS.ProcessEnv = {};
+    env = {};
     for (const [k, v] of Object.entries(process.env)) {
       if (!k.startsWith('SWITCHBOARD_') && !k.startsWith('DRACHTIO_')) env[k] = v;
     }
@@ -161,49 +232,29 @@ describe('npm start', () => {
       SWITCHBOARD_SIP_ADDRESS: '127.0.0.1',
       // 0: the OS picks a free admin port and the engine reports it to main.
       SWITCHBOARD_ENGINE_ADMIN_PORT: '0',
+      SWITCHBOARD_HTTP_PORT: String(httpPort),
+      SWITCHBOARD_HTTP_ADDRESS: '127.0.0.1',
+      SWITCHBOARD_BOOTSTRAP_API_KEY: bootstrapKey,
       SWITCHBOARD_DATA_DIR: dataDir,
       SWITCHBOARD_LOG_LEVEL: 'info',
     });
-    // Its own process group, so cleanup can reach every process it started if a test fails.
-    child = spawn('npx', ['tsx', 'src/main.ts'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let pending = '';
-    // Both handlers are added before any 'data' listener of waitForLog, so lines are parsed first.
-    child.stdout?.on('data', (buf: Buffer) => {
-      output += buf.toString('utf8');
-      pending += buf.toString('utf8');
-      const parts = pending.split('\n');
-      pending = parts.pop() ?? '';
-      for (const p of parts) {
-        try {
-          lines.push(JSON.parse(p) as LogLine);
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    child.stderr?.on('data', (buf: Buffer) => {
-      output += buf.toString('utf8');
-    });
+    run = launch(env);
+    child = run.child;
+    lines = run.lines;
   }, 30_000);
 
   afterAll(() => {
-    if (child.pid && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    for (const l of lines) if (l.name === 'engine' && l.pid && isAlive(l.pid)) process.kill(l.pid, 'SIGKILL');
+    killRun(run);
+    killRun(restarted);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('starts the engine and connects the app', async () => {
-    const connected = await waitForLog((l) => l.msg === 'app connected to the SIP engine', 45_000);
+    const connected = await run.waitForLog((l) => l.msg === 'app connected to the SIP engine', 45_000);
     expect(connected.hostports).toEqual([`udp/127.0.0.1:${sipPort}`, `tcp/127.0.0.1:${sipPort}`]);
     expect(lines.some((l) => l.name === 'engine' && l.msg === 'engine listening')).toBe(true);
     // The per-start secret never shows in the logs.
-    expect(output).not.toMatch(/"secret"/);
+    expect(run.output).not.toMatch(/"secret"/);
   }, 60_000);
 
   it('answers OPTIONS with 200 over UDP', async () => {
@@ -220,9 +271,36 @@ describe('npm start', () => {
     expect(res).toMatch(/^Allow: .*OPTIONS/im);
   });
 
-  it('prints the banner with the SIP port', () => {
-    expect(output).toContain('Switchboard is running');
-    expect(output).toContain(`udp/127.0.0.1:${sipPort}`);
+  it('prints the banner with the SIP port, the API and the seeded extensions', async () => {
+    await run.waitForLog((l) => l.msg === 'switchboard ready', 15_000);
+    expect(run.output).toContain('Switchboard is running');
+    expect(run.output).toContain(`udp/127.0.0.1:${sipPort}`);
+    expect(run.output).toContain(`http://127.0.0.1:${httpPort}/api/v1/openapi.json`);
+    expect(run.output).toMatch(/extension 1001 {2}SIP password \S+/);
+    // A bootstrap key is the operator's own: it is not echoed anywhere.
+    expect(run.output).not.toContain(bootstrapKey);
+    // The SIP passwords are in the banner only, never in the JSON logs.
+    const passwords = [...run.output.matchAll(/SIP password (\S+)/g)].map((m) => m[1]!);
+    expect(passwords).toHaveLength(2);
+    const logs = JSON.stringify(run.lines);
+    for (const p of passwords) expect(logs).not.toContain(p);
+  });
+
+  it('serves /health and the OpenAPI 3.1 document over HTTP', async () => {
+    const health = await api('/health');
+    expect(health.status).toBe(200);
+    const doc = await api('/api/v1/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(((await doc.json()) as { openapi: string }).openapi).toMatch(/^3\.1\./);
+    const ready = await api('/api/ready');
+    expect(ready.status).toBe(200);
+  });
+
+  it('asks for an API key on /api/v1 and accepts the bootstrap key', async () => {
+    expect((await api('/api/v1/tenants')).status).toBe(401);
+    // No authenticated resource exists yet: a known key gets past auth to the 404 for the path.
+    expect((await api('/api/v1/tenants', { headers: { 'X-API-Key': bootstrapKey } })).status).toBe(404);
+    expect((await api('/api/v1/tenants', { headers: { 'X-API-Key': `sk_live_${'0'.repeat(48)}` } })).status).toBe(401);
   });
 
   it('stops on SIGTERM with exit code 0 and leaves no process behind', async () => {
@@ -230,12 +308,10 @@ describe('npm start', () => {
     const enginePid = lines.find((l) => l.name === 'engine' && typeof l.pid === 'number')?.pid;
     expect(mainPid).toBeTypeOf('number');
     expect(enginePid).toBeTypeOf('number');
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     // SIGTERM to the node process running main.ts, as systemd or Docker would deliver it. (npx
     // itself does not forward signals to its child; `npm start` does.)
-    process.kill(mainPid!, 'SIGTERM');
     const started = Date.now();
-    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000))]);
+    const code = await stopRun(run);
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(lines.some((l) => l.msg === 'stopped' && l.code === 0)).toBe(true);
@@ -251,4 +327,26 @@ describe('npm start', () => {
     };
     expect(await groupEmpty()).toBe(true);
   }, 15_000);
+
+  it('does not reseed on a restart with the same data directory, and keeps the key working', async () => {
+    restarted = launch(env);
+    await restarted.waitForLog((l) => l.msg === 'switchboard ready', 45_000);
+    expect(restarted.lines.some((l) => typeof l.msg === 'string' && l.msg.startsWith('seeded'))).toBe(false);
+    expect(restarted.output).not.toContain('SIP password');
+    expect((await api('/api/v1/tenants', { headers: { Authorization: `Bearer ${bootstrapKey}` } })).status).toBe(404);
+    expect((await api('/api/v1/tenants')).status).toBe(401);
+    expect(await stopRun(restarted)).toBe(0);
+
+    const db = new BetterSqlite3(join(dataDir, 'switchboard.db'), { readonly: true });
+    try {
+      expect(db.prepare('select count(*) as n from tenants').get()).toEqual({ n: 1 });
+      expect(db.prepare('select number from extensions order by number').all()).toEqual([{ number: '1001' }, { number: '1002' }]);
+    } finally {
+      db.close();
+    }
+    // Neither the database nor its WAL holds the key in clear text (only its hash).
+    for (const f of readdirSync(dataDir).filter((n) => n.startsWith('switchboard.db'))) {
+      expect(readFileSync(join(dataDir, f)).includes(Buffer.from(bootstrapKey))).toBe(false);
+    }
+  }, 60_000);
 });
