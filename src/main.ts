@@ -14,7 +14,6 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
 import { apiKeyAuth } from './api/api-key-auth.js';
 import { createApi } from './api/app.js';
 import { OPENAPI_PATH } from './api/openapi.js';
@@ -24,7 +23,10 @@ import { ConfigError, loadConfig, sipContactUri, type AppConfig } from './config
 import { loadOrCreateSecretKey } from './config/secret-key.js';
 import { createLogger, type Logger } from './obs/logger.js';
 import { startSipApp, type SipApp } from './sip/sip-app.js';
-import { migrateToLatest, openDatabase, type Store } from './store/index.js';
+import { createHmac } from 'node:crypto';
+import { wallClock } from './shared/clock.js';
+import { BanList } from './sip/registrar/ban-list.js';
+import { listTenants, migrateToLatest, openDatabase, pingDatabase, type Store } from './store/index.js';
 import { seedFirstStart, type SeedResult } from './store/seed.js';
 
 /** What the engine CLI sends over IPC once its sockets are bound (src/engine/cli.ts). */
@@ -258,6 +260,21 @@ async function main(): Promise<void> {
     // Ids only: the passwords and the key are for the banner alone.
     if (seed) log.info({ tenantId: seed.tenant.id, sipDomain: seed.tenant.sip_domain, extensions: seed.extensions.map((e) => e.number) }, 'seeded the demo tenant (first start)');
 
+    // Requests to the PBX's own address (or any domain that is no tenant's) belong to the first
+    // tenant (product.md §2 item 1). Nonces are signed with a key derived from the secret key, so
+    // they stay valid across a restart.
+    const defaultTenant = seed?.tenant ?? (await listTenants(db, { limit: 1 })).items[0];
+    if (defaultTenant) {
+      app.startRegistrar({
+        db,
+        log: sipLog.child({ component: 'registrar' }),
+        clock: wallClock,
+        nonceSecret: createHmac('sha256', secretKey.key).update('sip-digest-nonce').digest(),
+        defaultTenantId: defaultTenant.id,
+        banList: new BanList({ clock: wallClock }),
+      });
+    }
+
     const httpApp = createApi({
       logger: log.child({ component: 'api' }),
       version: packageVersion(),
@@ -267,7 +284,7 @@ async function main(): Promise<void> {
         {
           name: 'database',
           check: async () => {
-            await sql`select 1`.execute(db);
+            await pingDatabase(db);
             return true;
           },
         },

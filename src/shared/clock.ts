@@ -33,3 +33,13 @@ export const systemClock: Clock = {
     if (handle) clearTimeout((handle as RealHandle).timer);
   },
 };
+
+/**
+ * The same timers on wall-clock time (`Date.now()`), for instants that are stored or shared between
+ * processes — registration expiries, signed nonces — where a per-process monotonic origin would not do.
+ */
+export const wallClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
+  clearTimeout: (handle) => systemClock.clearTimeout(handle),
+};

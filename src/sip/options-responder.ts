@@ -32,11 +32,12 @@ export function capabilityHeaders(caps: SipCapabilities): Record<string, string>
  * keepalive and health probe ("qualify"), and load testers point SIPp at it first, so the PBX
  * answers it from the first start, before any other feature exists.
  */
-export function answerOptions(srf: Srf, caps: SipCapabilities, log: Logger): void {
-  const headers = capabilityHeaders(caps);
+export function answerOptions(srf: Srf, caps: SipCapabilities | (() => SipCapabilities), log: Logger): void {
+  // A getter lets the answer grow as features start (the registrar adds REGISTER after seeding).
+  const current = typeof caps === 'function' ? caps : () => caps;
   srf.use('options', (req, res) => {
     log.debug({ callId: req.get('Call-ID'), from: req.source_address, protocol: req.protocol }, 'OPTIONS answered');
-    // A fresh copy each time: srf mutates the opts it is given (it strips To, for example).
-    res.send(200, { headers: { ...headers } });
+    // A fresh object each time: srf mutates the opts it is given (it strips To, for example).
+    res.send(200, { headers: capabilityHeaders(current()) });
   });
 }

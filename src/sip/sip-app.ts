@@ -2,6 +2,7 @@ import Srf from 'drachtio-srf';
 import type { Logger } from '../obs/logger.js';
 import { connectToEngine, type EngineConnection, type EngineEndpoint, type EngineInfo } from './connection.js';
 import { answerOptions, type SipCapabilities } from './options-responder.js';
+import { registerRegistrar, type RegistrarDeps } from './registrar/registrar.js';
 
 /**
  * What the app answers today. Grows as features land: the registrar adds REGISTER, calls add
@@ -16,6 +17,11 @@ export const currentCapabilities: SipCapabilities = {
 /** The running drachtio-srf application. */
 export interface SipApp {
   readonly engine: EngineInfo;
+  /**
+   * Start answering REGISTER (needs the store, which is seeded only once the engine's address is
+   * known, hence after connecting; srf announces the new route to the engine at once).
+   */
+  startRegistrar(deps: RegistrarDeps): void;
   stop(): Promise<void>;
 }
 
@@ -27,11 +33,19 @@ export interface SipApp {
  */
 export async function startSipApp(endpoint: EngineEndpoint, log: Logger): Promise<SipApp> {
   const srf = new Srf();
-  answerOptions(srf, currentCapabilities, log.child({ component: 'options' }));
+  let caps: SipCapabilities = currentCapabilities;
+  answerOptions(srf, () => caps, log.child({ component: 'options' }));
   const connection: EngineConnection = connectToEngine(srf, endpoint, log);
   try {
     const engine = await connection.ready;
-    return { engine, stop: () => connection.close() };
+    return {
+      engine,
+      startRegistrar(deps: RegistrarDeps) {
+        registerRegistrar(srf, deps);
+        caps = { ...caps, allow: [...caps.allow, 'REGISTER'] };
+      },
+      stop: () => connection.close(),
+    };
   } catch (err) {
     await connection.close();
     throw err;

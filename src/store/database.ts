@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, SqliteDialect, sql as rawSql, type Transaction } from 'kysely';
 import type { TenantTable } from './tenants/tenant.table.js';
 import type { SiteTable } from './sites/site.table.js';
 import type { UserTable } from './users/user.table.js';
@@ -90,4 +90,9 @@ export function pageBounds(page: PageRequest = {}): { limit: number; offset: num
   const limit = Math.min(500, Math.max(1, Math.trunc(page.limit ?? 50)));
   const offset = Math.max(0, Math.trunc(page.offset ?? 0));
   return { limit, offset };
+}
+
+/** A trivial round trip to the database, for readiness checks. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await rawSql`select 1`.execute(db);
 }
