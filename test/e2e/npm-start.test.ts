@@ -4,6 +4,7 @@
  * cleanly on SIGTERM without leaving processes. Loopback only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -69,6 +70,60 @@ function finalResponse(text: string): string | undefined {
     if (status >= 200) return head;
   }
   return undefined;
+}
+
+/**
+ * REGISTER extension 1001 over UDP with its seeded password: the first answer must be 401 with an
+ * MD5 challenge (SHA-256 comes first, RFC 8760), the answer to the credentialled retry is returned.
+ */
+function registerOverUdp(port: number, domain: string, user: string, password: string): Promise<{ first: string; second: string }> {
+  const md5 = (v: string): string => createHash('md5').update(v).digest('hex');
+  return new Promise((resolve, reject) => {
+    const sock = createSocket('udp4');
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new Error('no answer to REGISTER'));
+    }, 5000);
+    let cseq = 1;
+    let first: string | undefined;
+    const send = (authorization?: string): void => {
+      const local = sock.address().port;
+      const msg = [
+        `REGISTER sip:${domain} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK-reg-${cseq}-${Date.now()};rport`,
+        `From: <sip:${user}@${domain}>;tag=e2e`,
+        `To: <sip:${user}@${domain}>`,
+        'Call-ID: npm-start-register',
+        `CSeq: ${cseq++} REGISTER`,
+        'Max-Forwards: 70',
+        `Contact: <sip:${user}@127.0.0.1:${local}>`,
+        'Expires: 120',
+        ...(authorization ? [`Authorization: ${authorization}`] : []),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      sock.send(msg, port, '127.0.0.1');
+    };
+    sock.on('message', (buf) => {
+      const text = buf.toString('utf8');
+      if (/^SIP\/2\.0 1\d\d /.test(text)) return;
+      if (first === undefined) {
+        first = text;
+        const challenge = text.split('\r\n').find((l) => /^WWW-Authenticate:.*algorithm=MD5/i.test(l)) ?? '';
+        const nonce = /nonce="([^"]+)"/.exec(challenge)?.[1] ?? '';
+        const realm = /realm="([^"]+)"/.exec(challenge)?.[1] ?? '';
+        const uri = `sip:${domain}`;
+        const response = md5(`${md5(`${user}:${realm}:${password}`)}:${nonce}:00000001:e2e:auth:${md5(`REGISTER:${uri}`)}`);
+        send(`Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="e2e"`);
+        return;
+      }
+      clearTimeout(timer);
+      sock.close();
+      resolve({ first, second: text });
+    });
+    sock.bind(0, '127.0.0.1', () => send());
+  });
 }
 
 function optionsOverUdp(port: number): Promise<string> {
@@ -284,6 +339,17 @@ describe('npm start', () => {
     expect(passwords).toHaveLength(2);
     const logs = JSON.stringify(run.lines);
     for (const p of passwords) expect(logs).not.toContain(p);
+  });
+
+  it('registers extension 1001 with its seeded password: 401 with a challenge, then 200 with the binding', async () => {
+    await run.waitForLog((l) => l.msg === 'switchboard ready', 15_000);
+    const password = /extension 1001 {2}SIP password (\S+)/.exec(run.output)?.[1] ?? '';
+    const domain = /demo tenant (\S+)/.exec(run.output)?.[1] ?? '';
+    const { first, second } = await registerOverUdp(sipPort, domain, '1001', password);
+    expect(first).toMatch(/^SIP\/2\.0 401 /);
+    expect(first).toMatch(/WWW-Authenticate: Digest [^\r]*algorithm=SHA-256/);
+    expect(second).toMatch(/^SIP\/2\.0 200 /);
+    expect(second).toMatch(/Contact: <sip:1001@127\.0\.0\.1:\d+>;expires=\d+/);
   });
 
   it('serves /health and the OpenAPI 3.1 document over HTTP', async () => {
