@@ -1,16 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../database.js';
 import { inTransaction } from '../database.js';
-import { openTestStore } from '../test-helpers.js';
-import { createTenant } from '../tenants/tenant.repository.js';
+import { openTestStoreWithTenant } from '../test-helpers.js';
 import { createApiKey } from '../api-keys/api-key.repository.js';
 import { appendAudit, listAudit } from './audit.repository.js';
 
 let store: Store;
 let tenantId: string;
 beforeEach(async () => {
-  store = await openTestStore();
-  tenantId = (await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' })).id;
+  ({ store, tenantId } = await openTestStoreWithTenant());
 });
 afterEach(() => store.close());
 

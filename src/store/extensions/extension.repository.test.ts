@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../database.js';
-import { openTestStore, testSecretKey } from '../test-helpers.js';
+import { openTestStoreWithTenant, testSecretKey } from '../test-helpers.js';
 import { createTenant } from '../tenants/tenant.repository.js';
 import {
   computeHa1,
@@ -18,8 +18,7 @@ let tenantId: string;
 const key = testSecretKey();
 
 beforeEach(async () => {
-  store = await openTestStore();
-  tenantId = (await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' })).id;
+  ({ store, tenantId } = await openTestStoreWithTenant());
 });
 afterEach(() => store.close());
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../database.js';
-import { openTestStore, testSecretKey } from '../test-helpers.js';
+import { openTestStoreWithTenant, testSecretKey } from '../test-helpers.js';
 import { createTenant } from '../tenants/tenant.repository.js';
 import { createExtension, getExtension } from '../extensions/extension.repository.js';
 import { createSite, deleteSite, findSiteByStoreId, getSite, listSites, updateSite } from './site.repository.js';
@@ -8,8 +8,7 @@ import { createSite, deleteSite, findSiteByStoreId, getSite, listSites, updateSi
 let store: Store;
 let tenantId: string;
 beforeEach(async () => {
-  store = await openTestStore();
-  tenantId = (await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' })).id;
+  ({ store, tenantId } = await openTestStoreWithTenant());
 });
 afterEach(() => store.close());
 
