@@ -110,16 +110,6 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Whether the `openssl` CLI is available to mint a test certificate. */
-export function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * A throwaway self-signed certificate for localhost, 127.0.0.1 and ::1, made with the openssl CLI
  * (node:crypto cannot issue X.509 certificates). Generated per test run; never committed.

@@ -1,6 +1,6 @@
 import tls from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { collectEvents, hasOpenssl, nextEvent, selfSignedCert, sipRequest, within } from './test-helpers.js';
+import { collectEvents, nextEvent, selfSignedCert, sipRequest, within } from './test-helpers.js';
 import { TransportLayer, type TransportLayerOptions } from './transport-layer.js';
 import type { ListenSpec } from './types.js';
 
@@ -22,7 +22,7 @@ async function startLayer(opts: Partial<TransportLayerOptions> = {}): Promise<Tr
   return layer;
 }
 
-describe.skipIf(!hasOpenssl())('TLS (RFC 3261 §26.3.1)', () => {
+describe('TLS (RFC 3261 §26.3.1)', () => {
   beforeAll(() => {
     material = selfSignedCert();
   });

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { hasOpenssl, nextEvent, selfSignedCert, sipRequest, within } from './test-helpers.js';
+import { nextEvent, selfSignedCert, sipRequest, within } from './test-helpers.js';
 import { TransportLayer } from './transport-layer.js';
 import type { ListenSpec, TransportLimits } from './types.js';
 
@@ -109,7 +109,7 @@ describe('WebSocket (RFC 7118)', () => {
   });
 });
 
-describe.skipIf(!hasOpenssl())('Secure WebSocket (wss)', () => {
+describe('Secure WebSocket (wss)', () => {
   let material: { key: Buffer; cert: Buffer } = { key: Buffer.alloc(0), cert: Buffer.alloc(0) };
   beforeAll(() => {
     material = selfSignedCert();
