@@ -280,6 +280,7 @@ async function main(): Promise<void> {
       version: packageVersion(),
       auth: apiKeyAuth({ db }),
       idempotency: new SqliteIdempotencyStore(db),
+      resources: { db, secretKey: secretKey.key, clock: wallClock },
       readiness: [
         {
           name: 'database',

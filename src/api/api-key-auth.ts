@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { findUsableApiKey, touchApiKeyLastUsed, type Db } from '../store/index.js';
-import type { ApiEnv } from './env.js';
+import type { ApiEnv, PrincipalType } from './env.js';
 import { ErrorCodes, errorResponse } from './errors.js';
 import { scopeFor, type Scope } from './route-registry.js';
 
@@ -20,10 +20,24 @@ function presentedKey(header: (name: string) => string | undefined): string | un
   return match?.[1];
 }
 
+/** A caller resolved from a bearer token that is not an API key (a user session). */
+export interface BearerPrincipal {
+  type: PrincipalType;
+  id: string;
+  tenantId: string;
+  scopes: readonly string[];
+  sessionId?: string;
+}
+
 export interface ApiKeyAuthOptions {
   db: Db;
   clock?: Clock;
   throttleMs?: number;
+  /**
+   * Resolves `Authorization: Bearer <token>` values that are not `sk_live_` keys (session tokens);
+   * undefined → 401 like any unknown credential.
+   */
+  resolveBearer?: (token: string) => Promise<BearerPrincipal | undefined>;
 }
 
 /**
@@ -44,13 +58,28 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): { forApp(app: object): M
         const scope = requiredScope(app, c);
         if (scope === 'public') return next();
         const key = presentedKey((n) => c.req.header(n));
+        if (key && !KEY_SHAPE.test(key) && options.resolveBearer) {
+          const principal = await options.resolveBearer(key);
+          if (!principal) return errorResponse(c, 401, ErrorCodes.UNAUTHORIZED, 'missing, unknown or expired credentials');
+          if (scope && !hasScope(principal.scopes, scope)) {
+            return errorResponse(c, 403, ErrorCodes.FORBIDDEN, `this session lacks the scope ${scope}`);
+          }
+          c.set('tenantId', principal.tenantId);
+          c.set('principalId', principal.id);
+          c.set('principalType', principal.type);
+          c.set('scopes', principal.scopes);
+          if (principal.sessionId) c.set('sessionId', principal.sessionId);
+          return next();
+        }
         const apiKey = key && KEY_SHAPE.test(key) ? await findUsableApiKey(options.db, key) : undefined;
         if (!apiKey) return errorResponse(c, 401, ErrorCodes.UNAUTHORIZED, 'missing, unknown, expired or revoked API key');
-        if (scope && !apiKey.scopes.includes(scope) && !apiKey.scopes.includes('admin')) {
+        if (scope && !hasScope(apiKey.scopes, scope)) {
           return errorResponse(c, 403, ErrorCodes.FORBIDDEN, `this API key lacks the scope ${scope}`);
         }
         c.set('tenantId', apiKey.tenantId);
         c.set('principalId', apiKey.id);
+        c.set('principalType', 'api_key');
+        c.set('scopes', apiKey.scopes);
         const now = clock.now();
         const last = lastTouched.get(apiKey.id);
         if (last === undefined || now - last >= throttleMs) {
@@ -65,6 +94,11 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): { forApp(app: object): M
       };
     },
   };
+}
+
+/** `admin` implies every scope. */
+export function hasScope(scopes: readonly string[], scope: Scope): boolean {
+  return scopes.includes(scope) || scopes.includes('admin');
 }
 
 /**

@@ -12,6 +12,8 @@ import { registerOpenApiDoc } from './openapi.js';
 import type { IdempotencyStore, ReadinessCheck, RequestLogSink } from './ports.js';
 import { rateLimit } from './rate-limit.js';
 import { requestIdMiddleware, requestLogMiddleware } from './request-context.js';
+import type { ResourceDeps } from './resources.js';
+import { registerResourceRoutes } from './routes/index.js';
 
 /** Default request body cap: far above any JSON resource, far below what could exhaust memory. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -38,6 +40,8 @@ export interface ApiDeps {
    * `apiKeyAuth`) gets the app so it can read each route's declared scope from its registry.
    */
   auth?: MiddlewareHandler<ApiEnv> | { forApp(app: object): MiddlewareHandler<ApiEnv> };
+  /** The store and friends; with it every resource of routes/index.ts is registered. */
+  resources?: ResourceDeps;
 }
 
 /**
@@ -76,6 +80,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.notFound((c) => errorResponse(c, 404, ErrorCodes.NOT_FOUND, `no route for ${c.req.method} ${c.req.path}`));
 
   registerHealthRoutes(app, { version: deps.version, checks: deps.readiness ?? [] });
+  if (deps.resources) registerResourceRoutes(app, deps.resources);
   registerOpenApiDoc(app, deps.version);
   return app;
 }

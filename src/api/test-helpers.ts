@@ -1,7 +1,13 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { FakeClock } from '../../test/support/fake-clock.js';
+import { wallClock } from '../shared/clock.js';
+import { createApiKey, createTenant } from '../store/index.js';
+import { openTestStore, testSecretKey } from '../store/test-helpers.js';
+import { apiKeyAuth } from './api-key-auth.js';
 import { createApi, type ApiDeps } from './app.js';
+import type { ResourceDeps } from './resources.js';
+import { SqliteIdempotencyStore } from './sqlite-idempotency.js';
 
 /** A logger whose JSON lines are kept in `lines`, so tests can assert what was (not) logged. */
 export function captureLogger(): { logger: Logger; lines: string[] } {
@@ -27,4 +33,39 @@ export function testApi(overrides: Partial<ApiDeps> = {}) {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function body(res: Response): Promise<any> {
   return res.json();
+}
+
+/**
+ * The API as main.ts builds it — real SQLite (in memory), real migrations, API-key auth, SQLite
+ * idempotency, every resource route — with tenant "Acme" and helpers to mint keys, plus a second
+ * tenant "Other" for cross-tenant (404) checks.
+ */
+export async function testApiWithStore(overrides: Partial<ApiDeps> = {}) {
+  const store = await openTestStore();
+  const secretKey = testSecretKey();
+  const tenant = await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' });
+  const otherTenant = await createTenant(store.db, { name: 'Other', sipDomain: 'other.test' });
+  const resources: ResourceDeps = { db: store.db, secretKey, clock: wallClock };
+  const t = testApi({
+    auth: apiKeyAuth({ db: store.db }),
+    idempotency: new SqliteIdempotencyStore(store.db),
+    resources,
+    ...overrides,
+  });
+  /** A fresh key of `tenantId` (default Acme) with these scopes. */
+  const keyFor = async (scopes: string[], tenantId = tenant.id) => (await createApiKey(store.db, { tenantId, name: `test ${scopes.join(' ')}`, scopes })).key;
+  const adminKey = await keyFor(['admin']);
+  const otherAdminKey = await keyFor(['admin'], otherTenant.id);
+  /** `app.request` with a key and a JSON body. */
+  const call = (method: string, path: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+    t.app.request(path, {
+      method,
+      headers: {
+        ...(opts.key === undefined ? { 'X-API-Key': adminKey } : opts.key === '' ? {} : { 'X-API-Key': opts.key }),
+        ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...opts.headers,
+      },
+      ...(opts.body === undefined ? {} : { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }),
+    });
+  return { ...t, store, db: store.db, secretKey, resources, tenant, otherTenant, adminKey, otherAdminKey, keyFor, call, close: () => store.close() };
 }

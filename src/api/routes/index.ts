@@ -1,0 +1,16 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { ApiEnv } from '../env.js';
+import type { ResourceDeps } from '../resources.js';
+
+/** One resource's route registration; each lives in its own folder under routes/. */
+export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) => void;
+
+/**
+ * Every resource of the native API, in the order they appear in the OpenAPI document. Adding a
+ * resource = one folder + one line here.
+ */
+const resources: ResourceRegistrar[] = [];
+
+export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
+  for (const register of resources) register(app, deps);
+}
