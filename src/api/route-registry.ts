@@ -11,6 +11,9 @@ export const SCOPES = [
   'voip:read',
   'voip:write',
   'extensions:write',
+  // Reading an extension's SIP password is its own permission (issue 3 §5): provisioning tools
+  // need it, ordinary integrations that manage extensions should not see passwords.
+  'extensions:credentials',
   'extensions:sync',
   'trunks:sync',
   'stores:read',
