@@ -4,6 +4,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { ApiEnv } from './env.js';
+import { registerDocsPage } from './docs-page.js';
 import { ErrorCodes, errorResponse, handleError, validationErrorResponse } from './errors.js';
 import { registerHealthRoutes } from './health.routes.js';
 import { idempotency } from './idempotency.js';
@@ -82,5 +83,6 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerHealthRoutes(app, { version: deps.version, checks: deps.readiness ?? [] });
   if (deps.resources) registerResourceRoutes(app, deps.resources);
   registerOpenApiDoc(app, deps.version);
+  registerDocsPage(app);
   return app;
 }
