@@ -85,6 +85,12 @@ export interface PageRequest {
   offset?: number;
 }
 
+/** A list's sort order as the API parsed it (`-field` → desc); repositories whitelist the fields. */
+export interface SortRequest<F extends string> {
+  field: F;
+  direction: 'asc' | 'desc';
+}
+
 /** Clamps paging input: limit 1..500 (default 50), offset ≥ 0. */
 export function pageBounds(page: PageRequest = {}): { limit: number; offset: number } {
   const limit = Math.min(500, Math.max(1, Math.trunc(page.limit ?? 50)));
