@@ -8,6 +8,7 @@ import type { ExtensionTable } from './extensions/extension.table.js';
 import type { RegistrationTable } from './registrations/registration.table.js';
 import type { AuditLogTable } from './audit/audit.table.js';
 import type { IdempotencyKeyTable } from './idempotency/idempotency-key.table.js';
+import type { PasswordResetTokenTable, RetiredRefreshTokenTable, SessionTable } from './sessions/session.table.js';
 
 /** Every table the store knows, keyed by table name; Kysely checks queries against it. */
 export interface Database {
@@ -19,6 +20,9 @@ export interface Database {
   registrations: RegistrationTable;
   audit_log: AuditLogTable;
   idempotency_keys: IdempotencyKeyTable;
+  sessions: SessionTable;
+  session_retired_refresh_tokens: RetiredRefreshTokenTable;
+  password_reset_tokens: PasswordResetTokenTable;
 }
 
 /**
