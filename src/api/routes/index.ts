@@ -2,6 +2,9 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiEnv } from '../env.js';
 import type { ResourceDeps } from '../resources.js';
 import { registerApiKeyRoutes } from './api-keys/index.js';
+import { registerSiteRoutes } from './sites/site.routes.js';
+import { registerTenantRoutes } from './tenants/tenant.routes.js';
+import { registerUserRoutes } from './users/user.routes.js';
 
 /** One resource's route registration; each lives in its own folder under routes/. */
 export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) => void;
@@ -12,6 +15,9 @@ export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) =
  */
 const resources: ResourceRegistrar[] = [
   registerApiKeyRoutes,
+  registerTenantRoutes,
+  registerSiteRoutes,
+  registerUserRoutes,
 ];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
