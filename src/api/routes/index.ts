@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiEnv } from '../env.js';
 import type { ResourceDeps } from '../resources.js';
+import { registerExtensionRoutes } from './extensions/index.js';
 
 /** One resource's route registration; each lives in its own folder under routes/. */
 export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) => void;
@@ -9,7 +10,9 @@ export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) =
  * Every resource of the native API, in the order they appear in the OpenAPI document. Adding a
  * resource = one folder + one line here.
  */
-const resources: ResourceRegistrar[] = [];
+const resources: ResourceRegistrar[] = [
+  registerExtensionRoutes,
+];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
   for (const register of resources) register(app, deps);
