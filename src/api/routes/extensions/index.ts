@@ -3,6 +3,7 @@ import type { ApiEnv } from '../../env.js';
 import type { ResourceDeps } from '../../resources.js';
 import { registerCredentialsRoutes } from './credentials.routes.js';
 import { registerExtensionCrudRoutes } from './extensions.routes.js';
+import { registerRegistrationRoutes } from './registrations.routes.js';
 
 /**
  * The extensions resource (issue 3 §5) and its registrations (§6): one registrar for the
@@ -12,4 +13,5 @@ import { registerExtensionCrudRoutes } from './extensions.routes.js';
 export function registerExtensionRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
   registerExtensionCrudRoutes(app, deps);
   registerCredentialsRoutes(app, deps);
+  registerRegistrationRoutes(app, deps);
 }
