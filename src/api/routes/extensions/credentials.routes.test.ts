@@ -65,6 +65,19 @@ describe('POST /api/v1/extensions/{id}/credentials/regenerate', () => {
     expect(JSON.stringify(entry)).not.toContain(data.sip_password);
   });
 
+  it('a retry with the same Idempotency-Key gets the same password instead of regenerating again', async () => {
+    const created = await createExt(t);
+    const regenerate = () =>
+      t.call('POST', `/api/v1/extensions/${created.id}/credentials/regenerate`, { headers: { 'Idempotency-Key': 'regen-1' } });
+    const first = await body(await regenerate());
+    const retry = await regenerate();
+    expect(retry.headers.get('Idempotent-Replayed')).toBe('true');
+    expect((await body(retry)).data.sip_password).toBe(first.data.sip_password);
+    expect(await auditOf(t, 'extension.credentials.regenerated')).toHaveLength(1);
+    const read = await body(await t.call('GET', `/api/v1/extensions/${created.id}/credentials`));
+    expect(read.data.sip_password).toBe(first.data.sip_password);
+  });
+
   it('401, 403 (credentials scope alone does not allow writing) and 404 across tenants', async () => {
     const created = await createExt(t);
     const regen = async (key: string) => (await t.call('POST', `/api/v1/extensions/${created.id}/credentials/regenerate`, { key })).status;
