@@ -8,6 +8,8 @@ import type { ExtensionTable } from './extensions/extension.table.js';
 import type { RegistrationTable } from './registrations/registration.table.js';
 import type { AuditLogTable } from './audit/audit.table.js';
 import type { IdempotencyKeyTable } from './idempotency/idempotency-key.table.js';
+import type { UserMappingTable } from './user-mappings/user-mapping.table.js';
+import type { RequestLogTable } from './request-log/request-log.table.js';
 
 /** Every table the store knows, keyed by table name; Kysely checks queries against it. */
 export interface Database {
@@ -19,6 +21,8 @@ export interface Database {
   registrations: RegistrationTable;
   audit_log: AuditLogTable;
   idempotency_keys: IdempotencyKeyTable;
+  external_user_mappings: UserMappingTable;
+  api_request_log: RequestLogTable;
 }
 
 /**
