@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiEnv } from '../env.js';
 import type { ResourceDeps } from '../resources.js';
 import { registerApiKeyRoutes } from './api-keys/index.js';
+import { registerUserMappingRoutes } from './user-mappings/index.js';
 
 /** One resource's route registration; each lives in its own folder under routes/. */
 export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) => void;
@@ -12,6 +13,7 @@ export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) =
  */
 const resources: ResourceRegistrar[] = [
   registerApiKeyRoutes,
+  registerUserMappingRoutes,
 ];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
