@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiEnv } from '../env.js';
 import type { ResourceDeps } from '../resources.js';
 import { registerApiKeyRoutes } from './api-keys/index.js';
+import { registerAuditRoutes } from './audit/audit.routes.js';
 import { registerUserMappingRoutes } from './user-mappings/index.js';
 
 /** One resource's route registration; each lives in its own folder under routes/. */
@@ -14,6 +15,7 @@ export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) =
 const resources: ResourceRegistrar[] = [
   registerApiKeyRoutes,
   registerUserMappingRoutes,
+  registerAuditRoutes,
 ];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
