@@ -3,6 +3,7 @@ import type { ApiEnv } from '../env.js';
 import type { ResourceDeps } from '../resources.js';
 import { registerApiKeyRoutes } from './api-keys/index.js';
 import { registerAuditRoutes } from './audit/audit.routes.js';
+import { registerLogRoutes } from './logs/logs.routes.js';
 import { registerUserMappingRoutes } from './user-mappings/index.js';
 
 /** One resource's route registration; each lives in its own folder under routes/. */
@@ -16,6 +17,7 @@ const resources: ResourceRegistrar[] = [
   registerApiKeyRoutes,
   registerUserMappingRoutes,
   registerAuditRoutes,
+  registerLogRoutes,
 ];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {

@@ -49,7 +49,7 @@ describe('request log repository', () => {
   });
 
   it('computes stats: classes, error rates, nearest-rank percentiles, routes', async () => {
-    const rows = Array.from({ length: 100 }, (_, i) => rec({ duration_ms: i + 1, status: i < 90 ? 200 : i < 98 ? 404 : 503, route: i % 2 ? '/a' : '/b' }));
+    const rows = Array.from({ length: 100 }, (_, i) => rec({ duration_ms: i + 1, status: i < 90 ? 200 : i < 94 ? 404 : i < 98 ? 400 : 503, route: i % 2 ? '/a' : '/b' }));
     await insertRequestLog(store.db, rows);
     const s = await requestLogStats(store.db, 't1', { from: '2029-01-01T00:00:00.000Z', to: '2031-01-01T00:00:00.000Z' });
     expect(s).toMatchObject({ total: 100, byStatusClass: { '2xx': 90, '4xx': 8, '5xx': 2 }, errorRate: 0.1, serverErrorRate: 0.02 });

@@ -137,7 +137,8 @@ export async function requestLogStats(db: Db, tenantId: string, window: { from: 
   const q = filtered(db, tenantId, window);
   const [classes, avg, routes] = await Promise.all([
     q
-      .select((eb) => [eb('status', '/', 100).as('cls'), eb.fn.countAll<number>().as('n')])
+      // A literal divisor: a bound 100 arrives as a float, and 404 / 100.0 would not group with 400.
+      .select((eb) => [eb('status', '/', eb.lit(100)).as('cls'), eb.fn.countAll<number>().as('n')])
       .groupBy('cls')
       .execute(),
     q.select((eb) => eb.fn.avg<number>('duration_ms').as('avg')).executeTakeFirst(),
@@ -161,7 +162,7 @@ export async function requestLogStats(db: Db, tenantId: string, window: { from: 
   for (const c of classes) {
     const cls = Math.trunc(Number(c.cls));
     const n = Number(c.n);
-    byStatusClass[`${cls}xx`] = n;
+    byStatusClass[`${cls}xx`] = (byStatusClass[`${cls}xx`] ?? 0) + n;
     total += n;
     if (cls >= 4) errors += n;
     if (cls >= 5) serverErrors += n;
