@@ -278,6 +278,10 @@ async function main(): Promise<void> {
       });
     }
 
+    // The engine's link is up while the app runs and the embedded engine lives; an external
+    // engine is the operator's, and srf reconnects to it on its own.
+    const engineConnected = (): boolean =>
+      app !== undefined && (engine === undefined || (engine.child.exitCode === null && engine.child.signalCode === null));
     const apiLog = log.child({ component: 'api' });
     // Buffered: requests never wait for the log; a failed batch is logged, not thrown.
     requestLog = new RequestLogWriter(db, { onError: (err) => apiLog.warn({ err }, 'could not write the API request log') });
@@ -287,7 +291,7 @@ async function main(): Promise<void> {
       auth: apiKeyAuth({ db }),
       idempotency: new SqliteIdempotencyStore(db),
       requestLog,
-      resources: { db, secretKey: secretKey.key, clock: wallClock },
+      resources: { db, secretKey: secretKey.key, clock: wallClock, metrics: { engineConnected } },
       readiness: [
         {
           name: 'database',
@@ -296,9 +300,7 @@ async function main(): Promise<void> {
             return true;
           },
         },
-        // The engine's link is up while the app runs and the embedded engine lives; an external
-        // engine is the operator's, and srf reconnects to it on its own.
-        { name: 'engine', check: () => app !== undefined && (engine === undefined || (engine.child.exitCode === null && engine.child.signalCode === null)) },
+        { name: 'engine', check: engineConnected },
       ],
     });
     api = await listenApi(httpApp, { port: config.http.port, hostname: config.http.address });

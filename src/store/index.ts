@@ -18,3 +18,4 @@ export * from './idempotency/idempotency-key.repository.js';
 export * from './user-mappings/user-mapping.repository.js';
 export * from './request-log/request-log.repository.js';
 export * from './request-log/request-log.writer.js';
+export * from './metrics/counts.repository.js';

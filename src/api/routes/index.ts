@@ -4,6 +4,7 @@ import type { ResourceDeps } from '../resources.js';
 import { registerApiKeyRoutes } from './api-keys/index.js';
 import { registerAuditRoutes } from './audit/audit.routes.js';
 import { registerLogRoutes } from './logs/logs.routes.js';
+import { registerMetricsRoutes } from './metrics/metrics.routes.js';
 import { registerUserMappingRoutes } from './user-mappings/index.js';
 
 /** One resource's route registration; each lives in its own folder under routes/. */
@@ -18,6 +19,7 @@ const resources: ResourceRegistrar[] = [
   registerUserMappingRoutes,
   registerAuditRoutes,
   registerLogRoutes,
+  registerMetricsRoutes,
 ];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
