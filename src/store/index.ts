@@ -15,6 +15,7 @@ export * from './extensions/extension.repository.js';
 export * from './registrations/registration.repository.js';
 export * from './audit/audit.repository.js';
 export * from './idempotency/idempotency-key.repository.js';
+export * from './idempotency/sqlite-idempotency-store.js';
 export * from './user-mappings/user-mapping.repository.js';
 export * from './request-log/request-log.repository.js';
 export * from './request-log/request-log.writer.js';
