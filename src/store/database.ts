@@ -9,6 +9,8 @@ import type { RegistrationTable } from './registrations/registration.table.js';
 import type { AuditLogTable } from './audit/audit.table.js';
 import type { IdempotencyKeyTable } from './idempotency/idempotency-key.table.js';
 import type { PasswordResetTokenTable, RetiredRefreshTokenTable, SessionTable } from './sessions/session.table.js';
+import type { UserMappingTable } from './user-mappings/user-mapping.table.js';
+import type { RequestLogTable } from './request-log/request-log.table.js';
 
 /** Every table the store knows, keyed by table name; Kysely checks queries against it. */
 export interface Database {
@@ -23,6 +25,8 @@ export interface Database {
   sessions: SessionTable;
   session_retired_refresh_tokens: RetiredRefreshTokenTable;
   password_reset_tokens: PasswordResetTokenTable;
+  external_user_mappings: UserMappingTable;
+  api_request_log: RequestLogTable;
 }
 
 /**

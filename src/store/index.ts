@@ -16,3 +16,8 @@ export * from './registrations/registration.repository.js';
 export * from './audit/audit.repository.js';
 export * from './idempotency/idempotency-key.repository.js';
 export * from './sessions/session.repository.js';
+export * from './idempotency/sqlite-idempotency-store.js';
+export * from './user-mappings/user-mapping.repository.js';
+export * from './request-log/request-log.repository.js';
+export * from './request-log/request-log.writer.js';
+export * from './metrics/counts.repository.js';

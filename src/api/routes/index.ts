@@ -6,6 +6,10 @@ import { registerSiteRoutes } from './sites/site.routes.js';
 import { registerTenantRoutes } from './tenants/tenant.routes.js';
 import { registerUserRoutes } from './users/user.routes.js';
 import { registerExtensionRoutes } from './extensions/index.js';
+import { registerAuditRoutes } from './audit/audit.routes.js';
+import { registerLogRoutes } from './logs/logs.routes.js';
+import { registerMetricsRoutes } from './metrics/metrics.routes.js';
+import { registerUserMappingRoutes } from './user-mappings/index.js';
 
 /** One resource's route registration; each lives in its own folder under routes/. */
 export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) => void;
@@ -20,6 +24,10 @@ const resources: ResourceRegistrar[] = [
   registerSiteRoutes,
   registerUserRoutes,
   registerExtensionRoutes,
+  registerUserMappingRoutes,
+  registerAuditRoutes,
+  registerLogRoutes,
+  registerMetricsRoutes,
 ];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {

@@ -68,6 +68,8 @@ describe('api key repository', () => {
     expect(await findUsableApiKey(store.db, old.key)).toBeUndefined();
     expect((await findUsableApiKey(store.db, rotated.key))?.id).toBe(rotated.apiKey.id);
     await expect(rotateApiKey(store.db, tenantId, 'missing')).rejects.toMatchObject({ code: 'API_KEY_NOT_FOUND' });
+    const expired = await createApiKey(store.db, { tenantId, name: 'old', scopes: [], expiresAt: '2020-01-01T00:00:00.000Z' });
+    await expect(rotateApiKey(store.db, tenantId, expired.apiKey.id)).rejects.toMatchObject({ code: 'API_KEY_EXPIRED' });
   });
 
   it('rotates with a grace period: the old key works until it ends, then counts as revoked', async () => {

@@ -201,6 +201,10 @@ export async function rotateApiKey(
     if (current.revokedAt !== null) {
       throw new SwitchboardError('API_KEY_REVOKED', `api key ${id} is revoked or already rotated`, { httpStatus: 409 });
     }
+    // The successor inherits the expiry, so an expired key's successor would be born dead.
+    if (current.expiresAt !== null && current.expiresAt <= at) {
+      throw new SwitchboardError('API_KEY_EXPIRED', `api key ${id} has expired; create a new one`, { httpStatus: 409 });
+    }
     const old = await revokeApiKey(trx, tenantId, id, revokeAt);
     const created = await createApiKey(trx, { tenantId, name: old.name, scopes: old.scopes, expiresAt: old.expiresAt });
     return { ...created, revoked: old };
