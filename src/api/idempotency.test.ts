@@ -129,6 +129,21 @@ describe('Idempotency-Key', () => {
     expect(s.executions()).toBe(2);
   });
 
+  it('never stores a no-store response (it holds secrets shown once): a repeat executes again', async () => {
+    const t = testApi({ auth: async (c, next) => { c.set('tenantId', 't1'); await next(); } });
+    let n = 0;
+    registerRoute(t.app, createRoute, (c) => {
+      n += 1;
+      c.header('Cache-Control', 'no-store');
+      return c.json({ data: { secret: `token-${n}` } }, 201);
+    });
+    const send = () => t.app.request('/api/v1/things', { method: 'POST', headers: { 'content-type': 'application/json', 'Idempotency-Key': 'k' }, body: '{"name":"a"}' });
+    expect((await body(await send())).data.secret).toBe('token-1');
+    const again = await send();
+    expect(again.headers.get(REPLAYED_HEADER)).toBeNull();
+    expect((await body(again)).data.secret).toBe('token-2');
+  });
+
   it('rejects a malformed key naming the header', async () => {
     const s = setup();
     const res = await s.app.request('/api/v1/things', req('a', 'has space'));

@@ -16,7 +16,8 @@ export const REPLAYED_HEADER = 'Idempotent-Replayed';
  * must run before this middleware to set `tenantId`). The first completed response (status, content type, exact body) is stored and
  * replayed for a repeat with the same method, path and body; the same key with a different request
  * is a client bug → 422 IDEMPOTENCY_KEY_REUSED; a repeat while the first is still running → 409
- * CONFLICT. 5xx and thrown requests release the key so the retry runs for real.
+ * CONFLICT. 5xx and thrown requests release the key so the retry runs for real, and so do
+ * `Cache-Control: no-store` responses, which hold secrets that must not be stored.
  */
 export function idempotency(store: IdempotencyStore): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
@@ -58,7 +59,11 @@ export function idempotency(store: IdempotencyStore): MiddlewareHandler<ApiEnv> 
     let completed = false;
     try {
       await next();
-      if (c.res.status < 500 && !c.error) {
+      // A `Cache-Control: no-store` response carries secrets shown once (session tokens, reset
+      // tokens): keeping it for replay would put them in the database in clear, so it is not
+      // stored and the key is released; a retry then runs again (e.g. a second login).
+      const noStore = /\bno-store\b/i.test(c.res.headers.get('Cache-Control') ?? '');
+      if (c.res.status < 500 && !c.error && !noStore) {
         const text = await c.res.clone().text();
         await store.complete(scope, key, {
           status: c.res.status,
