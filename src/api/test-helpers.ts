@@ -5,6 +5,7 @@ import { wallClock } from '../shared/clock.js';
 import { createApiKey, createTenant } from '../store/index.js';
 import { openTestStore, testSecretKey } from '../store/test-helpers.js';
 import { apiKeyAuth } from './api-key-auth.js';
+import { sessionBearerResolver } from './auth/session-resolver.js';
 import { createApi, type ApiDeps } from './app.js';
 import type { ResourceDeps } from './resources.js';
 import { SqliteIdempotencyStore } from './sqlite-idempotency.js';
@@ -49,7 +50,8 @@ export async function testApiWithStore(overrides: Partial<ApiDeps> = {}) {
   const otherTenant = await createTenant(store.db, { name: 'Other', sipDomain: 'other.test' });
   const resources: ResourceDeps = { db: store.db, secretKey, clock: wallClock };
   const t = testApi({
-    auth: apiKeyAuth({ db: store.db }),
+    // Session tokens (sbt_) resolve as in main.ts, so login → bearer works in tests too.
+    auth: apiKeyAuth({ db: store.db, resolveBearer: sessionBearerResolver({ db: store.db, clock: wallClock }) }),
     idempotency: new SqliteIdempotencyStore(store.db),
     resources,
     ...overrides,

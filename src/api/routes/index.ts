@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiEnv } from '../env.js';
 import type { ResourceDeps } from '../resources.js';
+import { registerAuthRoutes } from './auth/index.js';
 import { registerSiteRoutes } from './sites/site.routes.js';
 import { registerTenantRoutes } from './tenants/tenant.routes.js';
 import { registerUserRoutes } from './users/user.routes.js';
@@ -16,6 +17,7 @@ const resources: ResourceRegistrar[] = [
   registerTenantRoutes,
   registerSiteRoutes,
   registerUserRoutes,
+  registerAuthRoutes,
 ];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
