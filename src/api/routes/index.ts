@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiEnv } from '../env.js';
 import type { ResourceDeps } from '../resources.js';
 import { registerAuthRoutes } from './auth/index.js';
+import { registerSetupRoutes } from './setup/setup.routes.js';
 import { registerSiteRoutes } from './sites/site.routes.js';
 import { registerTenantRoutes } from './tenants/tenant.routes.js';
 import { registerUserRoutes } from './users/user.routes.js';
@@ -18,6 +19,7 @@ const resources: ResourceRegistrar[] = [
   registerSiteRoutes,
   registerUserRoutes,
   registerAuthRoutes,
+  registerSetupRoutes,
 ];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
