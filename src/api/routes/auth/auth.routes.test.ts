@@ -119,6 +119,18 @@ describe('session lifecycle', () => {
     // An admin (not owner) user may not create owners.
     const res = await asBearer(t, admin.access_token, 'POST', '/api/v1/users', { email: 'o@example.com', name: 'O', role: 'owner', password: PW });
     expect(res.status).toBe(403);
+    // Nor change, promote to or delete owners; an owner session may.
+    const owner = await makeUser(t, 'owner@example.com', PW, 'owner');
+    const plain = await makeUser(t, 'plain@example.com', PW, 'user');
+    expect((await asBearer(t, admin.access_token, 'PATCH', `/api/v1/users/${owner.id}`, { email: 'mine@example.com' })).status).toBe(403);
+    expect((await asBearer(t, admin.access_token, 'PATCH', `/api/v1/users/${plain.id}`, { role: 'owner' })).status).toBe(403);
+    expect((await asBearer(t, admin.access_token, 'DELETE', `/api/v1/users/${owner.id}`)).status).toBe(403);
+    expect((await asBearer(t, admin.access_token, 'PATCH', `/api/v1/users/${plain.id}`, { name: 'Plain' })).status).toBe(200);
+    const ownerSession = await sessionFor(t, 'owner@example.com', PW);
+    expect((await asBearer(t, ownerSession.access_token, 'PATCH', `/api/v1/users/${plain.id}`, { role: 'owner' })).status).toBe(200);
+    // A demotion takes effect on the next request, not at the next login.
+    expect((await asBearer(t, ownerSession.access_token, 'PATCH', `/api/v1/users/${(await body(await asBearer(t, admin.access_token, 'GET', '/api/v1/auth/me'))).data.id}`, { role: 'user' })).status).toBe(200);
+    expect((await asBearer(t, admin.access_token, 'GET', '/api/v1/users')).status).toBe(403);
   });
 
   it('answers me for an API key with its id, tenant and scopes', async () => {
