@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { SwitchboardError } from '../../../shared/errors.js';
 import { appendAudit, createSession, getUser, inTransaction, revokeSession, rotateSession } from '../../../store/index.js';
+import { prepareDummyHash } from '../../auth/password.js';
 import { clientIp } from '../../audit.js';
 import type { ApiEnv } from '../../env.js';
 import type { ResourceDeps } from '../../resources.js';
@@ -42,6 +43,7 @@ export const meRoute = defineRoute({
 const invalidRefresh = () => new SwitchboardError('INVALID_REFRESH_TOKEN', 'unknown, expired or revoked refresh token', { httpStatus: 401 });
 
 export function registerSessionRoutes(app: OpenAPIHono<ApiEnv>, { db, clock }: ResourceDeps): void {
+  prepareDummyHash();
   registerRoute(app, loginRoute, async (c) => {
     const body = c.req.valid('json');
     const ip = clientIp(c);
