@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { SwitchboardError } from '../../../shared/errors.js';
-import { appendAudit, createSession, getUser, inTransaction, revokeSession, rotateSession } from '../../../store/index.js';
+import { appendAudit, createSession, getUser, inTransaction, purgeExpiredSessions, revokeSession, rotateSession } from '../../../store/index.js';
 import { prepareDummyHash } from '../../auth/password.js';
 import { clientIp } from '../../audit.js';
 import type { ApiEnv } from '../../env.js';
@@ -69,6 +69,8 @@ export function registerSessionRoutes(app: OpenAPIHono<ApiEnv>, { db, clock }: R
       });
       return s;
     });
+    // Housekeeping off the hot path: logins are rare next to authenticated requests.
+    await purgeExpiredSessions(db, now).catch((err: unknown) => c.get('log').warn({ err }, 'could not purge expired sessions'));
     return c.json(sessionBody(c, issued, user, now), 200);
   });
 
