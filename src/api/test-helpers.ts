@@ -44,6 +44,8 @@ export async function testApiWithStore(overrides: Partial<ApiDeps> = {}) {
   const store = await openTestStore();
   const secretKey = testSecretKey();
   const tenant = await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' });
+  // The primary tenant is the earliest created_at; a tick between the two keeps Acme first.
+  await new Promise((resolve) => setTimeout(resolve, 2));
   const otherTenant = await createTenant(store.db, { name: 'Other', sipDomain: 'other.test' });
   const resources: ResourceDeps = { db: store.db, secretKey, clock: wallClock };
   const t = testApi({

@@ -15,3 +15,4 @@ export * from './extensions/extension.repository.js';
 export * from './registrations/registration.repository.js';
 export * from './audit/audit.repository.js';
 export * from './idempotency/idempotency-key.repository.js';
+export * from './sessions/session.repository.js';

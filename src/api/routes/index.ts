@@ -1,6 +1,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiEnv } from '../env.js';
 import type { ResourceDeps } from '../resources.js';
+import { registerApiKeyRoutes } from './api-keys/index.js';
+import { registerSiteRoutes } from './sites/site.routes.js';
+import { registerTenantRoutes } from './tenants/tenant.routes.js';
+import { registerUserRoutes } from './users/user.routes.js';
 
 /** One resource's route registration; each lives in its own folder under routes/. */
 export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) => void;
@@ -9,7 +13,12 @@ export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) =
  * Every resource of the native API, in the order they appear in the OpenAPI document. Adding a
  * resource = one folder + one line here.
  */
-const resources: ResourceRegistrar[] = [];
+const resources: ResourceRegistrar[] = [
+  registerApiKeyRoutes,
+  registerTenantRoutes,
+  registerSiteRoutes,
+  registerUserRoutes,
+];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
   for (const register of resources) register(app, deps);
