@@ -279,7 +279,7 @@ async function main(): Promise<void> {
       logger: log.child({ component: 'api' }),
       version: packageVersion(),
       auth: apiKeyAuth({ db }),
-      idempotency: new SqliteIdempotencyStore(db),
+      idempotency: new SqliteIdempotencyStore(db, { secretKey: secretKey.key }),
       resources: { db, secretKey: secretKey.key, clock: wallClock },
       readiness: [
         {

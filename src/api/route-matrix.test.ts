@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES, registeredRoutes, type RegisteredRoute } from './route-registry.js';
+import { bind, createExt } from './routes/extensions/test-helpers.js';
 import { body, testApiWithStore } from './test-helpers.js';
 
 type Api = Awaited<ReturnType<typeof testApiWithStore>>;
@@ -26,6 +27,8 @@ const fixtures: Record<string, (t: Api) => Promise<Params>> = {
     const site = (await body(await t.call('POST', '/api/v1/sites', { body: { name: 'Matrix store', store_id: 'matrix-1' } }))).data;
     return { id: site.id, store_id: 'matrix-1' };
   },
+  extensions: async (t) => ({ id: (await createExt(t, { number: '7001' })).id }),
+  registrations: async (t) => ({ id: (await bind(t, await createExt(t, { number: '7002' }))).id }),
   users: async (t) => {
     const user = (await body(await t.call('POST', '/api/v1/users', { body: { email: 'matrix@acme.test', name: 'Matrix', role: 'user', password: 'correct horse battery' } }))).data;
     return { id: user.id };
@@ -38,6 +41,7 @@ const bodies: Record<string, unknown> = {
   'PATCH /api/v1/tenants/{id}': { name: 'renamed' },
   'PATCH /api/v1/sites/{id}': { name: 'renamed' },
   'PATCH /api/v1/users/{id}': { name: 'renamed' },
+  'PATCH /api/v1/extensions/{id}': { dnd: true },
 };
 
 const collectionOf = (path: string): string => path.replace(/^\/api\/v1\//, '').split('/')[0] ?? '';

@@ -1,4 +1,5 @@
-import { inTransaction, type Db } from '../store/index.js';
+import { createHmac } from 'node:crypto';
+import { decryptSecret, encryptSecret, inTransaction, type Db } from '../store/index.js';
 import type { IdempotencyClaim, IdempotencyStore, StoredResponse } from './ports.js';
 
 /** `status` of a row whose request is still running (no real HTTP status is 0). */
@@ -11,13 +12,39 @@ const IN_PROGRESS = 0;
  * holds status 0 until `complete`. The table has no content-type column, so the response body is
  * stored as JSON `{ contentType, body }`; `method`/`path` stay empty because the request hash
  * already covers them. Rows older than `ttlMs` count as absent (the usual 24 h replay window).
+ *
+ * With `secretKey` (main.ts always passes it) stored responses are AES-256-GCM encrypted with the
+ * tenant and key as AAD, and request hashes are HMAC'd: some first responses carry secrets shown
+ * once (a new extension's SIP password, a new API key), and request bodies may hold passwords,
+ * which must not sit in the database file in clear (issue 3 acceptance: a dump shows no secret).
  */
 export class SqliteIdempotencyStore implements IdempotencyStore {
+  private readonly ttlMs: number;
+  private readonly now: () => Date;
+  private readonly secretKey: Buffer | undefined;
+
   constructor(
     private readonly db: Db,
-    private readonly ttlMs = 24 * 60 * 60 * 1000,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+    options: { secretKey?: Buffer; ttlMs?: number; now?: () => Date } = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 24 * 60 * 60 * 1000;
+    this.now = options.now ?? (() => new Date());
+    this.secretKey = options.secretKey;
+  }
+
+  /** The request hash as stored: keyed, so a hash of a body holding a short password cannot be brute-forced offline. */
+  private storedHash(requestHash: string): string {
+    return this.secretKey ? createHmac('sha256', this.secretKey).update(requestHash).digest('hex') : requestHash;
+  }
+
+  private seal(scope: string, key: string, plain: string): string {
+    return this.secretKey ? encryptSecret(this.secretKey, plain, `idempotency:${scope}:${key}`) : plain;
+  }
+
+  /** Opens what {@link seal} stored (the same store always seals the same way). */
+  private open(scope: string, key: string, stored: string): string {
+    return this.secretKey ? decryptSecret(this.secretKey, stored, `idempotency:${scope}:${key}`) : stored;
+  }
 
   async claim(scope: string, key: string, requestHash: string): Promise<IdempotencyClaim> {
     const now = this.now();
@@ -36,7 +63,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
           key,
           method: '',
           path: '',
-          request_hash: requestHash,
+          request_hash: this.storedHash(requestHash),
           status: IN_PROGRESS,
           response_body: '',
           created_at: now.toISOString(),
@@ -50,9 +77,9 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
         .where('tenant_id', '=', scope)
         .where('key', '=', key)
         .executeTakeFirstOrThrow();
-      if (row.request_hash !== requestHash) return { state: 'mismatch' } as const;
+      if (row.request_hash !== this.storedHash(requestHash)) return { state: 'mismatch' } as const;
       if (row.status === IN_PROGRESS) return { state: 'in_progress' } as const;
-      const stored = JSON.parse(row.response_body) as { contentType: string | null; body: string };
+      const stored = JSON.parse(this.open(scope, key, row.response_body)) as { contentType: string | null; body: string };
       return { state: 'completed', response: { status: row.status, ...stored } } as const;
     });
   }
@@ -62,7 +89,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       .updateTable('idempotency_keys')
       .set({
         status: response.status,
-        response_body: JSON.stringify({ contentType: response.contentType, body: response.body }),
+        response_body: this.seal(scope, key, JSON.stringify({ contentType: response.contentType, body: response.body })),
       })
       .where('tenant_id', '=', scope)
       .where('key', '=', key)

@@ -50,7 +50,7 @@ export async function testApiWithStore(overrides: Partial<ApiDeps> = {}) {
   const resources: ResourceDeps = { db: store.db, secretKey, clock: wallClock };
   const t = testApi({
     auth: apiKeyAuth({ db: store.db }),
-    idempotency: new SqliteIdempotencyStore(store.db),
+    idempotency: new SqliteIdempotencyStore(store.db, { secretKey }),
     resources,
     ...overrides,
   });

@@ -5,6 +5,7 @@ import { registerApiKeyRoutes } from './api-keys/index.js';
 import { registerSiteRoutes } from './sites/site.routes.js';
 import { registerTenantRoutes } from './tenants/tenant.routes.js';
 import { registerUserRoutes } from './users/user.routes.js';
+import { registerExtensionRoutes } from './extensions/index.js';
 
 /** One resource's route registration; each lives in its own folder under routes/. */
 export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) => void;
@@ -18,6 +19,7 @@ const resources: ResourceRegistrar[] = [
   registerTenantRoutes,
   registerSiteRoutes,
   registerUserRoutes,
+  registerExtensionRoutes,
 ];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
