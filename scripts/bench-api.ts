@@ -192,6 +192,8 @@ interface Step {
   apiCpuPct: number;
   loadGenCpuPct: number;
   apiRssMb: number;
+  /** API process CPU per completed request, µs: the cost that other load on the machine skews least. */
+  apiCpuUsPerRequest: number;
   /** CPU used by everything else on the machine, % of one core. */
   otherCpuPct: number;
   /** Time the hypervisor gave our vCPUs to someone else, % of one core. */
@@ -251,6 +253,7 @@ async function measure(name: string, opts: { url: string; connections: number; s
     mbPerS: Math.round((r.throughput.average / 1e6) * 10) / 10,
     apiCpuPct,
     loadGenCpuPct,
+    apiCpuUsPerRequest: r.requests.total ? Math.round((serverUsage.user + serverUsage.system) / r.requests.total) : 0,
     apiRssMb: Math.round(after.rss / 1e6),
     otherCpuPct: Math.max(0, machinePct - apiCpuPct - loadGenCpuPct),
     stealPct: Math.round(((machineAfter.steal - machineBefore.steal) / wallMs) * 100),
@@ -263,7 +266,7 @@ function line(s: Step): string {
   return (
     `${s.name.padEnd(5)} c=${String(s.connections).padEnd(4)} ${String(s.rps).padStart(6)} req/s  p50 ${s.p50} ms  p90 ${s.p90} ms  p99 ${s.p99} ms  max ${s.max} ms  ` +
     `errors ${s.errors} timeouts ${s.timeouts} non-2xx ${s.non2xx}  [${codes}]  ${s.mbPerS} MB/s  ` +
-    `CPU api ${s.apiCpuPct}% load-gen ${s.loadGenCpuPct}% other ${s.otherCpuPct}% steal ${s.stealPct}%  rss ${s.apiRssMb} MB${goal}`
+    `CPU api ${s.apiCpuPct}% (${s.apiCpuUsPerRequest} µs/req) load-gen ${s.loadGenCpuPct}% other ${s.otherCpuPct}% steal ${s.stealPct}%  rss ${s.apiRssMb} MB${goal}`
   );
 }
 
@@ -336,6 +339,7 @@ async function main(): Promise<void> {
       `\ngoal GET ${LIST_PATH}?limit=${limit}: ≥ ${GOAL_GET_RPS} req/s with p99 < ${GOAL_GET_P99_MS} ms — ` +
         (met.length ? `MET at ${met.map((s) => `c=${s.connections}`).join(', ')}` : 'MISSED at every step') +
         `; best ${best.rps} req/s (p99 ${best.p99} ms, c=${best.connections}). POST: ${p.rps} creates/s, p99 ${p.p99} ms.` +
+        `\nAPI CPU per GET ${best.apiCpuUsPerRequest} µs: one whole core would serve at most ~${best.apiCpuUsPerRequest ? Math.round(1e6 / best.apiCpuUsPerRequest) : '-'} GET/s.` +
         `\n(CPU in % of one core on ${cpus().length} cores; the API is one Node process, the load generator shares the machine with it.)\n${join(outDir, 'summary.json')}`,
     );
     const busy = steps.filter((s) => s.otherCpuPct + s.stealPct > 25);

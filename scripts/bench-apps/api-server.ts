@@ -59,7 +59,7 @@ const app = createApi({
   logger: log.child({ component: 'api' }),
   version: 'bench',
   auth: apiKeyAuth({ db: store.db }),
-  idempotency: new SqliteIdempotencyStore(store.db),
+  idempotency: new SqliteIdempotencyStore(store.db, { secretKey }),
   resources: { db: store.db, secretKey, clock: wallClock },
   readiness: [{ name: 'database', check: async () => (await pingDatabase(store.db), true) }],
   ...(rateLimit === undefined ? {} : { rateLimit }),

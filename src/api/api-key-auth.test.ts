@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../test/support/fake-clock.js';
 import { createApiKey, createTenant, migrateToLatest, openDatabase, revokeApiKey, type Store } from '../store/index.js';
-import { apiKeyAuth } from './api-key-auth.js';
+import { KEY_CACHE_TTL_MS, apiKeyAuth, type ApiKeyAuthOptions } from './api-key-auth.js';
 import { defineRoute, registerRoute } from './route-registry.js';
 import { SqliteIdempotencyStore } from './sqlite-idempotency.js';
 import { body, testApi } from './test-helpers.js';
@@ -32,8 +33,8 @@ beforeEach(async () => {
 });
 afterEach(() => store.close());
 
-function app() {
-  const t = testApi({ auth: apiKeyAuth({ db: store.db }), idempotency: new SqliteIdempotencyStore(store.db) });
+function app(authOptions: Partial<ApiKeyAuthOptions> = {}) {
+  const t = testApi({ auth: apiKeyAuth({ db: store.db, ...authOptions }), idempotency: new SqliteIdempotencyStore(store.db) });
   registerRoute(t.app, whoAmI, (c) => c.json({ tenant: c.get('tenantId') ?? '' }, 200));
   registerRoute(t.app, createThing, (c) => c.json({ n: ++created }, 201));
   return t;
@@ -93,6 +94,63 @@ describe('API key auth', () => {
     const rows = await store.db.selectFrom('api_keys').selectAll().execute();
     expect(JSON.stringify(rows)).not.toContain(plain);
     expect(JSON.stringify(rows)).not.toContain(plain.slice(8, 30));
+  });
+});
+
+describe('API key cache', () => {
+  const whoami = (a: ReturnType<typeof app>['app'], k: string) => a.request('/api/v1/whoami', { headers: { 'X-API-Key': k } });
+  /** Revokes behind the API's back, as another process or a script on the database would. */
+  const revokeElsewhere = (id: string) => store.db.updateTable('api_keys').set({ revoked_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', id).execute();
+
+  it('trusts a key it looked up for the TTL only: a change made elsewhere shows after it', async () => {
+    const clock = new FakeClock();
+    const { app: a } = app({ clock });
+    const k = await createApiKey(store.db, { tenantId, name: 'k', scopes: ['voip:read'] });
+    expect((await whoami(a, k.key)).status).toBe(200);
+    await revokeElsewhere(k.apiKey.id);
+    clock.advance(KEY_CACHE_TTL_MS - 1);
+    expect((await whoami(a, k.key)).status).toBe(200);
+    clock.advance(1);
+    expect((await whoami(a, k.key)).status).toBe(401);
+  });
+
+  it('forgets every cached key after any write through the API, before answering it', async () => {
+    const { app: a } = app({ clock: new FakeClock() });
+    const victim = await createApiKey(store.db, { tenantId, name: 'v', scopes: ['voip:read'] });
+    expect((await whoami(a, victim.key)).status).toBe(200);
+    await revokeElsewhere(victim.apiKey.id);
+    // Any mutating request empties the cache, whatever its route, key or outcome (here a 403).
+    const write = await a.request('/api/v1/things', { method: 'POST', headers: { 'X-API-Key': await key(['cdrs:read']) } });
+    expect(write.status).toBe(403);
+    expect((await whoami(a, victim.key)).status).toBe(401);
+  });
+
+  it('checks expiry and scheduled revocation on every use, cached or not', async () => {
+    const { app: a } = app({ clock: new FakeClock() });
+    const soon = () => new Date(Date.now() + 150).toISOString();
+    const expiring = await createApiKey(store.db, { tenantId, name: 'e', scopes: ['voip:read'], expiresAt: soon() });
+    const graced = await createApiKey(store.db, { tenantId, name: 'g', scopes: ['voip:read'] });
+    await store.db.updateTable('api_keys').set({ revoked_at: soon() }).where('id', '=', graced.apiKey.id).execute();
+    expect((await whoami(a, expiring.key)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await whoami(a, expiring.key)).status).toBe(401);
+    expect((await whoami(a, graced.key)).status).toBe(401);
+  });
+
+  it('does not cache unknown keys: a key stored after a failed attempt works at once', async () => {
+    const { app: a } = app({ clock: new FakeClock() });
+    const plain = `sk_live_${'ab'.repeat(24)}`;
+    expect((await whoami(a, plain)).status).toBe(401);
+    await createApiKey(store.db, { tenantId, name: 'late', scopes: ['voip:read'], key: plain });
+    expect((await whoami(a, plain)).status).toBe(200);
+  });
+
+  it('looks every key up when the TTL is 0', async () => {
+    const { app: a } = app({ clock: new FakeClock(), cacheTtlMs: 0 });
+    const k = await createApiKey(store.db, { tenantId, name: 'k', scopes: ['voip:read'] });
+    expect((await whoami(a, k.key)).status).toBe(200);
+    await revokeElsewhere(k.apiKey.id);
+    expect((await whoami(a, k.key)).status).toBe(401);
   });
 });
 

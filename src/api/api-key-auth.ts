@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { findUsableApiKey, touchApiKeyLastUsed, type Db } from '../store/index.js';
+import { findUsableApiKey, hashApiKey, nowIso, touchApiKeyLastUsed, type ApiKey, type Db } from '../store/index.js';
 import type { ApiEnv, PrincipalType } from './env.js';
 import { ErrorCodes, errorResponse } from './errors.js';
 import { scopeFor, type Scope } from './route-registry.js';
@@ -10,6 +10,24 @@ import { scopeFor, type Scope } from './route-registry.js';
 export const LAST_USED_THROTTLE_MS = 60_000;
 
 const KEY_SHAPE = /^sk_live_[0-9A-Za-z]+$/;
+
+/**
+ * How long a key found in the database is trusted without asking again. The lookup (hash, query,
+ * row mapping) was about a tenth of a 100-row list request (npm run bench:api). Changes made through
+ * this process's API take effect at once (every mutating request empties the cache); this bound is
+ * for changes made elsewhere (another process, a script on the database file).
+ */
+export const KEY_CACHE_TTL_MS = 2000;
+
+/** Upper bound on cached keys; beyond it the cache starts over (a tenant has a handful of keys). */
+const KEY_CACHE_MAX = 10_000;
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Usable at `now`: not expired, and not revoked (a revocation in the future is a rotation's grace period). */
+function usableAt(key: ApiKey, now: string): boolean {
+  return (key.revokedAt === null || key.revokedAt > now) && (key.expiresAt === null || key.expiresAt > now);
+}
 
 /** The key from `X-API-Key` or `Authorization: Bearer …`; undefined if neither is present. */
 function presentedKey(header: (name: string) => string | undefined): string | undefined {
@@ -33,6 +51,8 @@ export interface ApiKeyAuthOptions {
   db: Db;
   clock?: Clock;
   throttleMs?: number;
+  /** See {@link KEY_CACHE_TTL_MS}; 0 looks every key up on every request. */
+  cacheTtlMs?: number;
   /**
    * Resolves `Authorization: Bearer <token>` values that are not `sk_live_` keys (session tokens);
    * undefined → 401 like any unknown credential.
@@ -52,9 +72,10 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): { forApp(app: object): M
   const clock = options.clock ?? systemClock;
   const throttleMs = options.throttleMs ?? LAST_USED_THROTTLE_MS;
   const lastTouched = new Map<string, number>();
+  const cache = keyCache(options.db, clock, options.cacheTtlMs ?? KEY_CACHE_TTL_MS);
   return {
     forApp(app) {
-      return async (c, next) => {
+      const authenticate: MiddlewareHandler<ApiEnv> = async (c, next) => {
         const scope = requiredScope(app, c);
         if (scope === 'public') return next();
         const key = presentedKey((n) => c.req.header(n));
@@ -71,7 +92,7 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): { forApp(app: object): M
           if (principal.sessionId) c.set('sessionId', principal.sessionId);
           return next();
         }
-        const apiKey = key && KEY_SHAPE.test(key) ? await findUsableApiKey(options.db, key) : undefined;
+        const apiKey = key && KEY_SHAPE.test(key) ? await cache.find(key) : undefined;
         if (!apiKey) return errorResponse(c, 401, ErrorCodes.UNAUTHORIZED, 'missing, unknown, expired or revoked API key');
         if (scope && !hasScope(apiKey.scopes, scope)) {
           return errorResponse(c, 403, ErrorCodes.FORBIDDEN, `this API key lacks the scope ${scope}`);
@@ -92,6 +113,49 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): { forApp(app: object): M
         }
         return next();
       };
+      return async (c, next) => {
+        if (!MUTATING.has(c.req.method)) return authenticate(c, next);
+        // Any write may revoke, rotate, re-scope or delete a key (or a user or tenant that owns
+        // keys): forget every cached key once it is done — before the answer goes out, so the
+        // caller's next request already sees the change — whatever the route and its outcome.
+        try {
+          return await authenticate(c, next);
+        } finally {
+          cache.clear();
+        }
+      };
+    },
+  };
+}
+
+/**
+ * Usable keys by hash (the plain key is not kept), each trusted for `ttlMs`; expiry and a scheduled
+ * revocation are checked on every use, so they take effect to the millisecond. Unknown keys are not
+ * cached: a new key works at once, and guessing cannot fill memory. A lookup that started before a
+ * {@link clear} does not store its (possibly stale) answer.
+ */
+function keyCache(db: Db, clock: Clock, ttlMs: number) {
+  const entries = new Map<string, { key: ApiKey; at: number }>();
+  let generation = 0;
+  return {
+    async find(plain: string): Promise<ApiKey | undefined> {
+      if (ttlMs <= 0) return findUsableApiKey(db, plain);
+      const hash = hashApiKey(plain);
+      const now = clock.now();
+      const hit = entries.get(hash);
+      if (hit && now - hit.at < ttlMs) return usableAt(hit.key, nowIso()) ? hit.key : undefined;
+      const started = generation;
+      const found = await findUsableApiKey(db, plain);
+      if (!found) entries.delete(hash);
+      else if (started === generation) {
+        if (entries.size >= KEY_CACHE_MAX) entries.clear();
+        entries.set(hash, { key: found, at: now });
+      }
+      return found;
+    },
+    clear(): void {
+      generation++;
+      entries.clear();
     },
   };
 }

@@ -145,4 +145,17 @@ describe('request logging', () => {
     expect(lines.join('\n')).not.toMatch(/tok_secret|sk_live_secret/);
     expect(sink.entries).toEqual([expect.objectContaining({ request_id: 'r1', method: 'GET', path: '/api/live', status: 200 })]);
   });
+
+  it('redacts passwords that handlers log through the request logger', async () => {
+    const { app, lines } = testApi();
+    const route = defineRoute({ method: 'get', path: '/api/v1/leaky', scope: 'public', responses: { 204: { description: 'none' } } });
+    registerRoute(app, route, (c) => {
+      c.get('log').info({ password: 'pw_plain', ext: { sip_password: 'sip_plain' } }, 'handler');
+      return c.body(null, 204);
+    });
+    await app.request('/api/v1/leaky', { headers: { 'X-Request-ID': 'r2' } });
+    const line = JSON.parse(lines.find((l) => l.includes('"handler"')) ?? '{}');
+    expect(line).toMatchObject({ requestId: 'r2', password: '[redacted]', ext: { sip_password: '[redacted]' } });
+    expect(lines.join('\n')).not.toMatch(/pw_plain|sip_plain/);
+  });
 });
