@@ -41,8 +41,8 @@ export async function body(res: Response): Promise<any> {
  * idempotency, every resource route — with tenant "Acme" and helpers to mint keys, plus a second
  * tenant "Other" for cross-tenant (404) checks.
  */
-export async function testApiWithStore(overrides: Partial<ApiDeps> = {}) {
-  const store = await openTestStore();
+export async function testApiWithStore(overrides: Partial<ApiDeps> = {}, options: { dbPath?: string } = {}) {
+  const store = await openTestStore(options.dbPath);
   const secretKey = testSecretKey();
   const tenant = await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' });
   // The primary tenant is the earliest created_at; a tick between the two keeps Acme first.
