@@ -3,6 +3,7 @@ import { uuid } from '../../shared/ids.js';
 import { fromDbBool, inTransaction, nowIso, pageBounds, toDbBool, type Db, type Page, type PageRequest } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
 import { decryptSecret, encryptSecret } from '../secrets.js';
+import { bumpStoreVersion } from '../change-version.js';
 import type { ExtensionTable } from './extension.table.js';
 
 /** Forwarding rules; kept as one JSON value because the API reads and writes them together. */
@@ -165,6 +166,7 @@ export async function createExtension(
       ...fieldColumns(input),
     };
     await withDbErrors('extension', () => trx.insertInto('extensions').values(row).execute());
+    bumpStoreVersion('extensions');
     return { extension: toExtension(row), sipPassword };
   });
 }
@@ -228,6 +230,8 @@ export async function updateExtension(
         .returningAll()
         .executeTakeFirstOrThrow(),
     );
+    // Credentials and status are cached by the registrar: a change must reach SIP at once.
+    bumpStoreVersion('extensions');
     return toExtension(row);
   });
 }
@@ -235,6 +239,7 @@ export async function updateExtension(
 /** Deletes an extension; its registrations go with it (foreign-key cascade). */
 export async function deleteExtension(db: Db, tenantId: string, id: string): Promise<void> {
   const result = await db.deleteFrom('extensions').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  bumpStoreVersion('extensions');
   if (result.numDeletedRows === 0n) throw notFound('extension', id);
 }
 

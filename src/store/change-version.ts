@@ -1,0 +1,24 @@
+/**
+ * Change counters per table, bumped by the repository functions that write it. Caches outside the
+ * store (the registrar's credentials and tenants) compare the counter they read with the current
+ * one, so an API change (new password, disabled extension, renamed domain) takes effect on the
+ * next SIP request instead of after a TTL. In-process only: a write from another process (a CLI
+ * on the same file) is caught by the caches' TTL.
+ */
+export type VersionedTable = 'extensions' | 'tenants';
+
+const versions: Record<VersionedTable, number> = { extensions: 0, tenants: 0 };
+
+/** The current change counter of `table`; read it before a query whose result is cached. */
+export function storeVersion(table: VersionedTable): number {
+  return versions[table];
+}
+
+/**
+ * Called by repository writes after their statement ran. With one SQLite connection a cache read
+ * cannot interleave with an open transaction, so bumping after the write (even inside a caller's
+ * transaction) is enough; a rollback merely costs a needless cache refill.
+ */
+export function bumpStoreVersion(table: VersionedTable): void {
+  versions[table]++;
+}
