@@ -167,8 +167,8 @@ function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefine
     '',
     `  SIP     ${transports}  — ${source}`,
     `  Phones  set the SIP server (registrar/proxy) of a phone or softphone to ${hostPort}, UDP or TCP.`,
-    '          This version answers SIP OPTIONS (keepalive, qualify, monitoring) only:',
-    '          it does not register phones or connect calls yet.',
+    '          Phones register with digest authentication (SHA-256 or MD5); this version',
+    '          does not connect calls yet.',
     '  Media   direct between the phones: no rtpengine is used yet.',
     `  API     ${apiUrl(api)}  — health ${apiUrl(api)}/health, OpenAPI ${apiUrl(api)}${OPENAPI_PATH}`,
     `  Data    ${config.dataDir}`,
@@ -264,23 +264,23 @@ async function main(): Promise<void> {
     // tenant (product.md §2 item 1). Nonces are signed with a key derived from the secret key, so
     // they stay valid across a restart.
     const defaultTenant = seed?.tenant ?? (await listTenants(db, { limit: 1 })).items[0];
-    if (defaultTenant) {
-      app.startRegistrar({
+    const registrar = !defaultTenant ? undefined : await app.startRegistrar({
         db,
         log: sipLog.child({ component: 'registrar' }),
         clock: wallClock,
         nonceSecret: createHmac('sha256', secretKey.key).update('sip-digest-nonce').digest(),
         defaultTenantId: defaultTenant.id,
         banList: new BanList({ clock: wallClock }),
+        challengeAlgorithms: config.registrar.digestAlgorithms,
+        qualify: config.registrar.qualifySeconds === 0 ? false : { intervalMs: config.registrar.qualifySeconds * 1000 },
       });
-    }
 
     const httpApp = createApi({
       logger: log.child({ component: 'api' }),
       version: packageVersion(),
       auth: apiKeyAuth({ db }),
       idempotency: new SqliteIdempotencyStore(db),
-      resources: { db, secretKey: secretKey.key, clock: wallClock },
+      resources: { db, secretKey: secretKey.key, clock: wallClock, ...(registrar ? { sip: { qualifyStatus: (id: string) => registrar.qualifyStatus(id) } } : {}) },
       readiness: [
         {
           name: 'database',

@@ -1,12 +1,12 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { harnessPerTest } from '../../../test/support/engine-harness.js';
-import { branch, hdr, token, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
+import { branch, hdr, reply, token, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
 import { createExtension, createTenant, listRegistrations, type Store } from '../../store/index.js';
 import { openTestStore, testSecretKey } from '../../store/test-helpers.js';
 import { BanList } from './ban-list.js';
 import { computeHa1, computeResponse, type DigestAlgorithm } from './digest.js';
-import { registerRegistrar } from './registrar.js';
+import { registerRegistrar, type BanEvent, type RunningRegistrar } from './registrar.js';
 
 const wallClock = {
   now: () => Date.now(),
@@ -15,7 +15,10 @@ const wallClock = {
 };
 const start = harnessPerTest({});
 let store: Store | undefined;
+let running: RunningRegistrar | undefined;
 afterEach(async () => {
+  await running?.stop();
+  running = undefined;
   await store?.close();
   store = undefined;
 });
@@ -27,10 +30,17 @@ async function setup() {
   const { extension, sipPassword } = await createExtension(store.db, testSecretKey(), { tenantId: tenant.id, number: '1001' });
   const banList = new BanList({ clock: wallClock });
   const db = store.db;
-  await h.app((srf) => registerRegistrar(srf, {
-    db, log: pino({ level: 'silent' }), clock: wallClock, nonceSecret: 'a-test-secret-of-32-bytes-length', defaultTenantId: tenant.id, banList,
-  }), ['register']);
-  return { h, db, tenant, extension, sipPassword, banList };
+  const bans: BanEvent[] = [];
+  let started: Promise<RunningRegistrar> | undefined;
+  await h.app((srf) => {
+    started = registerRegistrar(srf, {
+      db, log: pino({ level: 'silent' }), clock: wallClock, nonceSecret: 'a-test-secret-of-32-bytes-length', defaultTenantId: tenant.id, banList,
+      onBan: (b) => bans.push(b), qualify: { intervalMs: 0, timeoutMs: 1000 },
+    });
+  }, ['register']);
+  const registrar = await started!;
+  running = registrar;
+  return { h, db, tenant, extension, sipPassword, banList, bans, registrar };
 }
 
 interface Opts { user?: string; authUser?: string; password?: string; expires?: string; contact?: string; challenge?: RawMessage; algorithm?: DigestAlgorithm }
@@ -133,14 +143,45 @@ describe('registrar', () => {
 
   // Every test peer is 127.0.0.1, so "another source" is shown by lifting the ban of this one.
   it('bans a source after 10 failures (no answer at all) until the ban is lifted', async () => {
-    const { h, db, tenant, sipPassword, banList } = await setup();
+    const { h, db, tenant, sipPassword, banList, bans } = await setup();
     const attacker = await h.udpPeer();
+    // The first REGISTER of each attempt has no credentials: only the 10 wrong answers count.
     for (let i = 0; i < 10; i++) expect((await authed(attacker, { password: 'nope' })).status).toBe(401);
     await expect(exchange(attacker, {}, 300)).rejects.toThrow(/timed out/);
     expect(banList.isBanned('127.0.0.1')).toBe(true);
+    expect(bans).toEqual([{ source: '127.0.0.1', failures: 10, until: banList.bannedUntil('127.0.0.1') }]);
     banList.unban('127.0.0.1');
     const phone = await h.udpPeer();
     expect((await authed(phone, { password: sipPassword })).status).toBe(200);
     expect((await listRegistrations(db, tenant.id)).items[0]?.sourcePort).toBe(phone.port);
+  });
+
+  it('answers 500 to an out-of-order CSeq on the same Call-ID (RFC 3261 §10.3 step 7)', async () => {
+    const { h, sipPassword } = await setup();
+    const peer = await h.udpPeer();
+    const c = split(await exchange(peer, {}));
+    const fixedCallId = (o: Opts, seq: number, ch: RawMessage) => {
+      const { text } = register(peer, { ...o, challenge: ch });
+      return text.replace(/Call-ID: [^\r]+/, 'Call-ID: fixed@peer').replace(/CSeq: \d+/, `CSeq: ${seq}`);
+    };
+    await peer.send(fixedCallId({ password: sipPassword }, 50, c));
+    const fixed = (m: RawMessage) => hdr(m, 'call-id') === 'fixed@peer' && m.status !== undefined && m.status >= 200;
+    expect((await peer.waitFor(fixed, 2000)).status).toBe(200);
+    const c2 = split(await exchange(peer, {}));
+    await peer.send(fixedCallId({ password: sipPassword }, 49, c2));
+    expect((await peer.waitFor((m) => fixed(m) && m.status !== 200, 2000)).status).toBe(500);
+  });
+
+  it('qualifies a binding with OPTIONS sent to the flow it registered from, and reports the result', async () => {
+    const { h, sipPassword, registrar } = await setup();
+    const peer = await h.udpPeer();
+    // A Contact the engine cannot reach (a private address behind NAT): the source flow must be used.
+    expect((await authed(peer, { password: sipPassword, contact: '<sip:1001@192.0.2.99:5999>' })).status).toBe(200);
+    peer.autoAnswer((m) => (m.method === 'OPTIONS' ? reply(m, 200, 'OK') : undefined));
+    await registrar.qualifyNow();
+    const options = await peer.waitForRequest('OPTIONS');
+    expect(options.uri).toBe('sip:1001@192.0.2.99:5999');
+    const [binding] = [...registrar.location.values()];
+    expect(registrar.qualifyStatus(binding!.id)).toMatchObject({ reachable: true });
   });
 });
