@@ -10,6 +10,7 @@ import {
   findDigestCredentials,
   findTenant,
   findTenantBySipDomain,
+  listAllDigestCredentials,
   storeVersion,
   type Db,
   type DigestCredentials,
@@ -40,9 +41,14 @@ class VersionedCache<T> {
     const hit = this.map.get(key);
     if (hit && hit.version === version && this.clock.now() - hit.at < this.ttlMs) return hit.value;
     const value = await load();
-    if (this.map.size >= this.capacity) this.map.delete(this.map.keys().next().value as string);
-    this.map.set(key, { value, version, at: this.clock.now() });
+    this.put(key, value, version);
     return value;
+  }
+
+  /** Store `value` as read under `version` (read the version before the query). */
+  put(key: string, value: T, version: number): void {
+    if (this.map.size >= this.capacity && !this.map.has(key)) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(key, { value, version, at: this.clock.now() });
   }
 }
 
@@ -62,11 +68,13 @@ export class DirectoryCache {
   private readonly tenantsByDomain: VersionedCache<Tenant | undefined>;
   private readonly tenantsById: VersionedCache<Tenant | undefined>;
   private readonly credentials: VersionedCache<DigestCredentials | undefined>;
+  private readonly capacity: number;
 
   constructor(options: DirectoryCacheOptions) {
     this.db = options.db;
     const ttl = options.ttlMs ?? 30_000;
     const capacity = options.capacity ?? 200_000;
+    this.capacity = capacity;
     this.tenantsByDomain = new VersionedCache('tenants', options.clock, ttl, 10_000);
     this.tenantsById = new VersionedCache('tenants', options.clock, ttl, 10_000);
     this.credentials = new VersionedCache('extensions', options.clock, ttl, capacity);
@@ -76,6 +84,14 @@ export class DirectoryCache {
   async tenantFor(domain: string, fallbackId: string): Promise<Tenant | undefined> {
     const byDomain = await this.tenantsByDomain.get(domain, () => findTenantBySipDomain(this.db, domain));
     return byDomain ?? this.tenantsById.get(fallbackId, () => findTenant(this.db, fallbackId));
+  }
+
+  /** Load every extension's credentials in one query (at start, before the re-registration storm). */
+  async preload(): Promise<number> {
+    const version = storeVersion('extensions');
+    const all = await listAllDigestCredentials(this.db);
+    for (const c of all.slice(0, this.capacity)) this.credentials.put(`${c.tenantId}\n${c.number}`, c, version);
+    return all.length;
   }
 
   /** Digest credentials of `number` in the tenant, or undefined for an unknown number. */

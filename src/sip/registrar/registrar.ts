@@ -72,7 +72,9 @@ export async function registerRegistrar(srf: Srf, deps: RegistrarDeps): Promise<
   const { db, log, clock } = deps;
   const location = new LocationService();
   const writer = new BindingWriter((changes) => applyRegistrationChanges(db, changes));
+  const directory = new DirectoryCache({ db, clock, ...(deps.cacheTtlMs !== undefined ? { ttlMs: deps.cacheTtlMs } : {}) });
   const loaded = (async () => {
+    await directory.preload();
     await deleteExpiredRegistrations(db, new Date(clock.now()).toISOString());
     location.load((await loadLiveRegistrations(db, new Date(clock.now()).toISOString())).map(bindingFromRegistration));
     log.info({ bindings: location.size }, 'registrar: bindings reloaded');
@@ -94,7 +96,7 @@ export async function registerRegistrar(srf: Srf, deps: RegistrarDeps): Promise<
     clock,
     nonceSecret: deps.nonceSecret,
     defaultTenantId: deps.defaultTenantId,
-    directory: new DirectoryCache({ db, clock, ...(deps.cacheTtlMs !== undefined ? { ttlMs: deps.cacheTtlMs } : {}) }),
+    directory,
     location,
     writer,
     plan: {

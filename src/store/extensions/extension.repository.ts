@@ -273,3 +273,19 @@ export async function findDigestCredentials(db: Db, tenantId: string, number: st
     status: row.status,
   };
 }
+
+/**
+ * Every extension's digest credentials, for the registrar to warm its cache at start: after a
+ * restart every phone re-registers at once, and one query beats thousands.
+ */
+export async function listAllDigestCredentials(db: Db): Promise<DigestCredentials[]> {
+  const rows = await db.selectFrom('extensions').select(['id', 'tenant_id', 'number', 'ha1_md5', 'ha1_sha256', 'status']).execute();
+  return rows.map((row) => ({
+    extensionId: row.id,
+    tenantId: row.tenant_id,
+    number: row.number,
+    ha1Md5: row.ha1_md5,
+    ha1Sha256: row.ha1_sha256,
+    status: row.status,
+  }));
+}
