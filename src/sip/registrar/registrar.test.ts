@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { harnessPerTest } from '../../../test/support/engine-harness.js';
 import { branch, hdr, reply, token, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
@@ -8,22 +9,25 @@ import { BanList } from './ban-list.js';
 import { computeHa1, computeResponse, type DigestAlgorithm } from './digest.js';
 import { registerRegistrar, type BanEvent, type RunningRegistrar } from './registrar.js';
 
-const wallClock = {
-  now: () => Date.now(),
-  setTimeout: (fn: () => void, ms: number) => ({ id: Number(setTimeout(fn, ms)) }),
-  clearTimeout: () => undefined,
+// Wall-clock time that a test can move forward (expiry sweep) without waiting for it.
+let offset = 0;
+const wallClock: Clock = {
+  now: () => Date.now() + offset,
+  setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
+  clearTimeout: (handle) => systemClock.clearTimeout(handle),
 };
 const start = harnessPerTest({});
 let store: Store | undefined;
 let running: RunningRegistrar | undefined;
 afterEach(async () => {
+  offset = 0;
   await running?.stop();
   running = undefined;
   await store?.close();
   store = undefined;
 });
 
-async function setup() {
+async function setup(qualifyPing?: () => Promise<boolean>) {
   const h = await start({});
   store = await openTestStore();
   const tenant = await createTenant(store.db, { name: 'T', sipDomain: 'pbx.test' });
@@ -31,16 +35,18 @@ async function setup() {
   const banList = new BanList({ clock: wallClock });
   const db = store.db;
   const bans: BanEvent[] = [];
+  const expired: string[] = [];
   let started: Promise<RunningRegistrar> | undefined;
   await h.app((srf) => {
     started = registerRegistrar(srf, {
       db, log: pino({ level: 'silent' }), clock: wallClock, nonceSecret: 'a-test-secret-of-32-bytes-length', defaultTenantId: tenant.id, banList,
-      onBan: (b) => bans.push(b), qualify: { intervalMs: 0, timeoutMs: 1000 },
+      onBan: (b) => bans.push(b), onExpired: (list) => expired.push(...list.map((b) => b.contactUri)),
+      qualify: { intervalMs: 0, timeoutMs: 1000, maxFailures: 1, ...(qualifyPing ? { ping: qualifyPing } : {}) },
     });
   }, ['register']);
   const registrar = await started!;
   running = registrar;
-  return { h, db, tenant, extension, sipPassword, banList, bans, registrar };
+  return { h, db, tenant, extension, sipPassword, banList, bans, expired, registrar };
 }
 
 interface Opts { user?: string; authUser?: string; password?: string; expires?: string; contact?: string; challenge?: RawMessage; algorithm?: DigestAlgorithm }
@@ -184,4 +190,34 @@ describe('registrar', () => {
     const [binding] = [...registrar.location.values()];
     expect(registrar.qualifyStatus(binding!.id)).toMatchObject({ reachable: true });
   });
+
+  it('sweeps expired bindings from memory and the store, reporting them', async () => {
+    const { h, db, tenant, sipPassword, registrar, expired } = await setup();
+    const peer = await h.udpPeer();
+    expect((await authed(peer, { password: sipPassword, expires: '60' })).status).toBe(200);
+    await registrar.sweep();
+    expect(expired).toEqual([]);
+    offset = 61_000;
+    await registrar.sweep();
+    expect(expired).toEqual([peer.contactUri('1001')]);
+    expect(registrar.location.size).toBe(0);
+    expect((await listRegistrations(db, tenant.id, { now: null })).total).toBe(0);
+  });
+
+  it('drops a binding that fails qualify maxFailures times', async () => {
+    const { h, db, tenant, sipPassword, registrar } = await setup(async () => false);
+    const peer = await h.udpPeer();
+    expect((await authed(peer, { password: sipPassword })).status).toBe(200);
+    await registrar.qualifyNow();
+    await until(() => registrar.location.size === 0);
+    await until(async () => (await listRegistrations(db, tenant.id)).total === 0);
+  });
 });
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
