@@ -286,6 +286,12 @@ interface StepResult {
   rtdMsP95?: number;
   rtdMsP99?: number;
   engineCpuPct: number;
+  /**
+   * CPU ms per successful call of the engine and of the apps: what a call costs whatever else
+   * the machine runs, so a contended run still tells the capacity of dedicated cores.
+   */
+  engineCpuMsPerCall: number;
+  appCpuMsPerCall: number;
   appCpuPct: number;
   sippCpuPct: number;
   /** CPU used by everything else on the machine (other jobs skew the figures), % of one core. */
@@ -340,6 +346,8 @@ async function runStep(suite: Suite, sys: System, rate: number): Promise<StepRes
     createdPerSecondMedian: stat.createdPerSecondMedian,
     ...(rtts.length ? { rtdMsP50: percentile(rtts, 0.5)!, rtdMsP95: percentile(rtts, 0.95)!, rtdMsP99: percentile(rtts, 0.99)! } : {}),
     engineCpuPct, appCpuPct, sippCpuPct: pct(sippTicks),
+    engineCpuMsPerCall: perCall(cpuTicks(sys.enginePid) - engine0, stat.successful),
+    appCpuMsPerCall: perCall(sys.appPids.reduce<number>((sum, pid, i) => sum + cpuTicks(pid) - (apps0[i] ?? 0), 0), stat.successful),
     otherCpuPct: Math.max(0, Math.round(10 * (busyPct - engineCpuPct - appCpuPct - pct(sippTicks))) / 10),
     udpRcvbufErrors: (udp1.RcvbufErrors ?? 0) - (udp0.RcvbufErrors ?? 0),
     wallSeconds: Math.round(wall * 10) / 10, sippExit: code,
@@ -355,6 +363,10 @@ async function runStep(suite: Suite, sys: System, rate: number): Promise<StepRes
   res.clean = why.length === 0;
   if (why.length) res.why = why.join(', ');
   return res;
+}
+
+function perCall(ticks: number, calls: number): number {
+  return calls > 0 ? Math.round((100_000 * ticks) / HZ / calls) / 100 : 0;
 }
 
 function readStat(file: string): { created: number; successful: number; failed: number; retransmissions: number; createdPerSecondMedian: number } {
@@ -419,6 +431,7 @@ function line(r: StepResult): string {
   const rtd = r.rtdMsP95 !== undefined ? `rtd p50/p95/p99 ${r.rtdMsP50}/${r.rtdMsP95}/${r.rtdMsP99} ms` : 'rtd n/a';
   return `${r.suite.padEnd(8)} ${String(r.rate).padStart(5)}/s  ${r.clean ? 'CLEAN' : r.pass ? 'HELD ' : 'FAIL '}  ok ${r.successful}/${r.expected} failed ${r.failed} ` +
     `retrans ${r.retransmissions} held ${r.createdPerSecondMedian}/s  ${rtd}  engine ${r.engineCpuPct}% apps ${r.appCpuPct}% sipp ${r.sippCpuPct}% other ${r.otherCpuPct}%` +
+    `  cpu/call engine ${r.engineCpuMsPerCall} ms apps ${r.appCpuMsPerCall} ms` +
     `${r.udpRcvbufErrors ? `  udp drops ${r.udpRcvbufErrors}` : ''}${r.why ? `  (${r.why})` : ''}`;
 }
 
@@ -471,7 +484,7 @@ async function main(): Promise<void> {
   }
   writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ hold, callMs, summary }, null, 1));
   const cell = (r: StepResult | undefined, last: boolean): string =>
-    r ? `${r.rate}/s${last ? '+' : ''} (engine ${r.engineCpuPct}%, apps ${r.appCpuPct}%, other ${r.otherCpuPct}%, p95 ${r.rtdMsP95 ?? '-'} ms)` : 'none';
+    r ? `${r.rate}/s${last ? '+' : ''} (engine ${r.engineCpuPct}%, apps ${r.appCpuPct}%, other ${r.otherCpuPct}%, p95 ${r.rtdMsP95 ?? '-'} ms, cpu/call ${r.engineCpuMsPerCall}+${r.appCpuMsPerCall} ms)` : 'none';
   console.log('\nsuite     highest rate held (< 0.1 % failed)                         highest clean rate (also < 1 % retransmitted)');
   for (const s of summary) {
     const all = !s.firstFail;
