@@ -163,8 +163,14 @@ export class RegisterHandler {
     for (const b of plan.removed) d.location.delete(b.extensionId, b.contactUri);
     for (const b of plan.set) d.location.set(b);
     if (plan.removed.length > 0) d.onRemoved(plan.removed);
-    // The 200 goes out only once the change is durable (write-through).
-    await d.writer.write(plan.changes);
+    // The 200 goes out only once the change is durable (write-through). A failed write (the
+    // extension was deleted meanwhile) answers 500 and takes the new bindings out of memory again.
+    try {
+      await d.writer.write(plan.changes);
+    } catch (err) {
+      for (const b of plan.set) if (d.location.all(extensionId).some((x) => x === b)) d.location.delete(b.extensionId, b.contactUri);
+      throw err;
+    }
     if (plan.set.length > 0 || plan.removed.length > 0) d.onBindingChange({ tenantId, extensionId, aor, bindings: plan.bindings });
     const contactsOut = plan.bindings.map((b) => `<${b.contactUri}>;expires=${Math.max(0, Math.round((b.expiresAtMs - now) / 1000))}`);
     send(res, 200, contactsOut.length > 0 ? { Contact: contactsOut.join(', ') } : {});

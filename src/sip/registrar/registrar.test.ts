@@ -204,6 +204,15 @@ describe('registrar', () => {
     expect((await listRegistrations(db, tenant.id, { now: null })).total).toBe(0);
   });
 
+  it('answers 500 and keeps nothing in memory when the binding cannot be stored', async () => {
+    const { h, db, sipPassword, registrar } = await setup();
+    const peer = await h.udpPeer();
+    // Deleted behind the cache's back (no change counter bump): the write hits the foreign key.
+    await db.deleteFrom('extensions').execute();
+    expect((await authed(peer, { password: sipPassword })).status).toBe(500);
+    expect(registrar.location.size).toBe(0);
+  });
+
   it('drops a binding that fails qualify maxFailures times', async () => {
     const { h, db, tenant, sipPassword, registrar } = await setup(async () => false);
     const peer = await h.udpPeer();
