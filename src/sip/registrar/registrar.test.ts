@@ -204,6 +204,22 @@ describe('registrar', () => {
     expect((await listRegistrations(db, tenant.id, { now: null })).total).toBe(0);
   });
 
+  it('keeps a TCP binding on its connection and an RFC 5626 instance, and qualifies over that connection', async () => {
+    const { h, db, tenant, sipPassword, registrar } = await setup();
+    const peer = await h.tcpPeer();
+    const contact = `<sip:1001@192.0.2.50:5060;transport=tcp>;+sip.instance="<urn:uuid:00000000-0000-0000-0000-000000000001>";reg-id=1`;
+    expect((await authed(peer, { password: sipPassword, contact })).status).toBe(200);
+    const [row] = (await listRegistrations(db, tenant.id)).items;
+    expect(row).toMatchObject({
+      transport: 'tcp', sourcePort: peer.port, connectionId: `tcp/127.0.0.1:${peer.port}`,
+      instanceId: 'urn:uuid:00000000-0000-0000-0000-000000000001;reg-id=1',
+    });
+    peer.autoAnswer((m) => (m.method === 'OPTIONS' ? reply(m, 200, 'OK') : undefined));
+    await registrar.qualifyNow();
+    expect((await peer.waitForRequest('OPTIONS')).uri).toBe('sip:1001@192.0.2.50:5060;transport=tcp');
+    expect(registrar.qualifyStatus(row!.id)).toMatchObject({ reachable: true });
+  });
+
   it('answers 500 and keeps nothing in memory when the binding cannot be stored', async () => {
     const { h, db, sipPassword, registrar } = await setup();
     const peer = await h.udpPeer();
