@@ -91,6 +91,8 @@ function flowOf(req: Req): Flow {
 export class RegisterHandler {
   private readonly signer: NonceSigner;
   private readonly counts = new NonceCountTracker();
+  /** Dummy HA1s per realm, computed once: an unknown user then costs what a known one does (R6). */
+  private readonly dummies = new Map<string, ReturnType<typeof dummyCredentials>>();
 
   constructor(private readonly d: HandlerDeps) {
     this.signer = new NonceSigner({ secret: d.nonceSecret, clock: d.clock });
@@ -113,7 +115,7 @@ export class RegisterHandler {
       realm: tenant.realm,
       expectedUser: aor.user,
       // Unknown users are checked against dummy credentials: same work, same answer (R6).
-      credentials: known ?? dummyCredentials(tenant.realm),
+      credentials: known ?? this.dummy(tenant.realm),
       nonces: { signer: this.signer, counts: this.counts },
       binding: source,
     });
@@ -129,6 +131,15 @@ export class RegisterHandler {
     if (!known) return send(res, 403, {});
     d.banList?.recordSuccess(source);
     await this.bind(req, res, tenant.id, known.extensionId, `sip:${aor.user}@${aor.host}`);
+  }
+
+  private dummy(realm: string): ReturnType<typeof dummyCredentials> {
+    let c = this.dummies.get(realm);
+    if (!c) {
+      if (this.dummies.size >= 10_000) this.dummies.clear();
+      this.dummies.set(realm, (c = dummyCredentials(realm)));
+    }
+    return c;
   }
 
   private async bind(req: Req, res: Res, tenantId: string, extensionId: string, aor: string): Promise<void> {
