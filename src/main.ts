@@ -26,7 +26,7 @@ import { startSipApp, type SipApp } from './sip/sip-app.js';
 import { createHmac } from 'node:crypto';
 import { wallClock } from './shared/clock.js';
 import { BanList } from './sip/registrar/ban-list.js';
-import { listTenants, migrateToLatest, openDatabase, pingDatabase, type Store } from './store/index.js';
+import { RequestLogWriter, listTenants, migrateToLatest, openDatabase, pingDatabase, type Store } from './store/index.js';
 import { seedFirstStart, type SeedResult } from './store/seed.js';
 
 /** What the engine CLI sends over IPC once its sockets are bound (src/engine/cli.ts). */
@@ -193,6 +193,7 @@ async function main(): Promise<void> {
   let engine: EngineProcess | undefined;
   let app: SipApp | undefined;
   let api: RunningApi | undefined;
+  let requestLog: RequestLogWriter | undefined;
   let stopping = false;
 
   const stop = async (reason: string, code: number): Promise<never> => {
@@ -208,6 +209,8 @@ async function main(): Promise<void> {
       await api?.close().catch((err: unknown) => log.warn({ err }, 'API stop failed'));
       await app?.stop().catch((err: unknown) => log.warn({ err }, 'app stop failed'));
       await engine?.stop();
+      // The request log's last batch goes in before the database closes.
+      await requestLog?.close().catch((err: unknown) => log.warn({ err }, 'request log flush failed'));
       await store?.close().catch((err: unknown) => log.warn({ err }, 'database close failed'));
       log.info({ code }, 'stopped');
       process.exit(code);
@@ -275,12 +278,26 @@ async function main(): Promise<void> {
         qualify: config.registrar.qualifySeconds === 0 ? false : { intervalMs: config.registrar.qualifySeconds * 1000 },
       });
 
+    // The engine's link is up while the app runs and the embedded engine lives; an external
+    // engine is the operator's, and srf reconnects to it on its own.
+    const engineConnected = (): boolean =>
+      app !== undefined && (engine === undefined || (engine.child.exitCode === null && engine.child.signalCode === null));
+    const apiLog = log.child({ component: 'api' });
+    // Buffered: requests never wait for the log; a failed batch is logged, not thrown.
+    requestLog = new RequestLogWriter(db, { onError: (err) => apiLog.warn({ err }, 'could not write the API request log') });
     const httpApp = createApi({
-      logger: log.child({ component: 'api' }),
+      logger: apiLog,
       version: packageVersion(),
       auth: apiKeyAuth({ db }),
-      idempotency: new SqliteIdempotencyStore(db),
-      resources: { db, secretKey: secretKey.key, clock: wallClock, ...(registrar ? { sip: { qualifyStatus: (id: string) => registrar.qualifyStatus(id) } } : {}) },
+      idempotency: new SqliteIdempotencyStore(db, { secretKey: secretKey.key }),
+      requestLog,
+      resources: {
+        db,
+        secretKey: secretKey.key,
+        clock: wallClock,
+        metrics: { engineConnected },
+        ...(registrar ? { sip: { qualifyStatus: (id: string) => registrar.qualifyStatus(id) } } : {}),
+      },
       readiness: [
         {
           name: 'database',
@@ -289,9 +306,7 @@ async function main(): Promise<void> {
             return true;
           },
         },
-        // The engine's link is up while the app runs and the embedded engine lives; an external
-        // engine is the operator's, and srf reconnects to it on its own.
-        { name: 'engine', check: () => app !== undefined && (engine === undefined || (engine.child.exitCode === null && engine.child.signalCode === null)) },
+        { name: 'engine', check: engineConnected },
       ],
     });
     api = await listenApi(httpApp, { port: config.http.port, hostname: config.http.address });

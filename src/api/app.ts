@@ -4,9 +4,11 @@ import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { ApiEnv } from './env.js';
+import { registerDocsPage } from './docs-page.js';
 import { ErrorCodes, errorResponse, handleError, validationErrorResponse } from './errors.js';
 import { registerHealthRoutes } from './health.routes.js';
 import { idempotency } from './idempotency.js';
+import { httpMetrics, metricsFor } from './metrics.js';
 import { MemoryIdempotencyStore } from './memory-ports.js';
 import { registerOpenApiDoc } from './openapi.js';
 import type { IdempotencyStore, ReadinessCheck, RequestLogSink } from './ports.js';
@@ -61,6 +63,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   app.use('*', requestIdMiddleware());
   app.use('*', requestLogMiddleware({ logger: deps.logger, clock, ...(deps.requestLog ? { sink: deps.requestLog } : {}) }));
+  app.use('*', httpMetrics(metricsFor(app), clock));
   const maxSize = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   app.use(
     '*',
@@ -69,7 +72,13 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       onError: (c) => errorResponse(c, 413, ErrorCodes.PAYLOAD_TOO_LARGE, `request body exceeds ${maxSize} bytes`),
     }),
   );
-  if (deps.auth) app.use('/api/v1/*', typeof deps.auth === 'function' ? deps.auth : deps.auth.forApp(app));
+  if (deps.auth) {
+    const auth = typeof deps.auth === 'function' ? deps.auth : deps.auth.forApp(app);
+    app.use('/api/v1/*', auth);
+    // `/metrics` sits outside /api/v1 where Prometheus expects it, but still needs a key (scrapers
+    // send `Authorization: Bearer sk_live_…`). No rate limit: a scrape must not be refused.
+    app.use('/metrics', auth);
+  }
   if (deps.rateLimit !== false) {
     const rl = deps.rateLimit ?? { capacity: 20, refillPerSecond: 10 };
     app.use('/api/v1/*', rateLimit({ ...rl, clock }));
@@ -82,5 +91,6 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerHealthRoutes(app, { version: deps.version, checks: deps.readiness ?? [] });
   if (deps.resources) registerResourceRoutes(app, deps.resources);
   registerOpenApiDoc(app, deps.version);
+  registerDocsPage(app);
   return app;
 }

@@ -54,6 +54,21 @@ export const ErrorEnvelopeSchema = z
   .openapi('Error');
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
 
+/**
+ * An expected failure that names the request fields at fault, e.g. a reference to another tenant's
+ * extension (422) or the failing items of a batch, which zod cannot know about. Thrown inside a
+ * transaction it also rolls the transaction back.
+ */
+export class FieldError extends SwitchboardError {
+  readonly details: ErrorDetail[];
+
+  constructor(code: string, message: string, details: ErrorDetail[], httpStatus = 422) {
+    super(code, message, { httpStatus });
+    this.name = 'FieldError';
+    this.details = details;
+  }
+}
+
 /** Extra envelope fields beyond code and message. */
 export interface ErrorExtras {
   details?: ErrorDetail[];
@@ -99,7 +114,7 @@ export function handleError(err: Error, c: Context<ApiEnv>): Response {
   if (err instanceof SwitchboardError) {
     const status = (err.httpStatus ?? defaultStatus[err.code] ?? 500) as ContentfulStatusCode;
     if (status >= 500) c.get('log')?.error({ err }, 'request failed');
-    return errorResponse(c, status, err.code, err.message);
+    return errorResponse(c, status, err.code, err.message, err instanceof FieldError ? { details: err.details } : {});
   }
   if (err instanceof z.ZodError) return validationErrorResponse(c, err);
   if (err instanceof HTTPException && err.status < 500) {

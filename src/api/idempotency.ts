@@ -7,6 +7,33 @@ import type { IdempotencyStore } from './ports.js';
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
+/**
+ * JSON fields whose values are secrets shown once (a new API key, a generated password). A
+ * response that carries one is marked `Cache-Control: no-store` by its handler; its stored copy
+ * has these values replaced, because idempotency records sit in the database and a dump of it must
+ * hold no credential in clear text. A replay then shows `[redacted]`: the secret was delivered once.
+ */
+const SECRET_FIELDS = new Set(['key', 'password', 'sip_password', 'token', 'secret']);
+export const REDACTED = '[redacted]';
+
+function redactSecretFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecretFields);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, SECRET_FIELDS.has(k) && typeof v === 'string' ? REDACTED : redactSecretFields(v)]),
+  );
+}
+
+/** The body to store for replay: as sent, unless the response said it must not be kept. */
+function storableBody(text: string, cacheControl: string | null): string {
+  if (!cacheControl || !/\bno-store\b/i.test(cacheControl)) return text;
+  try {
+    return JSON.stringify(redactSecretFields(JSON.parse(text)));
+  } catch {
+    return '';
+  }
+}
+
 /** Header set on a replayed response so clients and logs can tell it was not executed again. */
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
 
@@ -63,7 +90,7 @@ export function idempotency(store: IdempotencyStore): MiddlewareHandler<ApiEnv> 
         await store.complete(scope, key, {
           status: c.res.status,
           contentType: c.res.headers.get('Content-Type'),
-          body: text,
+          body: storableBody(text, c.res.headers.get('Cache-Control')),
         });
         completed = true;
       }

@@ -30,7 +30,10 @@ export interface IdempotencyStore {
   release(scope: string, key: string): Promise<void>;
 }
 
-/** One line of the API request log (`/api/v1/logs`): never holds secrets; headers are pre-redacted. */
+/**
+ * One line of the API request log (`/api/v1/logs`): never holds secrets — the path has no query
+ * string (where `?api_key=` and tokens travel), and no header or body is recorded.
+ */
 export interface RequestLogEntry {
   request_id: string;
   time: string;
@@ -42,11 +45,19 @@ export interface RequestLogEntry {
   principal_id?: string;
   ip?: string;
   user_agent?: string;
+  /** The matched route's template (`/api/v1/extensions/:id`); absent when no route matched. */
+  route?: string;
+  /** The error envelope's `code` of a failed request. */
+  error_code?: string;
 }
 
-/** Where request log entries go; must not throw into the request (failures are the sink's to log). */
+/**
+ * Where request log entries go; must not throw into the request (failures are the sink's to log),
+ * and should not make it wait (the SQLite sink only buffers). `close` writes what is buffered.
+ */
 export interface RequestLogSink {
   record(entry: RequestLogEntry): void | Promise<void>;
+  close?(): Promise<void>;
 }
 
 /** Result of one readiness check; `detail` says why it failed. */

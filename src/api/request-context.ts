@@ -2,8 +2,10 @@ import type { MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
+import { clientIp } from './audit.js';
 import type { ApiEnv } from './env.js';
-import type { RequestLogSink } from './ports.js';
+import type { RequestLogEntry, RequestLogSink } from './ports.js';
+import { routeTemplate } from './route-template.js';
 
 /** Header names whose values are credentials; never logged. */
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'cookie', 'set-cookie']);
@@ -59,7 +61,11 @@ export function requestLogMiddleware(opts: {
       const req = { method: c.req.method, path: c.req.path, headers: redactHeaders(c.req.raw.headers) };
       log.info({ req, status, durationMs }, 'request');
       if (opts.sink) {
-        const entry = {
+        const route = routeTemplate(c);
+        const ip = clientIp(c);
+        const errorCode = status >= 400 ? await envelopeCode(c.res) : undefined;
+        // `c.req.path` has no query string: `?api_key=`, tokens and passwords never reach the log.
+        const entry: RequestLogEntry = {
           request_id: rid,
           time: new Date().toISOString(),
           method: c.req.method,
@@ -69,6 +75,9 @@ export function requestLogMiddleware(opts: {
           ...(c.get('tenantId') ? { tenant_id: c.get('tenantId') } : {}),
           ...(c.get('principalId') ? { principal_id: c.get('principalId') } : {}),
           ...(c.req.header('user-agent') ? { user_agent: c.req.header('user-agent') } : {}),
+          ...(route ? { route } : {}),
+          ...(ip ? { ip } : {}),
+          ...(errorCode ? { error_code: errorCode } : {}),
         };
         try {
           await opts.sink.record(entry);
@@ -78,4 +87,15 @@ export function requestLogMiddleware(opts: {
       }
     }
   };
+}
+
+/** The `error.code` of an error envelope response, read from a copy so the client still gets the body. */
+async function envelopeCode(res: Response): Promise<string | undefined> {
+  if (!res.headers.get('content-type')?.includes('json')) return undefined;
+  try {
+    const parsed = (await res.clone().json()) as { error?: { code?: unknown } };
+    return typeof parsed.error?.code === 'string' ? parsed.error.code : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -16,6 +16,18 @@ export interface ResourceDeps {
    * results); optional so the API runs without SIP (tests, tools).
    */
   sip?: SipStatusPort;
+  /** Live values for the `/metrics` gauges that the store cannot answer (engine link state…). */
+  metrics?: MetricsSources;
+}
+
+/**
+ * Gauge sources for `/metrics`, read at scrape time. Each is optional: extension and registration
+ * counts default to the store's; `engineConnected` is reported only when main.ts supplies it.
+ */
+export interface MetricsSources {
+  registrations?(): number | Promise<number>;
+  extensions?(): number | Promise<number>;
+  engineConnected?(): boolean | Promise<boolean>;
 }
 
 /** What the API may ask the SIP side about live registrations (filled in by sip/ via main.ts). */

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { wallClock } from '../shared/clock.js';
-import { createApiKey, createTenant } from '../store/index.js';
+import { RequestLogWriter, createApiKey, createTenant } from '../store/index.js';
 import { openTestStore, testSecretKey } from '../store/test-helpers.js';
 import { apiKeyAuth } from './api-key-auth.js';
 import { createApi, type ApiDeps } from './app.js';
@@ -44,11 +44,16 @@ export async function testApiWithStore(overrides: Partial<ApiDeps> = {}) {
   const store = await openTestStore();
   const secretKey = testSecretKey();
   const tenant = await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' });
+  // The primary tenant is the earliest created_at; a tick between the two keeps Acme first.
+  await new Promise((resolve) => setTimeout(resolve, 2));
   const otherTenant = await createTenant(store.db, { name: 'Other', sipDomain: 'other.test' });
   const resources: ResourceDeps = { db: store.db, secretKey, clock: wallClock };
+  // The SQLite request log as main.ts wires it; tests call `requestLog.flush()` before reading it.
+  const requestLog = new RequestLogWriter(store.db);
   const t = testApi({
     auth: apiKeyAuth({ db: store.db }),
-    idempotency: new SqliteIdempotencyStore(store.db),
+    idempotency: new SqliteIdempotencyStore(store.db, { secretKey }),
+    requestLog,
     resources,
     ...overrides,
   });
@@ -67,5 +72,9 @@ export async function testApiWithStore(overrides: Partial<ApiDeps> = {}) {
       },
       ...(opts.body === undefined ? {} : { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }),
     });
-  return { ...t, store, db: store.db, secretKey, resources, tenant, otherTenant, adminKey, otherAdminKey, keyFor, call, close: () => store.close() };
+  const close = async () => {
+    await requestLog.close();
+    await store.close();
+  };
+  return { ...t, store, db: store.db, secretKey, resources, requestLog, tenant, otherTenant, adminKey, otherAdminKey, keyFor, call, close };
 }

@@ -8,6 +8,9 @@ import type { ExtensionTable } from './extensions/extension.table.js';
 import type { RegistrationTable } from './registrations/registration.table.js';
 import type { AuditLogTable } from './audit/audit.table.js';
 import type { IdempotencyKeyTable } from './idempotency/idempotency-key.table.js';
+import type { PasswordResetTokenTable, RetiredRefreshTokenTable, SessionTable } from './sessions/session.table.js';
+import type { UserMappingTable } from './user-mappings/user-mapping.table.js';
+import type { RequestLogTable } from './request-log/request-log.table.js';
 
 /** Every table the store knows, keyed by table name; Kysely checks queries against it. */
 export interface Database {
@@ -19,6 +22,11 @@ export interface Database {
   registrations: RegistrationTable;
   audit_log: AuditLogTable;
   idempotency_keys: IdempotencyKeyTable;
+  sessions: SessionTable;
+  session_retired_refresh_tokens: RetiredRefreshTokenTable;
+  password_reset_tokens: PasswordResetTokenTable;
+  external_user_mappings: UserMappingTable;
+  api_request_log: RequestLogTable;
 }
 
 /**
@@ -113,6 +121,12 @@ export interface Page<T> {
 export interface PageRequest {
   limit?: number;
   offset?: number;
+}
+
+/** A list's sort order as the API parsed it (`-field` → desc); repositories whitelist the fields. */
+export interface SortRequest<F extends string> {
+  field: F;
+  direction: 'asc' | 'desc';
 }
 
 /** Clamps paging input: limit 1..500 (default 50), offset ≥ 0. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { openDatabase, type Store } from './database.js';
+import { sql } from 'kysely';
+import { openDatabase, type Db, type Store } from './database.js';
 import { migrateToLatest } from './migrate.js';
 import { createTenant } from './tenants/tenant.repository.js';
 
@@ -18,4 +19,18 @@ export async function openTestStoreWithTenant(): Promise<{ store: Store; tenantI
   const store = await openTestStore();
   const tenantId = (await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' })).id;
   return { store, tenantId };
+}
+
+/**
+ * Every row of every table as one JSON text, for tests outside the store (which may not import
+ * kysely) that assert a secret appears nowhere in the database.
+ */
+export async function dumpAllTables(db: Db): Promise<string> {
+  const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db);
+  const dump: string[] = [];
+  for (const { name } of tables.rows) {
+    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(name)}`.execute(db);
+    dump.push(`${name}: ${JSON.stringify(rows.rows)}`);
+  }
+  return dump.join('\n');
 }

@@ -1,6 +1,15 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiEnv } from '../env.js';
 import type { ResourceDeps } from '../resources.js';
+import { registerApiKeyRoutes } from './api-keys/index.js';
+import { registerSiteRoutes } from './sites/site.routes.js';
+import { registerTenantRoutes } from './tenants/tenant.routes.js';
+import { registerUserRoutes } from './users/user.routes.js';
+import { registerExtensionRoutes } from './extensions/index.js';
+import { registerAuditRoutes } from './audit/audit.routes.js';
+import { registerLogRoutes } from './logs/logs.routes.js';
+import { registerMetricsRoutes } from './metrics/metrics.routes.js';
+import { registerUserMappingRoutes } from './user-mappings/index.js';
 
 /** One resource's route registration; each lives in its own folder under routes/. */
 export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) => void;
@@ -9,7 +18,17 @@ export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) =
  * Every resource of the native API, in the order they appear in the OpenAPI document. Adding a
  * resource = one folder + one line here.
  */
-const resources: ResourceRegistrar[] = [];
+const resources: ResourceRegistrar[] = [
+  registerApiKeyRoutes,
+  registerTenantRoutes,
+  registerSiteRoutes,
+  registerUserRoutes,
+  registerExtensionRoutes,
+  registerUserMappingRoutes,
+  registerAuditRoutes,
+  registerLogRoutes,
+  registerMetricsRoutes,
+];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
   for (const register of resources) register(app, deps);

@@ -35,3 +35,17 @@ describe('BindingWriter (group commit)', () => {
     await expect(writer.write([])).resolves.toBeUndefined();
   });
 });
+
+describe('BindingWriter.barrier', () => {
+  it('resolves once the units queued before it are committed', async () => {
+    const done: string[] = [];
+    const writer = new BindingWriter(async (changes) => {
+      await new Promise((r) => setTimeout(r, 5));
+      for (const c of changes) if (c.kind === 'delete') done.push(c.contactUri);
+    });
+    await writer.barrier();
+    void writer.write([del('x')]);
+    await writer.barrier();
+    expect(done).toEqual(['x']);
+  });
+});

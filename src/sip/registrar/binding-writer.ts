@@ -32,6 +32,15 @@ export class BindingWriter {
     });
   }
 
+  /** Resolves once every unit queued before this call is committed (or failed). */
+  barrier(): Promise<void> {
+    if (!this.running && this.queue.length === 0 && !this.scheduled) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.queue.push({ changes: [], resolve, reject: () => resolve() });
+      this.schedule();
+    });
+  }
+
   /** Resolves when everything queued so far is written (or failed): call before closing the store. */
   async drain(): Promise<void> {
     while (this.running || this.queue.length > 0 || this.scheduled) {

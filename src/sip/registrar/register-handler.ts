@@ -52,6 +52,8 @@ export interface HandlerDeps {
   onBindingChange: (change: BindingChange) => void;
   /** Bindings removed by this request (unregister, replaced instance, eviction). */
   onRemoved: (removed: Binding[]) => void;
+  /** Brings memory in line with removals made through the API; awaited before planning. */
+  resync: () => Promise<void>;
 }
 
 /**
@@ -144,6 +146,7 @@ export class RegisterHandler {
 
   private async bind(req: Req, res: Res, tenantId: string, extensionId: string, aor: string): Promise<void> {
     const { d } = this;
+    await d.resync();
     const rawContact = req.has('Contact') ? req.get('Contact').trim() : '';
     let contacts: ContactInput[] | '*' = [];
     if (rawContact === '*') contacts = '*';

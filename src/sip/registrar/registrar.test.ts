@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../../shared/clock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { harnessPerTest } from '../../../test/support/engine-harness.js';
 import { branch, hdr, reply, token, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
-import { createExtension, createTenant, listRegistrations, type Store } from '../../store/index.js';
+import { createExtension, createTenant, deleteRegistrationsOfExtension, listRegistrations, type Store } from '../../store/index.js';
 import { openTestStore, testSecretKey } from '../../store/test-helpers.js';
 import { BanList } from './ban-list.js';
 import { computeHa1, computeResponse, type DigestAlgorithm } from './digest.js';
@@ -218,6 +218,19 @@ describe('registrar', () => {
     await registrar.qualifyNow();
     expect((await peer.waitForRequest('OPTIONS')).uri).toBe('sip:1001@192.0.2.50:5060;transport=tcp');
     expect(registrar.qualifyStatus(row!.id)).toMatchObject({ reachable: true });
+  });
+
+  it('forgets bindings the API removed, and stores the phone again on its next refresh', async () => {
+    const { h, db, tenant, extension, sipPassword, registrar } = await setup();
+    const peer = await h.udpPeer();
+    expect((await authed(peer, { password: sipPassword })).status).toBe(200);
+    await deleteRegistrationsOfExtension(db, extension.id);
+    // The refresh changes nothing but the expiry, which alone would not be written again.
+    expect((await authed(peer, { password: sipPassword })).status).toBe(200);
+    expect((await listRegistrations(db, tenant.id)).total).toBe(1);
+    await deleteRegistrationsOfExtension(db, extension.id);
+    await registrar.sweep();
+    expect(registrar.location.size).toBe(0);
   });
 
   it('answers 500 and keeps nothing in memory when the binding cannot be stored', async () => {

@@ -6,7 +6,15 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../../obs/logger.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
-import { applyRegistrationChanges, deleteExpiredRegistrations, loadLiveRegistrations, type Db } from '../../store/index.js';
+import {
+  applyRegistrationChanges,
+  deleteExpiredRegistrations,
+  loadLiveRegistrations,
+  loadRegistrationsOfExtension,
+  storeVersion,
+  takeBindingsRemoved,
+  type Db,
+} from '../../store/index.js';
 import type { BanList } from './ban-list.js';
 import { BindingWriter } from './binding-writer.js';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digest.js';
@@ -91,6 +99,32 @@ export async function registerRegistrar(srf: Srf, deps: RegistrarDeps): Promise<
     }
   };
 
+  // Bindings the API removed (force-unregister, new credentials, disabled or deleted extension) go
+  // from memory too. Single flight: concurrent REGISTERs wait for the one resync in progress.
+  let seenRemovals = storeVersion('registrations');
+  let resyncing: Promise<void> | undefined;
+  const resync = (): Promise<void> => {
+    if (resyncing) return resyncing;
+    if (storeVersion('registrations') === seenRemovals) return Promise.resolve();
+    resyncing = (async () => {
+      seenRemovals = storeVersion('registrations');
+      const taken = takeBindingsRemoved();
+      // Our own queued writes land first, so the store is compared with what we last wrote.
+      await writer.barrier();
+      const ids = taken === 'all' ? [...new Set([...location.values()].map((b) => b.extensionId))] : taken;
+      for (const extensionId of ids) {
+        const stored = new Set((await loadRegistrationsOfExtension(db, extensionId)).map((r) => r.contactUri));
+        const gone = location.all(extensionId).filter((b) => !stored.has(b.contactUri));
+        for (const b of gone) location.delete(b.extensionId, b.contactUri);
+        if (gone.length > 0) {
+          forget(gone);
+          notify(gone);
+        }
+      }
+    })().finally(() => (resyncing = undefined));
+    return resyncing;
+  };
+
   const handler = new RegisterHandler({
     log,
     clock,
@@ -109,6 +143,7 @@ export async function registerRegistrar(srf: Srf, deps: RegistrarDeps): Promise<
     onBan: deps.onBan ?? ((ban) => log.warn({ event: 'security.ban', ...ban, until: new Date(ban.until).toISOString() }, 'security.ban: source banned after repeated REGISTER failures')),
     onBindingChange,
     onRemoved: forget,
+    resync,
   });
   srf.use('register', (req, res) => {
     loaded
@@ -130,6 +165,7 @@ export async function registerRegistrar(srf: Srf, deps: RegistrarDeps): Promise<
   let sweepTimer: TimerHandle | undefined;
   let stopped = false;
   const sweep = async (): Promise<void> => {
+    await resync();
     const expired = location.takeExpired(clock.now());
     await drop(expired);
     if (expired.length > 0) deps.onExpired?.(expired);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { SwitchboardError } from '../../shared/errors.js';
 import { uuid } from '../../shared/ids.js';
-import { inTransaction, nowIso, type Db } from '../database.js';
+import { inTransaction, nowIso, pageBounds, type Db, type Page, type PageRequest } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
 import type { ApiKeyTable } from './api-key.table.js';
 
@@ -15,6 +16,16 @@ export interface ApiKey {
   lastUsedAt: string | null;
   revokedAt: string | null;
   createdAt: string;
+}
+
+/** Where a key stands at an instant; a revocation scheduled for later (rotation grace) is still active. */
+export type ApiKeyStatus = 'active' | 'expired' | 'revoked';
+
+/** The status of `key` at `now` (ISO text compares in time order: every stored instant is UTC `…Z`). */
+export function apiKeyStatus(key: Pick<ApiKey, 'expiresAt' | 'revokedAt'>, now = nowIso()): ApiKeyStatus {
+  if (key.revokedAt !== null && key.revokedAt <= now) return 'revoked';
+  if (key.expiresAt !== null && key.expiresAt <= now) return 'expired';
+  return 'active';
 }
 
 /** `sk_live_` + 48 hex characters (product.md §2 item 2). */
@@ -78,10 +89,54 @@ export async function findUsableApiKey(db: Db, key: string, now = nowIso()): Pro
     .selectFrom('api_keys')
     .selectAll()
     .where('key_hash', '=', hashApiKey(key))
-    .where('revoked_at', 'is', null)
+    // A revocation time in the future is a rotation's grace period: the key works until then.
+    .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)]))
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .executeTakeFirst();
   return row ? toApiKey(row) : undefined;
+}
+
+/** One key of the tenant; `API_KEY_NOT_FOUND` (404) for another tenant's id, so ids do not leak. */
+export async function getApiKey(db: Db, tenantId: string, id: string): Promise<ApiKey> {
+  const row = await db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('api_key', id);
+  return toApiKey(row);
+}
+
+/** Sortable columns of {@link pageApiKeys}; a fixed list so callers cannot sort on the hash. */
+export type ApiKeySortField = 'created_at' | 'name';
+
+/** A page of a tenant's keys (metadata only), newest first unless `sort` says otherwise. */
+export async function pageApiKeys(
+  db: Db,
+  tenantId: string,
+  filter: PageRequest & { sort?: { field: ApiKeySortField; direction: 'asc' | 'desc' } } = {},
+): Promise<Page<ApiKey>> {
+  const { limit, offset } = pageBounds(filter);
+  const sort = filter.sort ?? { field: 'created_at', direction: 'desc' };
+  const query = db.selectFrom('api_keys').where('tenant_id', '=', tenantId);
+  const [rows, count] = await Promise.all([
+    query.selectAll().orderBy(sort.field, sort.direction).orderBy('id').limit(limit).offset(offset).execute(),
+    query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: rows.map(toApiKey), total: Number(count.n) };
+}
+
+/** Renames a key or replaces its scopes; the key itself and its hash never change. */
+export async function updateApiKey(
+  db: Db,
+  tenantId: string,
+  id: string,
+  patch: { name?: string; scopes?: string[] },
+): Promise<ApiKey> {
+  const set = {
+    ...(patch.name !== undefined && { name: patch.name }),
+    ...(patch.scopes !== undefined && { scopes: JSON.stringify(patch.scopes) }),
+  };
+  if (Object.keys(set).length === 0) return getApiKey(db, tenantId, id);
+  const row = await db.updateTable('api_keys').set(set).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst();
+  if (!row) throw notFound('api_key', id);
+  return toApiKey(row);
 }
 
 /** A tenant's keys, newest first (metadata only). */
@@ -101,7 +156,11 @@ export async function touchApiKeyLastUsed(db: Db, id: string, at = nowIso()): Pr
   await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
 }
 
-/** Revokes a key of the tenant; idempotent (the first revocation time is kept). */
+/**
+ * Revokes a key of the tenant at `at`; idempotent (an earlier revocation time is kept). A later
+ * one — a rotation's grace period still running — is brought forward to `at`, so "revoke now"
+ * always means now.
+ */
 export async function revokeApiKey(db: Db, tenantId: string, id: string, at = nowIso()): Promise<ApiKey> {
   const existing = await db
     .selectFrom('api_keys')
@@ -110,12 +169,11 @@ export async function revokeApiKey(db: Db, tenantId: string, id: string, at = no
     .where('id', '=', id)
     .executeTakeFirst();
   if (!existing) throw notFound('api_key', id);
-  if (existing.revoked_at !== null) return toApiKey(existing);
+  if (existing.revoked_at !== null && existing.revoked_at <= at) return toApiKey(existing);
   const row = await db
     .updateTable('api_keys')
     .set({ revoked_at: at })
     .where('id', '=', id)
-    .where('revoked_at', 'is', null)
     .returningAll()
     .executeTakeFirstOrThrow();
   return toApiKey(row);
@@ -123,16 +181,31 @@ export async function revokeApiKey(db: Db, tenantId: string, id: string, at = no
 
 /**
  * Rotation: a new key with the same name, scopes and expiry, and the old one revoked, atomically,
- * so there is never a moment with both usable or neither. Returns the new key once.
+ * so there is never a moment with neither usable. With `graceSeconds` > 0 the old key's
+ * revocation is scheduled that far after `at` (deployments can roll the new key out meanwhile);
+ * with 0 (the default) it stops at once. Returns the new key once.
  */
 export async function rotateApiKey(
   db: Db,
   tenantId: string,
   id: string,
   at = nowIso(),
+  options: { graceSeconds?: number } = {},
 ): Promise<{ apiKey: ApiKey; key: string; revoked: ApiKey }> {
+  const graceMs = Math.max(0, Math.trunc((options.graceSeconds ?? 0) * 1000));
+  const revokeAt = graceMs === 0 ? at : new Date(Date.parse(at) + graceMs).toISOString();
   return inTransaction(db, async (trx) => {
-    const old = await revokeApiKey(trx, tenantId, id, at);
+    // A revoked key (or one already rotated, its revocation pending) has a successor or was meant
+    // to die: rotating it again would bring a dead credential back to life under a new secret.
+    const current = await getApiKey(trx, tenantId, id);
+    if (current.revokedAt !== null) {
+      throw new SwitchboardError('API_KEY_REVOKED', `api key ${id} is revoked or already rotated`, { httpStatus: 409 });
+    }
+    // The successor inherits the expiry, so an expired key's successor would be born dead.
+    if (current.expiresAt !== null && current.expiresAt <= at) {
+      throw new SwitchboardError('API_KEY_EXPIRED', `api key ${id} has expired; create a new one`, { httpStatus: 409 });
+    }
+    const old = await revokeApiKey(trx, tenantId, id, revokeAt);
     const created = await createApiKey(trx, { tenantId, name: old.name, scopes: old.scopes, expiresAt: old.expiresAt });
     return { ...created, revoked: old };
   });

@@ -6,6 +6,7 @@ import {
   computeHa1,
   createExtension,
   deleteExtension,
+  extensionNumbers,
   findDigestCredentials,
   getExtension,
   getExtensionSipPassword,
@@ -87,5 +88,47 @@ describe('extension repository', () => {
     const { extension } = await createExtension(store.db, key, { tenantId, number: '1001' });
     await deleteExtension(store.db, tenantId, extension.id);
     await expect(deleteExtension(store.db, tenantId, extension.id)).rejects.toMatchObject({ code: 'EXTENSION_NOT_FOUND' });
+  });
+});
+
+describe('extension repository: sorting, number lookups and renumbering', () => {
+  it('sorts on the allowed columns either way and filters by exact number', async () => {
+    for (const [number, displayName] of [['1002', 'Alice'], ['1001', 'Carol'], ['1010', 'Bob']] as const) {
+      await createExtension(store.db, key, { tenantId, number, displayName });
+    }
+    const numbers = async (sort?: Parameters<typeof listExtensions>[2]) =>
+      (await listExtensions(store.db, tenantId, sort)).items.map((e) => e.number);
+    expect(await numbers()).toEqual(['1001', '1002', '1010']);
+    expect(await numbers({ sort: { field: 'display_name', direction: 'asc' } })).toEqual(['1002', '1010', '1001']);
+    expect(await numbers({ sort: { field: 'number', direction: 'desc' } })).toEqual(['1010', '1002', '1001']);
+    expect(await numbers({ number: '1002' })).toEqual(['1002']);
+    expect(await numbers({ number: '100' })).toEqual([]);
+  });
+
+  it('maps ids to numbers within the tenant only', async () => {
+    const a = (await createExtension(store.db, key, { tenantId, number: '1001' })).extension;
+    const otherTenant = (await createTenant(store.db, { name: 'Other', sipDomain: 'other.test' })).id;
+    const b = (await createExtension(store.db, key, { tenantId: otherTenant, number: '2001' })).extension;
+    expect(await extensionNumbers(store.db, tenantId, [a.id, b.id, a.id])).toEqual(new Map([[a.id, '1001']]));
+    expect(await extensionNumbers(store.db, tenantId, [])).toEqual(new Map());
+  });
+
+  it('renumbering recomputes HA1 from the stored password, or from a new one given with it', async () => {
+    const { extension, sipPassword } = await createExtension(store.db, key, { tenantId, number: '1001' });
+    await updateExtension(store.db, key, tenantId, extension.id, { number: '1101' });
+    expect((await findDigestCredentials(store.db, tenantId, '1101'))?.ha1Md5).toBe(computeHa1('1101', 'acme.test', sipPassword).md5);
+    expect(await findDigestCredentials(store.db, tenantId, '1001')).toBeUndefined();
+    await updateExtension(store.db, key, tenantId, extension.id, { number: '1201', sipPassword: 'another-password-42' });
+    expect((await findDigestCredentials(store.db, tenantId, '1201'))?.ha1Sha256).toBe(
+      computeHa1('1201', 'acme.test', 'another-password-42').sha256,
+    );
+    expect(await getExtensionSipPassword(store.db, key, tenantId, extension.id)).toBe('another-password-42');
+  });
+
+  it('renumbering onto a taken number is a CONFLICT and changes nothing', async () => {
+    await createExtension(store.db, key, { tenantId, number: '1002' });
+    const { extension } = await createExtension(store.db, key, { tenantId, number: '1001' });
+    await expect(updateExtension(store.db, key, tenantId, extension.id, { number: '1002' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await getExtension(store.db, tenantId, extension.id)).number).toBe('1001');
   });
 });

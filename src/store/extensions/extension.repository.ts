@@ -3,7 +3,7 @@ import { uuid } from '../../shared/ids.js';
 import { fromDbBool, inTransaction, nowIso, pageBounds, toDbBool, type Db, type Page, type PageRequest } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
 import { decryptSecret, encryptSecret } from '../secrets.js';
-import { bumpStoreVersion } from '../change-version.js';
+import { bumpStoreVersion, noteBindingsRemoved } from '../change-version.js';
 import type { ExtensionTable } from './extension.table.js';
 
 /** Forwarding rules; kept as one JSON value because the API reads and writes them together. */
@@ -183,22 +183,33 @@ export async function getExtension(db: Db, tenantId: string, id: string): Promis
   return toExtension(row);
 }
 
+/** Columns a list of extensions may be sorted on (all cheap: number is indexed per tenant). */
+export type ExtensionSortField = 'number' | 'display_name' | 'created_at';
+
 /** Filters for {@link listExtensions}. */
 export interface ExtensionFilter extends PageRequest {
   status?: 'active' | 'disabled';
   siteId?: string;
+  /** Numbers starting with these digits (`LIKE` is safe: callers pass digits only). */
   numberPrefix?: string;
+  /** Exactly this number. */
+  number?: string;
+  /** Default: by number, ascending. */
+  sort?: { field: ExtensionSortField; direction: 'asc' | 'desc' };
 }
 
-/** A page of a tenant's extensions ordered by number, with the total matching the filters. */
+/** A page of a tenant's extensions (by number unless `sort` says otherwise), with the total matching the filters. */
 export async function listExtensions(db: Db, tenantId: string, filter: ExtensionFilter = {}): Promise<Page<Extension>> {
   const { limit, offset } = pageBounds(filter);
   let query = db.selectFrom('extensions').where('tenant_id', '=', tenantId);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.siteId !== undefined) query = query.where('site_id', '=', filter.siteId);
   if (filter.numberPrefix !== undefined) query = query.where('number', 'like', `${filter.numberPrefix}%`);
+  if (filter.number !== undefined) query = query.where('number', '=', filter.number);
+  const sort = filter.sort ?? { field: 'number', direction: 'asc' };
   const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('number').limit(limit).offset(offset).execute(),
+    // `id` breaks ties so pages never overlap or skip rows when the sort column repeats.
+    query.selectAll().orderBy(sort.field, sort.direction).orderBy('id').limit(limit).offset(offset).execute(),
     query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { items: rows.map(toExtension), total: Number(count.n) };
@@ -206,25 +217,28 @@ export async function listExtensions(db: Db, tenantId: string, filter: Extension
 
 /**
  * Updates settings and, with `sipPassword`, the password (HA1 values and ciphertext together, in
- * one statement, so digest and the credentials endpoint never disagree).
+ * one statement, so digest and the credentials endpoint never disagree). A new `number` changes the
+ * SIP user the HA1 values are computed over, so they are recomputed from the given password or,
+ * without one, from the stored (decrypted) one. Number taken → `CONFLICT`.
  */
 export async function updateExtension(
   db: Db,
   secretKey: Buffer,
   tenantId: string,
   id: string,
-  patch: ExtensionFields & { sipPassword?: string },
+  patch: ExtensionFields & { number?: string; sipPassword?: string },
 ): Promise<Extension> {
   return inTransaction(db, async (trx) => {
     const current = await getExtension(trx, tenantId, id);
+    const number = patch.number ?? current.number;
+    const rehash = patch.sipPassword !== undefined || number !== current.number;
+    const password = rehash ? (patch.sipPassword ?? (await getExtensionSipPassword(trx, secretKey, tenantId, id))) : undefined;
     const secret =
-      patch.sipPassword === undefined
-        ? {}
-        : passwordColumns(secretKey, id, current.number, await realmOf(trx, tenantId), patch.sipPassword);
+      password === undefined ? {} : passwordColumns(secretKey, id, number, await realmOf(trx, tenantId), password);
     const row = await withDbErrors('extension', () =>
       trx
         .updateTable('extensions')
-        .set({ ...fieldColumns(patch), ...secret, updated_at: nowIso() })
+        .set({ ...fieldColumns(patch), ...(number !== current.number && { number }), ...secret, updated_at: nowIso() })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .returningAll()
@@ -240,6 +254,8 @@ export async function updateExtension(
 export async function deleteExtension(db: Db, tenantId: string, id: string): Promise<void> {
   const result = await db.deleteFrom('extensions').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   bumpStoreVersion('extensions');
+  // The cascade removed its bindings.
+  noteBindingsRemoved(id);
   if (result.numDeletedRows === 0n) throw notFound('extension', id);
 }
 
@@ -253,6 +269,18 @@ export async function getExtensionSipPassword(db: Db, secretKey: Buffer, tenantI
     .executeTakeFirst();
   if (!row) throw notFound('extension', id);
   return decryptSecret(secretKey, row.sip_password_enc, id);
+}
+
+/** Numbers of the given extensions of a tenant (one query), for lists that show a number next to an id. */
+export async function extensionNumbers(db: Db, tenantId: string, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('extensions')
+    .select(['id', 'number'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.number]));
 }
 
 /** What the registrar needs to check a digest response for `number` in a tenant. */

@@ -1,5 +1,7 @@
 import type { Migration } from 'kysely';
 import { initial } from './0001-initial.js';
+import { sessions } from './0002-sessions.js';
+import { mappingsAndRequestLog } from './0003-mappings-and-request-log.js';
 
 /**
  * Every migration, by name, in order. Imported statically rather than read from a folder so the
@@ -7,4 +9,6 @@ import { initial } from './0001-initial.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_sessions': sessions,
+  '0003_mappings_and_request_log': mappingsAndRequestLog,
 };

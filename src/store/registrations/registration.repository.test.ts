@@ -5,7 +5,10 @@ import { createTenant } from '../tenants/tenant.repository.js';
 import { createExtension, deleteExtension } from '../extensions/extension.repository.js';
 import {
   applyRegistrationChanges,
+  countLiveRegistrations,
   deleteExpiredRegistrations,
+  deleteRegistrationById,
+  getRegistration,
   deleteRegistration,
   deleteRegistrationsOfExtension,
   listRegistrations,
@@ -101,5 +104,43 @@ describe('registration repository', () => {
     expect((await listRegistrations(store.db, tenantId)).total).toBe(0);
     // A binding of an extension that is gone fails the whole batch (the writer retries units alone).
     await expect(applyRegistrationChanges(store.db, [{ kind: 'upsert', registration: { ...row('sip:z@x', 1), extensionId: 'gone' } }])).rejects.toMatchObject({ code: 'INVALID_REFERENCE' });
+  });
+});
+
+describe('registration repository: lookups for the API', () => {
+  it('gets a live binding by id within its tenant only', async () => {
+    const live = await upsertRegistration(store.db, binding());
+    const expired = await upsertRegistration(store.db, binding({ contactUri: 'sip:old@x', expiresAt: '2020-01-01T00:00:00.000Z' }));
+    expect((await getRegistration(store.db, tenantId, live.id)).contactUri).toBe(live.contactUri);
+    await expect(getRegistration(store.db, tenantId, expired.id)).rejects.toMatchObject({ code: 'REGISTRATION_NOT_FOUND' });
+    const other = (await createTenant(store.db, { name: 'Other', sipDomain: 'other.test' })).id;
+    await expect(getRegistration(store.db, other, live.id)).rejects.toMatchObject({ code: 'REGISTRATION_NOT_FOUND' });
+  });
+
+  it('counts live bindings per extension in one query', async () => {
+    const second = (await createExtension(store.db, testSecretKey(), { tenantId, number: '1002' })).extension.id;
+    await upsertRegistration(store.db, binding({ contactUri: 'sip:a@x' }));
+    await upsertRegistration(store.db, binding({ contactUri: 'sip:b@x' }));
+    await upsertRegistration(store.db, binding({ contactUri: 'sip:c@x', expiresAt: '2020-01-01T00:00:00.000Z' }));
+    expect(await countLiveRegistrations(store.db, tenantId, [extensionId, second])).toEqual(new Map([[extensionId, 2]]));
+    expect(await countLiveRegistrations(store.db, tenantId, [])).toEqual(new Map());
+  });
+
+  it('filters by extension number and sorts on the allowed columns', async () => {
+    const second = (await createExtension(store.db, testSecretKey(), { tenantId, number: '1002' })).extension.id;
+    await upsertRegistration(store.db, binding({ contactUri: 'sip:a@x', expiresAt: '2999-01-02T00:00:00.000Z' }));
+    await upsertRegistration(store.db, binding({ extensionId: second, contactUri: 'sip:b@x', expiresAt: '2999-01-01T00:00:00.000Z' }));
+    const byNumber = await listRegistrations(store.db, tenantId, { extensionNumber: '1002' });
+    expect(byNumber.items.map((r) => r.contactUri)).toEqual(['sip:b@x']);
+    const byExpiry = await listRegistrations(store.db, tenantId, { sort: { field: 'expires_at', direction: 'asc' } });
+    expect(byExpiry.items.map((r) => r.contactUri)).toEqual(['sip:b@x', 'sip:a@x']);
+  });
+
+  it('deletes one binding by id within its tenant', async () => {
+    const live = await upsertRegistration(store.db, binding());
+    const other = (await createTenant(store.db, { name: 'Other', sipDomain: 'other.test' })).id;
+    await expect(deleteRegistrationById(store.db, other, live.id)).rejects.toMatchObject({ code: 'REGISTRATION_NOT_FOUND' });
+    expect((await deleteRegistrationById(store.db, tenantId, live.id)).id).toBe(live.id);
+    expect((await listRegistrations(store.db, tenantId, { now: null })).total).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { uuid } from '../../shared/ids.js';
 import { inTransaction, nowIso, pageBounds, type Db, type Page, type PageRequest } from '../database.js';
-import { withDbErrors } from '../db-errors.js';
+import { notFound, withDbErrors } from '../db-errors.js';
+import { noteBindingsRemoved } from '../change-version.js';
 import type { RegistrationTable } from './registration.table.js';
 
 /** A contact binding as the registrar and the API see it. */
@@ -87,9 +88,13 @@ export async function upsertRegistration(db: Db, input: RegistrationInput, now =
 /** Filters for {@link listRegistrations}; expired bindings are hidden unless `now` is null. */
 export interface RegistrationFilter extends PageRequest {
   extensionId?: string;
+  /** Bindings of the tenant's extension with this number. */
+  extensionNumber?: string;
   aor?: string;
   transport?: string;
   now?: string | null;
+  /** Default: most recently refreshed first. */
+  sort?: { field: 'created_at' | 'updated_at' | 'expires_at'; direction: 'asc' | 'desc' };
 }
 
 /** A page of a tenant's live bindings, newest first, with the total matching the filters. */
@@ -103,13 +108,68 @@ export async function listRegistrations(
   let query = db.selectFrom('registrations').where('tenant_id', '=', tenantId);
   if (now !== null) query = query.where('expires_at', '>', now);
   if (filter.extensionId !== undefined) query = query.where('extension_id', '=', filter.extensionId);
+  if (filter.extensionNumber !== undefined) {
+    const number = filter.extensionNumber;
+    query = query.where('extension_id', 'in', (eb) =>
+      eb.selectFrom('extensions').select('id').where('tenant_id', '=', tenantId).where('number', '=', number),
+    );
+  }
   if (filter.aor !== undefined) query = query.where('aor', '=', filter.aor);
   if (filter.transport !== undefined) query = query.where('transport', '=', filter.transport);
+  const sort = filter.sort ?? { field: 'updated_at', direction: 'desc' };
   const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('updated_at', 'desc').orderBy('id').limit(limit).offset(offset).execute(),
+    query.selectAll().orderBy(sort.field, sort.direction).orderBy('id').limit(limit).offset(offset).execute(),
     query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { items: rows.map(toRegistration), total: Number(count.n) };
+}
+
+/** One live binding of a tenant, or `REGISTRATION_NOT_FOUND` (also when expired or another tenant's). */
+export async function getRegistration(db: Db, tenantId: string, id: string, now = nowIso()): Promise<Registration> {
+  const row = await db
+    .selectFrom('registrations')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  if (!row) throw notFound('registration', id);
+  return toRegistration(row);
+}
+
+/**
+ * Live binding counts of the given extensions in one grouped query (no N+1 for a page of
+ * extensions); extensions without bindings are absent from the map.
+ */
+export async function countLiveRegistrations(
+  db: Db,
+  tenantId: string,
+  extensionIds: readonly string[],
+  now = nowIso(),
+): Promise<Map<string, number>> {
+  if (extensionIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('registrations')
+    .select((eb) => ['extension_id', eb.fn.countAll<number>().as('n')])
+    .where('tenant_id', '=', tenantId)
+    .where('extension_id', 'in', [...new Set(extensionIds)])
+    .where('expires_at', '>', now)
+    .groupBy('extension_id')
+    .execute();
+  return new Map(rows.map((r) => [r.extension_id, Number(r.n)]));
+}
+
+/** Force-removes one binding by id within a tenant (admin unregister); returns what was removed. */
+export async function deleteRegistrationById(db: Db, tenantId: string, id: string): Promise<Registration> {
+  const row = await db
+    .deleteFrom('registrations')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw notFound('registration', id);
+  noteBindingsRemoved(row.extension_id);
+  return toRegistration(row);
 }
 
 /** Removes one binding (REGISTER with Expires: 0 for that contact); returns whether it existed. */
@@ -125,6 +185,7 @@ export async function deleteRegistration(db: Db, extensionId: string, contactUri
 /** Removes all of an extension's bindings (`Contact: *`, RFC 3261 §10.2.2); returns how many. */
 export async function deleteRegistrationsOfExtension(db: Db, extensionId: string): Promise<number> {
   const result = await db.deleteFrom('registrations').where('extension_id', '=', extensionId).executeTakeFirst();
+  noteBindingsRemoved(extensionId);
   return Number(result.numDeletedRows);
 }
 
@@ -132,6 +193,12 @@ export async function deleteRegistrationsOfExtension(db: Db, extensionId: string
 export async function deleteExpiredRegistrations(db: Db, now = nowIso()): Promise<number> {
   const result = await db.deleteFrom('registrations').where('expires_at', '<=', now).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** Every binding of one extension, expired ones included (the registrar's resync after an API removal). */
+export async function loadRegistrationsOfExtension(db: Db, extensionId: string): Promise<Registration[]> {
+  const rows = await db.selectFrom('registrations').selectAll().where('extension_id', '=', extensionId).execute();
+  return rows.map(toRegistration);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { uuid } from '../../shared/ids.js';
-import { nowIso, pageBounds, type Db, type Page, type PageRequest } from '../database.js';
+import { nowIso, pageBounds, type Db, type Page, type PageRequest, type SortRequest } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
 import type { SiteTable } from './site.table.js';
 
@@ -81,12 +81,17 @@ export async function findSiteByStoreId(db: Db, tenantId: string, storeId: strin
   return row ? toSite(row) : undefined;
 }
 
-/** A page of a tenant's sites by name. */
-export async function listSites(db: Db, tenantId: string, page: PageRequest = {}): Promise<Page<Site>> {
+/** A page of a tenant's sites, by name unless another sort is asked for. */
+export async function listSites(
+  db: Db,
+  tenantId: string,
+  page: PageRequest & { sort?: SortRequest<'name' | 'store_id' | 'created_at'> } = {},
+): Promise<Page<Site>> {
   const { limit, offset } = pageBounds(page);
   const query = db.selectFrom('sites').where('tenant_id', '=', tenantId);
+  const sort = page.sort ?? { field: 'name', direction: 'asc' };
   const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('name').orderBy('id').limit(limit).offset(offset).execute(),
+    query.selectAll().orderBy(sort.field, sort.direction).orderBy('id').limit(limit).offset(offset).execute(),
     query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { items: rows.map(toSite), total: Number(count.n) };

@@ -1,8 +1,8 @@
 import { uuid } from '../../shared/ids.js';
 import { SwitchboardError } from '../../shared/errors.js';
-import { nowIso, pageBounds, type Db, type Page, type PageRequest } from '../database.js';
+import { nowIso, pageBounds, type Db, type Page, type PageRequest, type SortRequest } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
-import { bumpStoreVersion } from '../change-version.js';
+import { bumpStoreVersion, noteBindingsRemoved } from '../change-version.js';
 import type { TenantTable } from './tenant.table.js';
 
 /** A tenant as the rest of the app sees it (the row is already flat and typed). */
@@ -56,6 +56,19 @@ export async function getTenant(db: Db, id: string): Promise<Tenant> {
   return tenant;
 }
 
+/**
+ * The primary tenant: the first one created (the seeded demo tenant, or the one setup names). Its
+ * admins manage every tenant, and it can never be deleted.
+ */
+export async function findPrimaryTenant(db: Db): Promise<Tenant | undefined> {
+  return db.selectFrom('tenants').selectAll().orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
+}
+
+/** The tenant an integrator knows by its `tenant_external_id`, or undefined. */
+export async function findTenantByExternalId(db: Db, tenantExternalId: string): Promise<Tenant | undefined> {
+  return db.selectFrom('tenants').selectAll().where('tenant_external_id', '=', tenantExternalId).executeTakeFirst();
+}
+
 /** The tenant owning a SIP domain; how the registrar maps a request's host to a tenant. */
 export async function findTenantBySipDomain(db: Db, sipDomain: string): Promise<Tenant | undefined> {
   return db.selectFrom('tenants').selectAll().where('sip_domain', '=', sipDomain.toLowerCase()).executeTakeFirst();
@@ -65,6 +78,9 @@ export async function findTenantBySipDomain(db: Db, sipDomain: string): Promise<
 export interface TenantFilter extends PageRequest {
   tenantExternalId?: string;
   nameContains?: string;
+  /** Restricts the list to these ids (a caller who may see only its own tenant). */
+  ids?: string[];
+  sort?: SortRequest<'name' | 'created_at' | 'sip_domain'>;
 }
 
 /** A page of tenants ordered by creation, plus the total matching the filters. */
@@ -73,8 +89,10 @@ export async function listTenants(db: Db, filter: TenantFilter = {}): Promise<Pa
   let query = db.selectFrom('tenants');
   if (filter.tenantExternalId !== undefined) query = query.where('tenant_external_id', '=', filter.tenantExternalId);
   if (filter.nameContains !== undefined) query = query.where('name', 'like', `%${filter.nameContains}%`);
+  if (filter.ids !== undefined) query = query.where('id', 'in', filter.ids.length ? filter.ids : ['']);
+  const sort = filter.sort ?? { field: 'created_at', direction: 'asc' };
   const [items, count] = await Promise.all([
-    query.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute(),
+    query.selectAll().orderBy(sort.field, sort.direction).orderBy('id').limit(limit).offset(offset).execute(),
     query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { items, total: Number(count.n) };
@@ -114,5 +132,6 @@ export async function deleteTenant(db: Db, id: string): Promise<void> {
   // The cascade took the tenant's extensions with it.
   bumpStoreVersion('tenants');
   bumpStoreVersion('extensions');
+  noteBindingsRemoved('all');
   if (result.numDeletedRows === 0n) throw notFound('tenant', id);
 }
