@@ -15,6 +15,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiKeyAuth } from './api/api-key-auth.js';
+import { sessionBearerResolver } from './api/auth/session-resolver.js';
 import { createApi } from './api/app.js';
 import { OPENAPI_PATH } from './api/openapi.js';
 import { listenApi, type RunningApi } from './api/server.js';
@@ -288,7 +289,8 @@ async function main(): Promise<void> {
     const httpApp = createApi({
       logger: apiLog,
       version: packageVersion(),
-      auth: apiKeyAuth({ db }),
+      // API keys, and user sessions (sbt_ access tokens from POST /api/v1/auth/login).
+      auth: apiKeyAuth({ db, resolveBearer: sessionBearerResolver({ db, clock: wallClock }) }),
       idempotency: new SqliteIdempotencyStore(db, { secretKey: secretKey.key }),
       requestLog,
       resources: {

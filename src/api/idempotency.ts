@@ -14,13 +14,15 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * hold no credential in clear text. A replay then shows `[redacted]`: the secret was delivered once.
  */
 const SECRET_FIELDS = new Set(['key', 'password', 'sip_password', 'token', 'secret']);
+/** Any `*_token`, `*_password` or `*_secret` field (access_token, refresh_token, reset_token…) is a secret too. */
+const isSecretField = (name: string): boolean => SECRET_FIELDS.has(name) || /_(token|password|secret)$/.test(name);
 export const REDACTED = '[redacted]';
 
 function redactSecretFields(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecretFields);
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [k, SECRET_FIELDS.has(k) && typeof v === 'string' ? REDACTED : redactSecretFields(v)]),
+    Object.entries(value).map(([k, v]) => [k, isSecretField(k) && typeof v === 'string' ? REDACTED : redactSecretFields(v)]),
   );
 }
 

@@ -75,7 +75,7 @@ describe('access matrix over every registered route', () => {
   it('answers 401 without credentials and with a malformed or unknown key', async () => {
     const failures: string[] = [];
     for (const r of routes) {
-      for (const key of ['', 'sk_live_0000', 'not-a-key']) {
+      for (const key of ['', 'sk_live_0000', 'not-a-key', `sbt_${'0'.repeat(48)}`]) {
         const res = await t.call(r.method, fill(r.path, {}), { key, ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { body: {} }) });
         if (res.status !== 401) failures.push(`${label(r)} with key "${key}" → ${res.status}`);
         else if ((await body(res)).error.code !== 'UNAUTHORIZED') failures.push(`${label(r)}: code is not UNAUTHORIZED`);

@@ -5,6 +5,7 @@ import { wallClock } from '../shared/clock.js';
 import { RequestLogWriter, createApiKey, createTenant } from '../store/index.js';
 import { openTestStore, testSecretKey } from '../store/test-helpers.js';
 import { apiKeyAuth } from './api-key-auth.js';
+import { sessionBearerResolver } from './auth/session-resolver.js';
 import { createApi, type ApiDeps } from './app.js';
 import type { ResourceDeps } from './resources.js';
 import { SqliteIdempotencyStore } from './sqlite-idempotency.js';
@@ -51,7 +52,8 @@ export async function testApiWithStore(overrides: Partial<ApiDeps> = {}) {
   // The SQLite request log as main.ts wires it; tests call `requestLog.flush()` before reading it.
   const requestLog = new RequestLogWriter(store.db);
   const t = testApi({
-    auth: apiKeyAuth({ db: store.db }),
+    // Session tokens (sbt_) resolve as in main.ts, so login → bearer works in tests too.
+    auth: apiKeyAuth({ db: store.db, resolveBearer: sessionBearerResolver({ db: store.db, clock: wallClock }) }),
     idempotency: new SqliteIdempotencyStore(store.db, { secretKey }),
     requestLog,
     resources,

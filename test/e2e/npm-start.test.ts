@@ -271,6 +271,8 @@ describe('npm start', () => {
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
   let lines: LogLine[];
+  /** An owner's access token from first-run setup, checked again after the restart. */
+  let sessionToken = '';
   const api = (path: string, init?: RequestInit): Promise<Response> => fetch(`http://127.0.0.1:${httpPort}${path}`, init);
 
   beforeAll(async () => {
@@ -364,9 +366,26 @@ describe('npm start', () => {
 
   it('asks for an API key on /api/v1 and accepts the bootstrap key', async () => {
     expect((await api('/api/v1/tenants')).status).toBe(401);
-    // No authenticated resource exists yet: a known key gets past auth to the 404 for the path.
-    expect((await api('/api/v1/tenants', { headers: { 'X-API-Key': bootstrapKey } })).status).toBe(404);
+    const listed = await api('/api/v1/tenants', { headers: { 'X-API-Key': bootstrapKey } });
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { pagination: { total: number } }).pagination.total).toBe(1);
     expect((await api('/api/v1/tenants', { headers: { 'X-API-Key': `sk_live_${'0'.repeat(48)}` } })).status).toBe(401);
+  });
+
+  it('runs first-run setup over HTTP, and the session it answers is accepted as a bearer token', async () => {
+    const json = { 'content-type': 'application/json' };
+    const status = async () => ((await (await api('/api/v1/setup/status')).json()) as { data: { setup_complete: boolean } }).data;
+    expect((await status()).setup_complete).toBe(false);
+    const owner = { email: 'owner@example.com', name: 'Owner', password: 'e2e owner password' };
+    const done = await api('/api/v1/setup/complete', { method: 'POST', headers: json, body: JSON.stringify({ owner }) });
+    expect(done.status).toBe(201);
+    sessionToken = ((await done.json()) as { data: { access_token: string } }).data.access_token;
+    expect((await status()).setup_complete).toBe(true);
+    const me = await api('/api/v1/auth/me', { headers: { Authorization: `Bearer ${sessionToken}` } });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { data: { type: string } }).data.type).toBe('user');
+    const login = await api('/api/v1/auth/login', { method: 'POST', headers: json, body: JSON.stringify({ email: owner.email, password: owner.password }) });
+    expect(login.status).toBe(200);
   });
 
   it('stops on SIGTERM with exit code 0 and leaves no process behind', async () => {
@@ -399,7 +418,9 @@ describe('npm start', () => {
     await restarted.waitForLog((l) => l.msg === 'switchboard ready', 45_000);
     expect(restarted.lines.some((l) => typeof l.msg === 'string' && l.msg.startsWith('seeded'))).toBe(false);
     expect(restarted.output).not.toContain('SIP password');
-    expect((await api('/api/v1/tenants', { headers: { Authorization: `Bearer ${bootstrapKey}` } })).status).toBe(404);
+    expect((await api('/api/v1/tenants', { headers: { Authorization: `Bearer ${bootstrapKey}` } })).status).toBe(200);
+    // Sessions are stored, so a restart does not log anyone out.
+    expect((await api('/api/v1/auth/me', { headers: { Authorization: `Bearer ${sessionToken}` } })).status).toBe(200);
     expect((await api('/api/v1/tenants')).status).toBe(401);
     expect(await stopRun(restarted)).toBe(0);
 
@@ -410,9 +431,11 @@ describe('npm start', () => {
     } finally {
       db.close();
     }
-    // Neither the database nor its WAL holds the key in clear text (only its hash).
+    // Neither the database nor its WAL holds the key, the owner's password or a session token in
+    // clear text (only hashes).
     for (const f of readdirSync(dataDir).filter((n) => n.startsWith('switchboard.db'))) {
-      expect(readFileSync(join(dataDir, f)).includes(Buffer.from(bootstrapKey))).toBe(false);
+      const bytes = readFileSync(join(dataDir, f));
+      for (const secret of [bootstrapKey, 'e2e owner password', sessionToken.slice(4)]) expect(bytes.includes(Buffer.from(secret))).toBe(false);
     }
   }, 60_000);
 });

@@ -2,6 +2,8 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiEnv } from '../env.js';
 import type { ResourceDeps } from '../resources.js';
 import { registerApiKeyRoutes } from './api-keys/index.js';
+import { registerAuthRoutes } from './auth/index.js';
+import { registerSetupRoutes } from './setup/setup.routes.js';
 import { registerSiteRoutes } from './sites/site.routes.js';
 import { registerTenantRoutes } from './tenants/tenant.routes.js';
 import { registerUserRoutes } from './users/user.routes.js';
@@ -28,6 +30,8 @@ const resources: ResourceRegistrar[] = [
   registerAuditRoutes,
   registerLogRoutes,
   registerMetricsRoutes,
+  registerAuthRoutes,
+  registerSetupRoutes,
 ];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {

@@ -11,6 +11,7 @@ import {
   createSession,
   findSessionByAccessToken,
   hashToken,
+  purgeExpiredSessions,
   revokeSession,
   revokeUserSessions,
   rotateSession,
@@ -82,6 +83,18 @@ describe('sessions', () => {
     expect(await findSessionByAccessToken(store.db, b.accessToken, T0)).toBeUndefined();
     await deleteUser(store.db, tenantId, userId);
     expect(await store.db.selectFrom('sessions').selectAll().execute()).toEqual([]);
+  });
+});
+
+describe('purgeExpiredSessions', () => {
+  it('deletes sessions and reset tokens past their expiry, and nothing else', async () => {
+    const old = await createSession(store.db, { tenantId, userId, now: T0 });
+    await rotateSession(store.db, old.refreshToken, T0 + 1);
+    const fresh = await createSession(store.db, { tenantId, userId, now: T0 + REFRESH_TTL_MS });
+    await createPasswordResetToken(store.db, { tenantId, userId, now: T0 });
+    expect(await purgeExpiredSessions(store.db, T0 + REFRESH_TTL_MS + 10)).toEqual({ sessions: 1, resetTokens: 1 });
+    expect((await store.db.selectFrom('sessions').select('id').execute()).map((r) => r.id)).toEqual([fresh.session.id]);
+    expect(await store.db.selectFrom('session_retired_refresh_tokens').selectAll().execute()).toEqual([]);
   });
 });
 

@@ -208,3 +208,15 @@ export async function consumePasswordResetToken(db: Db, value: string, now: numb
     .executeTakeFirst();
   return row ? { tenantId: row.tenant_id, userId: row.user_id } : undefined;
 }
+
+/**
+ * Deletes sessions past their refresh expiry (revoked ones included: by then their refresh token
+ * is dead anyway) and reset tokens past theirs, so the tables do not grow forever. Login calls it,
+ * which keeps it off the per-request path without needing a timer.
+ */
+export async function purgeExpiredSessions(db: Db, now: number): Promise<{ sessions: number; resetTokens: number }> {
+  const cutoff = iso(now);
+  const sessions = await db.deleteFrom('sessions').where('refresh_expires_at', '<=', cutoff).executeTakeFirst();
+  const resetTokens = await db.deleteFrom('password_reset_tokens').where('expires_at', '<=', cutoff).executeTakeFirst();
+  return { sessions: Number(sessions.numDeletedRows), resetTokens: Number(resetTokens.numDeletedRows) };
+}

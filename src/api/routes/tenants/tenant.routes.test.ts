@@ -8,6 +8,7 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
+const fields = async (res: Response) => (await body(res)).error.details.map((d: { field: string }) => d.field).sort();
 const create = (b: unknown, key?: string) => t.call('POST', '/api/v1/tenants', { body: b, ...(key !== undefined && { key }) });
 
 describe('tenants', () => {
@@ -28,6 +29,18 @@ describe('tenants', () => {
     expect((await t.call('GET', `/api/v1/tenants/${created.id}`)).status).toBe(404);
     const actions = (await listAudit(t.db, t.tenant.id)).items.map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['tenant.created', 'tenant.updated', 'tenant.deleted']));
+  });
+
+  it('creates the new tenant\'s first owner on request, who can then log in to it', async () => {
+    const res = await create({ name: 'Shop', sip_domain: 'shop.test', owner: { email: 'boss@shop.test', name: 'Boss', password: 'a long password' } });
+    expect(res.status).toBe(201);
+    const raw = await res.text();
+    expect(raw).not.toContain('a long password');
+    const data = JSON.parse(raw).data;
+    expect(data.owner).toMatchObject({ email: 'boss@shop.test', role: 'owner', tenant_id: data.id });
+    const login = await t.call('POST', '/api/v1/auth/login', { key: '', body: { email: 'boss@shop.test', password: 'a long password' } });
+    expect((await body(login)).data.user.tenant_id).toBe(data.id);
+    expect(await fields(await create({ name: 'X', sip_domain: 'x.test', owner: { email: 'x', name: 'X', password: 'short' } }))).toEqual(['owner.email', 'owner.password']);
   });
 
   it('names each invalid field', async () => {

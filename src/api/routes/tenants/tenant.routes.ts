@@ -3,6 +3,7 @@ import { SwitchboardError } from '../../../shared/errors.js';
 import {
   appendAudit,
   createTenant,
+  createUser,
   deleteTenant,
   findTenantByExternalId,
   getTenant,
@@ -10,6 +11,7 @@ import {
   listTenants,
   updateTenant,
 } from '../../../store/index.js';
+import { hashPassword } from '../../auth/password.js';
 import { auditActor } from '../../audit.js';
 import type { ApiEnv } from '../../env.js';
 import { page, pageSchema, paginationQuery } from '../../pagination.js';
@@ -17,7 +19,8 @@ import type { ResourceDeps } from '../../resources.js';
 import { defineRoute, errorResponses, registerRoute } from '../../route-registry.js';
 import { IdParams, dataSchema, jsonBody, jsonResponse, noContent } from '../../schemas.js';
 import { assertManageAll, assertVisible, tenantAccess, tenantNotFound } from './tenant-access.js';
-import { CreateTenantSchema, ExternalIdParams, TenantSchema, UpdateTenantSchema } from './tenant.schemas.js';
+import { userJson } from '../users/user.schemas.js';
+import { CreateTenantSchema, CreatedTenantSchema, ExternalIdParams, TenantSchema, UpdateTenantSchema } from './tenant.schemas.js';
 
 const tags = ['Tenants'];
 const ListQuery = paginationQuery(['created_at', 'name', 'sip_domain'], 'created_at').extend({
@@ -32,9 +35,9 @@ export const listTenantsRoute = defineRoute({
 });
 export const createTenantRoute = defineRoute({
   method: 'post', path: '/api/v1/tenants', scope: 'admin', tags,
-  summary: 'Create a tenant (admins of the primary tenant only)',
+  summary: 'Create a tenant (admins of the primary tenant only), optionally with its first owner',
   request: { body: jsonBody(CreateTenantSchema) },
-  responses: { 201: jsonResponse(dataSchema(TenantSchema), 'created'), ...errorResponses([409]) },
+  responses: { 201: jsonResponse(dataSchema(CreatedTenantSchema), 'created'), ...errorResponses([409]) },
 });
 export const getTenantRoute = defineRoute({
   method: 'get', path: '/api/v1/tenants/{id}', scope: 'voip:read', tags, summary: 'Get a tenant',
@@ -77,7 +80,8 @@ export function registerTenantRoutes(app: OpenAPIHono<ApiEnv>, { db }: ResourceD
   registerRoute(app, createTenantRoute, async (c) => {
     const body = c.req.valid('json');
     assertManageAll(await tenantAccess(c, db), 'create tenants');
-    const tenant = await inTransaction(db, async (trx) => {
+    const passwordHash = body.owner ? await hashPassword(body.owner.password) : undefined;
+    const data = await inTransaction(db, async (trx) => {
       const created = await createTenant(trx, {
         name: body.name,
         sipDomain: body.sip_domain,
@@ -85,9 +89,12 @@ export function registerTenantRoutes(app: OpenAPIHono<ApiEnv>, { db }: ResourceD
         tenantExternalId: body.tenant_external_id ?? null,
       });
       await appendAudit(trx, { ...auditActor(c), action: 'tenant.created', targetType: 'tenant', targetId: created.id, details: { sip_domain: created.sip_domain } });
-      return created;
+      if (!body.owner || passwordHash === undefined) return created;
+      const owner = await createUser(trx, { tenantId: created.id, email: body.owner.email, name: body.owner.name, role: 'owner', passwordHash });
+      await appendAudit(trx, { ...auditActor(c), action: 'user.created', targetType: 'user', targetId: owner.id, details: { email: owner.email, role: owner.role, tenant_id: created.id } });
+      return { ...created, owner: userJson(owner) };
     });
-    return c.json({ data: tenant }, 201);
+    return c.json({ data }, 201);
   });
 
   registerRoute(app, getTenantRoute, async (c) => {

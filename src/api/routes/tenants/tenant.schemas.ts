@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { EXTERNAL_ID, HOSTNAME } from '../caller.js';
+import { EmailSchema, PasswordSchema, UserSchema } from '../users/user.schemas.js';
 
 /** A tenant as the API shows it (the row is already snake_case and holds no secret). */
 export const TenantSchema = z
@@ -24,8 +25,15 @@ export const CreateTenantSchema = z
     sip_domain: sipDomain,
     realm: z.string().regex(/^[^"\\\s]{1,253}$/, 'no quotes, backslashes or spaces; at most 253').optional(),
     tenant_external_id: externalId.nullable().optional(),
+    owner: z
+      .object({ email: EmailSchema, name, password: PasswordSchema })
+      .optional()
+      .openapi({ description: 'the new tenant\'s first owner: without one nobody could log in to it (users and keys are per tenant)' }),
   })
   .openapi('CreateTenant');
+
+/** The created tenant, with its first owner when one was asked for. */
+export const CreatedTenantSchema = TenantSchema.extend({ owner: UserSchema.optional() }).openapi('CreatedTenant');
 
 export const REALM_IMMUTABLE = 'realm cannot change after creation: stored HA1 digests depend on it';
 

@@ -11,7 +11,6 @@ import { callerTenantId } from '../caller.js';
 import { assertMayManage, assertNotLastOwner } from './user-guards.js';
 import { CreateUserSchema, ROLES, UpdateUserSchema, UserSchema, userJson } from './user.schemas.js';
 
-
 const tags = ['Users'];
 const ListQuery = paginationQuery(['email', 'name', 'role', 'created_at'], 'email').extend({
   role: z.enum(ROLES).optional().openapi({ param: { name: 'role', in: 'query' } }),
@@ -83,7 +82,8 @@ export function registerUserRoutes(app: OpenAPIHono<ApiEnv>, { db }: ResourceDep
     const tenantId = callerTenantId(c);
     const user = await inTransaction(db, async (trx) => {
       const before = await getUser(trx, tenantId, id);
-      if (body.role !== undefined && body.role !== before.role) await assertMayManage(c, trx, tenantId, [before, { role: body.role }]);
+      // Any change to an owner (an email change too: it redirects the account) is an owner's call.
+      await assertMayManage(c, trx, tenantId, [before, ...(body.role !== undefined ? [{ role: body.role }] : [])]);
       await assertNotLastOwner(trx, before, body.role);
       const updated = await updateUser(trx, tenantId, id, body);
       await appendAudit(trx, {
