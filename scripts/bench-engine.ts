@@ -16,6 +16,13 @@
  *   npm run bench:engine -- --quick                 5 s steps, to try it out
  *   npm run bench:engine                            30 s steps (--hold 30)
  *   npm run bench:engine -- --suites register --rates-register 3000,6000 --profile
+ *   npm run bench:register                          only register-auth (below)
+ *
+ * register-auth runs the real Switchboard (src/main.ts: engine child + registrar + SQLite store) on
+ * a data directory pre-filled with --extensions extensions (default 10,000) of known passwords;
+ * SIPp cycles through them from an injection CSV, each call REGISTER → 401 → REGISTER with MD5
+ * digest → 200 (SIPp 3.6 has no SHA-256, so this run offers MD5 first, and qualify is off because
+ * SIPp does not answer OPTIONS). "apps" CPU is then Switchboard's main process, "engine" its engine.
  *
  * --profile runs the engine under `node --cpu-prof` and prints its top self-time functions;
  * --engine-node-args=--max-semi-space-size=32 passes V8/Node flags to the engine process (space separated).
@@ -27,6 +34,7 @@ import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSyn
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { prepareBenchData, startSwitchboard } from './bench-apps/switchboard.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HZ = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -39,7 +47,7 @@ const MIN_RATE_HELD = 0.95;
  */
 const MAX_RETRANS_RATIO = 0.01;
 
-type SuiteName = 'register' | 'options' | 'calls';
+type SuiteName = 'register' | 'register-auth' | 'options' | 'calls';
 
 interface Suite {
   name: SuiteName;
@@ -50,14 +58,18 @@ interface Suite {
   sippArgs: string[];
   /** Seconds a call lasts beyond its creation (for -l and timeouts). */
   callSeconds: number;
+  /** Run the real Switchboard (src/main.ts, its registrar and store) instead of engine + bench apps. */
+  switchboard?: boolean;
 }
 
 const { values: flags } = parseArgs({
   options: {
     hold: { type: 'string', default: '30' },
     quick: { type: 'boolean', default: false },
-    suites: { type: 'string', default: 'register,options,calls' },
+    suites: { type: 'string', default: 'register,register-auth,options,calls' },
     'rates-register': { type: 'string', default: '500,1000,2000,3000,4000,5000' },
+    'rates-register-auth': { type: 'string', default: '500,1000,2000,3000' },
+    extensions: { type: 'string', default: '10000' },
     'rates-options': { type: 'string', default: '500,1000,2000,3000,4000,5000' },
     'rates-calls': { type: 'string', default: '100,200,300,500,700' },
     'call-ms': { type: 'string', default: '1000' },
@@ -86,6 +98,12 @@ const suites: Record<SuiteName, Suite> = {
   register: {
     name: 'register', scenario: 'uac-register-expect-200.xml', apps: ['registrar'], rates: rates(flags['rates-register']),
     sippArgs: [], callSeconds: 0,
+  },
+  // Authenticated registrations (401 + 200 pairs) against the real registrar: one "call" = one
+  // registration, two REGISTER transactions; users cycle through --extensions distinct extensions.
+  'register-auth': {
+    name: 'register-auth', scenario: 'uac-register-digest-expect-200.xml', apps: [], rates: rates(flags['rates-register-auth']),
+    sippArgs: [], callSeconds: 0, switchboard: true,
   },
   options: {
     name: 'options', scenario: 'uac-options-expect-200.xml', apps: ['registrar'], rates: rates(flags['rates-options']),
@@ -156,10 +174,14 @@ async function freeUdpPort(): Promise<number> {
 }
 
 interface System {
-  engine: ChildProcess;
-  apps: ChildProcess[];
+  enginePid: number | undefined;
+  /** The app processes: the bench apps, or Switchboard's main process (its registrar). */
+  appPids: Array<number | undefined>;
   sipPort: number;
+  /** Extra SIPp arguments the system needs (the injection file of the authenticated suite). */
+  sippArgs: string[];
   profileDir?: string;
+  stop(): Promise<void>;
 }
 
 async function startSystem(suite: Suite): Promise<System> {
@@ -167,6 +189,7 @@ async function startSystem(suite: Suite): Promise<System> {
   const dir = join(outDir, suite.name);
   mkdirSync(dir, { recursive: true });
   const profileDir = flags.profile ? join(dir, 'profile') : undefined;
+  if (suite.switchboard) return startSwitchboardSystem(dir, sipPort, profileDir);
   const engine = spawnNode(
     'src/engine/cli.ts',
     ['--contact', `sip:127.0.0.1:${sipPort};transport=udp`, '--address', '127.0.0.1', '--port', '0', '--secret', SECRET, '-l', 'warn'],
@@ -180,12 +203,36 @@ async function startSystem(suite: Suite): Promise<System> {
     await waitReady(app, name);
     apps.push(app);
   }
-  return { engine, apps, sipPort, ...(profileDir ? { profileDir } : {}) };
+  return {
+    enginePid: engine.pid, appPids: apps.map((a) => a.pid), sipPort, sippArgs: [], ...(profileDir ? { profileDir } : {}),
+    async stop() {
+      for (const a of apps) await stopChild(a);
+      await stopChild(engine, 15000);
+    },
+  };
 }
 
-async function stopSystem(sys: System): Promise<void> {
-  for (const a of sys.apps) await stopChild(a);
-  await stopChild(sys.engine, 15000);
+/**
+ * The real Switchboard (src/main.ts) on a data directory holding --extensions extensions with
+ * known passwords; SIPp reads them from the injection CSV. --profile profiles main (the registrar).
+ */
+async function startSwitchboardSystem(dir: string, sipPort: number, profileDir: string | undefined): Promise<System> {
+  const count = Number(flags.extensions);
+  const t0 = Date.now();
+  const { csv, secretKeyHex } = await prepareBenchData(join(dir, 'data'), count);
+  console.log(`register-auth: ${count} extensions created in ${Date.now() - t0} ms`);
+  let httpPort = await freeUdpPort();
+  while (httpPort === sipPort) httpPort = await freeUdpPort();
+  const sb = await startSwitchboard({
+    root, dataDir: join(dir, 'data'), sipPort, httpPort, secretKeyHex, log: join(dir, 'switchboard.log'),
+    nodeFlags: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+  });
+  children.add(sb.main);
+  return {
+    enginePid: sb.enginePid, appPids: [sb.main.pid], sipPort, sippArgs: ['-inf', csv], ...(profileDir ? { profileDir } : {}),
+    // SIGTERM to main stops its engine too (and writes the CPU profile on a clean exit).
+    stop: () => stopChild(sb.main, 15000),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,6 +286,12 @@ interface StepResult {
   rtdMsP95?: number;
   rtdMsP99?: number;
   engineCpuPct: number;
+  /**
+   * CPU ms per successful call of the engine and of the apps: what a call costs whatever else
+   * the machine runs, so a contended run still tells the capacity of dedicated cores.
+   */
+  engineCpuMsPerCall: number;
+  appCpuMsPerCall: number;
   appCpuPct: number;
   sippCpuPct: number;
   /** CPU used by everything else on the machine (other jobs skew the figures), % of one core. */
@@ -261,10 +314,10 @@ async function runStep(suite: Suite, sys: System, rate: number): Promise<StepRes
     '-l', String(Math.max(1000, Math.ceil(rate * (suite.callSeconds + 3)))),
     '-timeout', `${Math.ceil(hold + suite.callSeconds + 30)}s`, '-recv_timeout', '8000',
     '-buff_size', '4194304', '-nostdin', '-trace_stat', '-stf', 'stat.csv', '-fd', '1',
-    '-trace_rtt', '-rtt_freq', '100', '-trace_err', ...suite.sippArgs,
+    '-trace_rtt', '-rtt_freq', '100', '-trace_err', ...suite.sippArgs, ...sys.sippArgs,
   ];
-  const engine0 = cpuTicks(sys.engine.pid);
-  const apps0 = sys.apps.map((a) => cpuTicks(a.pid));
+  const engine0 = cpuTicks(sys.enginePid);
+  const apps0 = sys.appPids.map((pid) => cpuTicks(pid));
   const udp0 = udpCounters();
   const machine0 = machineTicks();
   const t0 = Date.now();
@@ -279,8 +332,8 @@ async function runStep(suite: Suite, sys: System, rate: number): Promise<StepRes
   children.delete(sipp);
   const wall = (Date.now() - t0) / 1000;
   const pct = (ticks: number): number => Math.round((1000 * ticks) / HZ / wall) / 10;
-  const engineCpuPct = pct(cpuTicks(sys.engine.pid) - engine0);
-  const appCpuPct = pct(sys.apps.reduce((sum, a, i) => sum + cpuTicks(a.pid) - (apps0[i] ?? 0), 0));
+  const engineCpuPct = pct(cpuTicks(sys.enginePid) - engine0);
+  const appCpuPct = pct(sys.appPids.reduce<number>((sum, pid, i) => sum + cpuTicks(pid) - (apps0[i] ?? 0), 0));
   const udp1 = udpCounters();
   const machine1 = machineTicks();
   const busyPct = Math.round((1000 * (machine1[0] - machine0[0])) / HZ / wall) / 10;
@@ -293,6 +346,8 @@ async function runStep(suite: Suite, sys: System, rate: number): Promise<StepRes
     createdPerSecondMedian: stat.createdPerSecondMedian,
     ...(rtts.length ? { rtdMsP50: percentile(rtts, 0.5)!, rtdMsP95: percentile(rtts, 0.95)!, rtdMsP99: percentile(rtts, 0.99)! } : {}),
     engineCpuPct, appCpuPct, sippCpuPct: pct(sippTicks),
+    engineCpuMsPerCall: perCall(cpuTicks(sys.enginePid) - engine0, stat.successful),
+    appCpuMsPerCall: perCall(sys.appPids.reduce<number>((sum, pid, i) => sum + cpuTicks(pid) - (apps0[i] ?? 0), 0), stat.successful),
     otherCpuPct: Math.max(0, Math.round(10 * (busyPct - engineCpuPct - appCpuPct - pct(sippTicks))) / 10),
     udpRcvbufErrors: (udp1.RcvbufErrors ?? 0) - (udp0.RcvbufErrors ?? 0),
     wallSeconds: Math.round(wall * 10) / 10, sippExit: code,
@@ -308,6 +363,10 @@ async function runStep(suite: Suite, sys: System, rate: number): Promise<StepRes
   res.clean = why.length === 0;
   if (why.length) res.why = why.join(', ');
   return res;
+}
+
+function perCall(ticks: number, calls: number): number {
+  return calls > 0 ? Math.round((100_000 * ticks) / HZ / calls) / 100 : 0;
 }
 
 function readStat(file: string): { created: number; successful: number; failed: number; retransmissions: number; createdPerSecondMedian: number } {
@@ -372,6 +431,7 @@ function line(r: StepResult): string {
   const rtd = r.rtdMsP95 !== undefined ? `rtd p50/p95/p99 ${r.rtdMsP50}/${r.rtdMsP95}/${r.rtdMsP99} ms` : 'rtd n/a';
   return `${r.suite.padEnd(8)} ${String(r.rate).padStart(5)}/s  ${r.clean ? 'CLEAN' : r.pass ? 'HELD ' : 'FAIL '}  ok ${r.successful}/${r.expected} failed ${r.failed} ` +
     `retrans ${r.retransmissions} held ${r.createdPerSecondMedian}/s  ${rtd}  engine ${r.engineCpuPct}% apps ${r.appCpuPct}% sipp ${r.sippCpuPct}% other ${r.otherCpuPct}%` +
+    `  cpu/call engine ${r.engineCpuMsPerCall} ms apps ${r.appCpuMsPerCall} ms` +
     `${r.udpRcvbufErrors ? `  udp drops ${r.udpRcvbufErrors}` : ''}${r.why ? `  (${r.why})` : ''}`;
 }
 
@@ -410,7 +470,7 @@ async function main(): Promise<void> {
         await new Promise((res) => setTimeout(res, pauseS * 1000));
       }
     } finally {
-      await stopSystem(sys);
+      await sys.stop();
     }
     const entry: (typeof summary)[number] = { suite: name, steps, ...(best ? { best } : {}), ...(bestClean ? { bestClean } : {}), ...(firstFail ? { firstFail } : {}) };
     if (sys.profileDir && existsSync(sys.profileDir)) {
@@ -424,7 +484,7 @@ async function main(): Promise<void> {
   }
   writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ hold, callMs, summary }, null, 1));
   const cell = (r: StepResult | undefined, last: boolean): string =>
-    r ? `${r.rate}/s${last ? '+' : ''} (engine ${r.engineCpuPct}%, apps ${r.appCpuPct}%, other ${r.otherCpuPct}%, p95 ${r.rtdMsP95 ?? '-'} ms)` : 'none';
+    r ? `${r.rate}/s${last ? '+' : ''} (engine ${r.engineCpuPct}%, apps ${r.appCpuPct}%, other ${r.otherCpuPct}%, p95 ${r.rtdMsP95 ?? '-'} ms, cpu/call ${r.engineCpuMsPerCall}+${r.appCpuMsPerCall} ms)` : 'none';
   console.log('\nsuite     highest rate held (< 0.1 % failed)                         highest clean rate (also < 1 % retransmitted)');
   for (const s of summary) {
     const all = !s.firstFail;

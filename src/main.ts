@@ -168,8 +168,8 @@ function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefine
     '',
     `  SIP     ${transports}  — ${source}`,
     `  Phones  set the SIP server (registrar/proxy) of a phone or softphone to ${hostPort}, UDP or TCP.`,
-    '          This version answers SIP OPTIONS (keepalive, qualify, monitoring) only:',
-    '          it does not register phones or connect calls yet.',
+    '          Phones register with digest authentication (SHA-256 or MD5); this version',
+    '          does not connect calls yet.',
     '  Media   direct between the phones: no rtpengine is used yet.',
     `  API     ${apiUrl(api)}  — health ${apiUrl(api)}/health, OpenAPI ${apiUrl(api)}${OPENAPI_PATH}`,
     `  Data    ${config.dataDir}`,
@@ -268,16 +268,16 @@ async function main(): Promise<void> {
     // tenant (product.md §2 item 1). Nonces are signed with a key derived from the secret key, so
     // they stay valid across a restart.
     const defaultTenant = seed?.tenant ?? (await listTenants(db, { limit: 1 })).items[0];
-    if (defaultTenant) {
-      app.startRegistrar({
+    const registrar = !defaultTenant ? undefined : await app.startRegistrar({
         db,
         log: sipLog.child({ component: 'registrar' }),
         clock: wallClock,
         nonceSecret: createHmac('sha256', secretKey.key).update('sip-digest-nonce').digest(),
         defaultTenantId: defaultTenant.id,
         banList: new BanList({ clock: wallClock }),
+        challengeAlgorithms: config.registrar.digestAlgorithms,
+        qualify: config.registrar.qualifySeconds === 0 ? false : { intervalMs: config.registrar.qualifySeconds * 1000 },
       });
-    }
 
     // The engine's link is up while the app runs and the embedded engine lives; an external
     // engine is the operator's, and srf reconnects to it on its own.
@@ -293,7 +293,13 @@ async function main(): Promise<void> {
       auth: apiKeyAuth({ db, resolveBearer: sessionBearerResolver({ db, clock: wallClock }) }),
       idempotency: new SqliteIdempotencyStore(db, { secretKey: secretKey.key }),
       requestLog,
-      resources: { db, secretKey: secretKey.key, clock: wallClock, metrics: { engineConnected } },
+      resources: {
+        db,
+        secretKey: secretKey.key,
+        clock: wallClock,
+        metrics: { engineConnected },
+        ...(registrar ? { sip: { qualifyStatus: (id: string) => registrar.qualifyStatus(id) } } : {}),
+      },
       readiness: [
         {
           name: 'database',

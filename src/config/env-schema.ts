@@ -58,6 +58,18 @@ export const envSchema = z.object({
       .trim()
       .regex(/^sk_live_[0-9a-f]{48}$/, 'must be sk_live_ followed by 48 lowercase hex characters'),
   ),
+  // Digest challenges offered, in order. SHA-256 first is RFC 8760's advice; phones (and SIPp 3.6)
+  // that only read the first challenge need MD5 first.
+  SWITCHBOARD_SIP_DIGEST_ALGORITHMS: withDefault(
+    z
+      .string()
+      .transform((s) => s.split(',').map((a) => a.trim().toUpperCase()))
+      .refine((list) => list.length > 0 && list.length <= 2 && new Set(list).size === list.length && list.every((a) => a === 'SHA-256' || a === 'MD5'), 'must be SHA-256, MD5 or both, comma separated')
+      .transform((list) => list as Array<'SHA-256' | 'MD5'>),
+    ['SHA-256', 'MD5'],
+  ),
+  // Seconds between OPTIONS qualify rounds of registered phones; 0 turns qualify off.
+  SWITCHBOARD_SIP_QUALIFY_SECONDS: withDefault(z.string().trim().regex(/^\d{1,5}$/, 'must be a number of seconds (0 = off)').transform(Number), 30),
   // AES-256 key for secrets at rest; absent → a key file in the data directory.
   SWITCHBOARD_SECRET_KEY: optional(
     z

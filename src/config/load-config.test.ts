@@ -18,6 +18,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}, opts)).toEqual<AppConfig>({
       sip: { address: '0.0.0.0', port: 5060 },
       engine: { mode: 'embedded', adminHost: '127.0.0.1', adminPort: 9022, secret: 'generated-secret' },
+      registrar: { digestAlgorithms: ['SHA-256', 'MD5'], qualifySeconds: 30 },
       logLevel: 'info',
       dataDir: '/srv/switchboard/data',
       http: { address: '0.0.0.0', port: 8080 },
@@ -44,6 +45,8 @@ describe('loadConfig', () => {
         SWITCHBOARD_ENGINE_ADMIN_PORT: '9122',
         SWITCHBOARD_LOG_LEVEL: 'debug',
         SWITCHBOARD_DATA_DIR: '/var/lib/switchboard',
+        SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'md5, sha-256',
+        SWITCHBOARD_SIP_QUALIFY_SECONDS: '0',
         DRACHTIO_SECRET: 'fixed',
       },
       opts,
@@ -51,6 +54,7 @@ describe('loadConfig', () => {
     expect(c).toEqual<AppConfig>({
       sip: { address: '192.0.2.10', port: 5080 },
       engine: { mode: 'embedded', adminHost: '127.0.0.1', adminPort: 9122, secret: 'fixed' },
+      registrar: { digestAlgorithms: ['MD5', 'SHA-256'], qualifySeconds: 0 },
       logLevel: 'debug',
       dataDir: '/var/lib/switchboard',
       http: { address: '0.0.0.0', port: 8080 },

@@ -20,6 +20,8 @@ export interface AppConfig {
     readonly port: number;
   };
   readonly engine: EngineTarget;
+  /** Registrar options: digest challenges offered (in order) and the OPTIONS qualify period (0 = off). */
+  readonly registrar: { readonly digestAlgorithms: ReadonlyArray<'SHA-256' | 'MD5'>; readonly qualifySeconds: number };
   readonly logLevel: LogLevel;
   /** Absolute path of the data directory (resolved against the working directory). */
   readonly dataDir: string;
@@ -108,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
   const config: AppConfig = {
     sip: { address: e.SWITCHBOARD_SIP_ADDRESS, port: e.SWITCHBOARD_SIP_PORT },
     engine,
+    registrar: { digestAlgorithms: e.SWITCHBOARD_SIP_DIGEST_ALGORITHMS, qualifySeconds: e.SWITCHBOARD_SIP_QUALIFY_SECONDS },
     logLevel: e.SWITCHBOARD_LOG_LEVEL,
     dataDir: resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DATA_DIR),
     http: { address: e.SWITCHBOARD_HTTP_ADDRESS, port: e.SWITCHBOARD_HTTP_PORT },

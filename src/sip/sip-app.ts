@@ -2,7 +2,7 @@ import Srf from 'drachtio-srf';
 import type { Logger } from '../obs/logger.js';
 import { connectToEngine, type EngineConnection, type EngineEndpoint, type EngineInfo } from './connection.js';
 import { answerOptions, type SipCapabilities } from './options-responder.js';
-import { registerRegistrar, type RegistrarDeps } from './registrar/registrar.js';
+import { registerRegistrar, type RegistrarDeps, type RunningRegistrar } from './registrar/registrar.js';
 
 /**
  * What the app answers today. Grows as features land: the registrar adds REGISTER, calls add
@@ -21,7 +21,7 @@ export interface SipApp {
    * Start answering REGISTER (needs the store, which is seeded only once the engine's address is
    * known, hence after connecting; srf announces the new route to the engine at once).
    */
-  startRegistrar(deps: RegistrarDeps): void;
+  startRegistrar(deps: RegistrarDeps): Promise<RunningRegistrar>;
   stop(): Promise<void>;
 }
 
@@ -38,13 +38,19 @@ export async function startSipApp(endpoint: EngineEndpoint, log: Logger): Promis
   const connection: EngineConnection = connectToEngine(srf, endpoint, log);
   try {
     const engine = await connection.ready;
+    let registrar: RunningRegistrar | undefined;
     return {
       engine,
-      startRegistrar(deps: RegistrarDeps) {
-        registerRegistrar(srf, deps);
+      async startRegistrar(deps: RegistrarDeps) {
         caps = { ...caps, allow: [...caps.allow, 'REGISTER'] };
+        registrar = await registerRegistrar(srf, deps);
+        return registrar;
       },
-      stop: () => connection.close(),
+      // The registrar first: its pending binding writes must reach the store before it closes.
+      async stop() {
+        await registrar?.stop();
+        await connection.close();
+      },
     };
   } catch (err) {
     await connection.close();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { openDatabase } from './database.js';
+import BetterSqlite3 from 'better-sqlite3';
+import { openDatabase, withStatementCache } from './database.js';
 import { migrateToLatest } from './migrate.js';
 import { migrations } from './migrations/index.js';
 
@@ -43,5 +44,22 @@ describe('database and migrations', () => {
       message: 'migration 0001_broken failed',
     });
     await store.close();
+  });
+
+  it('reuses prepared statements by SQL text, but not one that is still iterating', () => {
+    const raw = new BetterSqlite3(':memory:');
+    const db = withStatementCache(raw, 2);
+    const a = db.prepare('select 1 as n');
+    expect(db.prepare('select 1 as n')).toBe(a);
+    const it = a.iterate([]);
+    it.next();
+    const b = db.prepare('select 1 as n');
+    expect(b).not.toBe(a);
+    expect(b.all([])).toEqual([{ n: 1 }]);
+    it.return?.();
+    db.prepare('select 2');
+    db.prepare('select 3');
+    expect(db.prepare('select 1 as n')).not.toBe(a); // evicted (size 2)
+    db.close();
   });
 });

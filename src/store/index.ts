@@ -6,6 +6,7 @@ export * from './database.js';
 export { migrateToLatest } from './migrate.js';
 export { translateDbError, withDbErrors } from './db-errors.js';
 export { encryptSecret, decryptSecret } from './secrets.js';
+export { bumpStoreVersion, noteBindingsRemoved, storeVersion, takeBindingsRemoved, type VersionedTable } from './change-version.js';
 export * from './tenants/tenant.repository.js';
 export * from './sites/site.repository.js';
 export * from './users/user.repository.js';

@@ -37,7 +37,8 @@ interface SourceState {
  */
 export class BanList {
   private readonly clock: Clock;
-  private readonly maxFailures: number;
+  /** Failures within the window that start a ban (reported with the ban event). */
+  readonly maxFailures: number;
   private readonly windowMs: number;
   private readonly banMs: number;
   private readonly capacity: number;

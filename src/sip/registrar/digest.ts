@@ -117,15 +117,16 @@ export function formatChallenge(input: ChallengeInput): string {
 }
 
 /**
- * The challenges for one 401/407: SHA-256 first, then MD5 (RFC 8760 §2.4: one header per
- * algorithm, in order of preference), both on the same nonce. Pass `algorithms` to restrict,
- * e.g. `['SHA-256']` for a SHA-256-only extension (it is kept in preference order).
+ * The challenges for one 401/407, one header per algorithm in the order given (RFC 8760 §2.4:
+ * in order of preference), all on the same nonce. The default is SHA-256 then MD5; a deployment
+ * may put MD5 first for phones that only read the first challenge. Unknown and repeated
+ * algorithms are dropped.
  */
 export function formatChallenges(
   input: Omit<ChallengeInput, 'algorithm'>,
   algorithms: readonly DigestAlgorithm[] = DIGEST_ALGORITHMS,
 ): string[] {
-  return DIGEST_ALGORITHMS.filter((a) => algorithms.includes(a)).map((algorithm) =>
+  return [...new Set(algorithms)].filter((a) => DIGEST_ALGORITHMS.includes(a)).map((algorithm) =>
     formatChallenge({ ...input, algorithm }),
   );
 }

@@ -1,36 +1,52 @@
 import { pino } from 'pino';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { harnessPerTest } from '../../../test/support/engine-harness.js';
-import { branch, hdr, token, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
-import { createExtension, createTenant, listRegistrations, type Store } from '../../store/index.js';
+import { branch, hdr, reply, token, type RawMessage, type RawSipPeer } from '../../../test/support/raw-sip-peer.js';
+import { createExtension, createTenant, deleteRegistrationsOfExtension, listRegistrations, type Store } from '../../store/index.js';
 import { openTestStore, testSecretKey } from '../../store/test-helpers.js';
 import { BanList } from './ban-list.js';
 import { computeHa1, computeResponse, type DigestAlgorithm } from './digest.js';
-import { registerRegistrar } from './registrar.js';
+import { registerRegistrar, type BanEvent, type RunningRegistrar } from './registrar.js';
 
-const wallClock = {
-  now: () => Date.now(),
-  setTimeout: (fn: () => void, ms: number) => ({ id: Number(setTimeout(fn, ms)) }),
-  clearTimeout: () => undefined,
+// Wall-clock time that a test can move forward (expiry sweep) without waiting for it.
+let offset = 0;
+const wallClock: Clock = {
+  now: () => Date.now() + offset,
+  setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
+  clearTimeout: (handle) => systemClock.clearTimeout(handle),
 };
 const start = harnessPerTest({});
 let store: Store | undefined;
+let running: RunningRegistrar | undefined;
 afterEach(async () => {
+  offset = 0;
+  await running?.stop();
+  running = undefined;
   await store?.close();
   store = undefined;
 });
 
-async function setup() {
+async function setup(qualifyPing?: () => Promise<boolean>) {
   const h = await start({});
   store = await openTestStore();
   const tenant = await createTenant(store.db, { name: 'T', sipDomain: 'pbx.test' });
   const { extension, sipPassword } = await createExtension(store.db, testSecretKey(), { tenantId: tenant.id, number: '1001' });
   const banList = new BanList({ clock: wallClock });
   const db = store.db;
-  await h.app((srf) => registerRegistrar(srf, {
-    db, log: pino({ level: 'silent' }), clock: wallClock, nonceSecret: 'a-test-secret-of-32-bytes-length', defaultTenantId: tenant.id, banList,
-  }), ['register']);
-  return { h, db, tenant, extension, sipPassword, banList };
+  const bans: BanEvent[] = [];
+  const expired: string[] = [];
+  let started: Promise<RunningRegistrar> | undefined;
+  await h.app((srf) => {
+    started = registerRegistrar(srf, {
+      db, log: pino({ level: 'silent' }), clock: wallClock, nonceSecret: 'a-test-secret-of-32-bytes-length', defaultTenantId: tenant.id, banList,
+      onBan: (b) => bans.push(b), onExpired: (list) => expired.push(...list.map((b) => b.contactUri)),
+      qualify: { intervalMs: 0, timeoutMs: 1000, maxFailures: 1, ...(qualifyPing ? { ping: qualifyPing } : {}) },
+    });
+  }, ['register']);
+  const registrar = await started!;
+  running = registrar;
+  return { h, db, tenant, extension, sipPassword, banList, bans, expired, registrar };
 }
 
 interface Opts { user?: string; authUser?: string; password?: string; expires?: string; contact?: string; challenge?: RawMessage; algorithm?: DigestAlgorithm }
@@ -133,14 +149,113 @@ describe('registrar', () => {
 
   // Every test peer is 127.0.0.1, so "another source" is shown by lifting the ban of this one.
   it('bans a source after 10 failures (no answer at all) until the ban is lifted', async () => {
-    const { h, db, tenant, sipPassword, banList } = await setup();
+    const { h, db, tenant, sipPassword, banList, bans } = await setup();
     const attacker = await h.udpPeer();
+    // The first REGISTER of each attempt has no credentials: only the 10 wrong answers count.
     for (let i = 0; i < 10; i++) expect((await authed(attacker, { password: 'nope' })).status).toBe(401);
     await expect(exchange(attacker, {}, 300)).rejects.toThrow(/timed out/);
     expect(banList.isBanned('127.0.0.1')).toBe(true);
+    expect(bans).toEqual([{ source: '127.0.0.1', failures: 10, until: banList.bannedUntil('127.0.0.1') }]);
     banList.unban('127.0.0.1');
     const phone = await h.udpPeer();
     expect((await authed(phone, { password: sipPassword })).status).toBe(200);
     expect((await listRegistrations(db, tenant.id)).items[0]?.sourcePort).toBe(phone.port);
   });
+
+  it('answers 500 to an out-of-order CSeq on the same Call-ID (RFC 3261 §10.3 step 7)', async () => {
+    const { h, sipPassword } = await setup();
+    const peer = await h.udpPeer();
+    const c = split(await exchange(peer, {}));
+    const fixedCallId = (o: Opts, seq: number, ch: RawMessage) => {
+      const { text } = register(peer, { ...o, challenge: ch });
+      return text.replace(/Call-ID: [^\r]+/, 'Call-ID: fixed@peer').replace(/CSeq: \d+/, `CSeq: ${seq}`);
+    };
+    await peer.send(fixedCallId({ password: sipPassword }, 50, c));
+    const fixed = (m: RawMessage) => hdr(m, 'call-id') === 'fixed@peer' && m.status !== undefined && m.status >= 200;
+    expect((await peer.waitFor(fixed, 2000)).status).toBe(200);
+    const c2 = split(await exchange(peer, {}));
+    await peer.send(fixedCallId({ password: sipPassword }, 49, c2));
+    expect((await peer.waitFor((m) => fixed(m) && m.status !== 200, 2000)).status).toBe(500);
+  });
+
+  it('qualifies a binding with OPTIONS sent to the flow it registered from, and reports the result', async () => {
+    const { h, sipPassword, registrar } = await setup();
+    const peer = await h.udpPeer();
+    // A Contact the engine cannot reach (a private address behind NAT): the source flow must be used.
+    expect((await authed(peer, { password: sipPassword, contact: '<sip:1001@192.0.2.99:5999>' })).status).toBe(200);
+    peer.autoAnswer((m) => (m.method === 'OPTIONS' ? reply(m, 200, 'OK') : undefined));
+    await registrar.qualifyNow();
+    const options = await peer.waitForRequest('OPTIONS');
+    expect(options.uri).toBe('sip:1001@192.0.2.99:5999');
+    const [binding] = [...registrar.location.values()];
+    expect(registrar.qualifyStatus(binding!.id)).toMatchObject({ reachable: true });
+  });
+
+  it('sweeps expired bindings from memory and the store, reporting them', async () => {
+    const { h, db, tenant, sipPassword, registrar, expired } = await setup();
+    const peer = await h.udpPeer();
+    expect((await authed(peer, { password: sipPassword, expires: '60' })).status).toBe(200);
+    await registrar.sweep();
+    expect(expired).toEqual([]);
+    offset = 61_000;
+    await registrar.sweep();
+    expect(expired).toEqual([peer.contactUri('1001')]);
+    expect(registrar.location.size).toBe(0);
+    expect((await listRegistrations(db, tenant.id, { now: null })).total).toBe(0);
+  });
+
+  it('keeps a TCP binding on its connection and an RFC 5626 instance, and qualifies over that connection', async () => {
+    const { h, db, tenant, sipPassword, registrar } = await setup();
+    const peer = await h.tcpPeer();
+    const contact = `<sip:1001@192.0.2.50:5060;transport=tcp>;+sip.instance="<urn:uuid:00000000-0000-0000-0000-000000000001>";reg-id=1`;
+    expect((await authed(peer, { password: sipPassword, contact })).status).toBe(200);
+    const [row] = (await listRegistrations(db, tenant.id)).items;
+    expect(row).toMatchObject({
+      transport: 'tcp', sourcePort: peer.port, connectionId: `tcp/127.0.0.1:${peer.port}`,
+      instanceId: 'urn:uuid:00000000-0000-0000-0000-000000000001;reg-id=1',
+    });
+    peer.autoAnswer((m) => (m.method === 'OPTIONS' ? reply(m, 200, 'OK') : undefined));
+    await registrar.qualifyNow();
+    expect((await peer.waitForRequest('OPTIONS')).uri).toBe('sip:1001@192.0.2.50:5060;transport=tcp');
+    expect(registrar.qualifyStatus(row!.id)).toMatchObject({ reachable: true });
+  });
+
+  it('forgets bindings the API removed, and stores the phone again on its next refresh', async () => {
+    const { h, db, tenant, extension, sipPassword, registrar } = await setup();
+    const peer = await h.udpPeer();
+    expect((await authed(peer, { password: sipPassword })).status).toBe(200);
+    await deleteRegistrationsOfExtension(db, extension.id);
+    // The refresh changes nothing but the expiry, which alone would not be written again.
+    expect((await authed(peer, { password: sipPassword })).status).toBe(200);
+    expect((await listRegistrations(db, tenant.id)).total).toBe(1);
+    await deleteRegistrationsOfExtension(db, extension.id);
+    await registrar.sweep();
+    expect(registrar.location.size).toBe(0);
+  });
+
+  it('answers 500 and keeps nothing in memory when the binding cannot be stored', async () => {
+    const { h, db, sipPassword, registrar } = await setup();
+    const peer = await h.udpPeer();
+    // Deleted behind the cache's back (no change counter bump): the write hits the foreign key.
+    await db.deleteFrom('extensions').execute();
+    expect((await authed(peer, { password: sipPassword })).status).toBe(500);
+    expect(registrar.location.size).toBe(0);
+  });
+
+  it('drops a binding that fails qualify maxFailures times', async () => {
+    const { h, db, tenant, sipPassword, registrar } = await setup(async () => false);
+    const peer = await h.udpPeer();
+    expect((await authed(peer, { password: sipPassword })).status).toBe(200);
+    await registrar.qualifyNow();
+    await until(() => registrar.location.size === 0);
+    await until(async () => (await listRegistrations(db, tenant.id)).total === 0);
+  });
 });
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

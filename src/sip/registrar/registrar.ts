@@ -1,34 +1,31 @@
 /**
- * The REGISTER handler (RFC 3261 §10.3) on drachtio-srf: tenant by domain, digest authentication
- * (RFC 3261 §22.4, RFC 7616, RFC 8760), binding updates written through to the store.
+ * The registrar on drachtio-srf (RFC 3261 §10.3): REGISTER handling (register-handler.ts) over an
+ * in-memory location service reloaded from the store at start and written through to it, plus
+ * the periodic expiry sweep and the OPTIONS qualify of bindings.
  */
 import type Srf from 'drachtio-srf';
-import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../obs/logger.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
 import {
-  deleteRegistration,
-  deleteRegistrationsOfExtension,
-  findDigestCredentials,
-  findTenant,
-  findTenantBySipDomain,
-  listRegistrations,
-  upsertRegistration,
+  applyRegistrationChanges,
+  deleteExpiredRegistrations,
+  loadLiveRegistrations,
+  loadRegistrationsOfExtension,
+  storeVersion,
+  takeBindingsRemoved,
   type Db,
-  type Registration,
 } from '../../store/index.js';
 import type { BanList } from './ban-list.js';
-import { formatChallenges } from './digest.js';
-import { NonceCountTracker, NonceSigner } from './nonce.js';
-import { contactExpiry, parseSipUri, type ExpiryLimits } from './register-request.js';
-import { dummyCredentials, verifyDigest } from './verify.js';
+import { BindingWriter } from './binding-writer.js';
+import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digest.js';
+import { DirectoryCache } from './directory-cache.js';
+import { bindingFromRegistration, LocationService, type Binding } from './location.js';
+import { Qualifier, type Ping, type QualifyResult } from './qualify.js';
+import { RegisterHandler, send, type BanEvent, type BindingChange } from './register-handler.js';
+import { srfPing } from './srf-ping.js';
 
-/** What a binding change reports to {@link RegistrarDeps.onBindingChange}. */
-export interface BindingChange {
-  tenantId: string;
-  extensionId: string;
-  aor: string;
-  bindings: Registration[];
-}
+export type { BanEvent, BindingChange } from './register-handler.js';
+export type { Binding } from './location.js';
 
 /** Dependencies of {@link registerRegistrar}. */
 export interface RegistrarDeps {
@@ -44,160 +41,178 @@ export interface RegistrarDeps {
   maxExpires?: number;
   defaultExpires?: number;
   maxContacts?: number;
+  /** Challenges offered, in order (default SHA-256 then MD5, RFC 8760 §2.4). */
+  challengeAlgorithms?: readonly DigestAlgorithm[];
   /** Sources with too many failures get no answer at all (RFC 3261 §26.3.2.4). */
   banList?: BanList;
+  /** A source was banned; logged as `security.ban` when not given (the event bus comes later). */
+  onBan?: (ban: BanEvent) => void;
   onBindingChange?: (change: BindingChange) => void;
+  /** Bindings removed by the expiry sweep. */
+  onExpired?: (expired: Binding[]) => void;
+  /** Expiry sweep period in ms (default 10 000). */
+  sweepIntervalMs?: number;
+  /** See PlanOptions.refreshWriteSlackMs (default 30 000). */
+  refreshWriteSlackMs?: number;
+  /** Directory cache TTL for writes from other processes (default 30 000 ms). */
+  cacheTtlMs?: number;
+  /** OPTIONS qualify; `false` turns it off. `ping` replaces the srf OPTIONS (tests). */
+  qualify?: false | { intervalMs?: number; maxFailures?: number; concurrency?: number; timeoutMs?: number; ping?: Ping };
 }
 
-type Req = Srf.SrfRequest;
-type Res = Srf.SrfResponse;
+/** The running registrar: live state for the API, and a stop that flushes the store writes. */
+export interface RunningRegistrar {
+  readonly location: LocationService;
+  /** Last OPTIONS result of a binding (`ResourceDeps.sip.qualifyStatus`). */
+  qualifyStatus(registrationId: string): QualifyResult | undefined;
+  /** Run one expiry sweep now (also runs on its timer). */
+  sweep(): Promise<void>;
+  /** Run one qualify round now (also runs on its timer). */
+  qualifyNow(): Promise<void>;
+  stop(): Promise<void>;
+}
 
 /**
- * Answer REGISTER requests on `srf` (RFC 3261 §10.3): 401 with SHA-256 and MD5 challenges until
- * the credentials verify (unknown users are verified against dummy credentials so the answer is
- * the same, anti-enumeration), 403 when the credentials belong to another user than the AOR,
- * 423 with Min-Expires for too brief an expiry, otherwise the bindings are updated and the 200
- * lists all current ones. Banned sources are ignored.
+ * Load the live bindings, answer REGISTER on `srf` (the route is announced at once; requests
+ * arriving during the load wait for it), and start the sweep and qualify timers.
  */
-export function registerRegistrar(srf: Srf, deps: RegistrarDeps): void {
-  const registrar = new Registrar(deps);
-  srf.use('register', (req: Req, res: Res) => {
-    registrar.handle(req, res).catch((err: unknown) => {
-      deps.log.error({ err, callId: req.get('Call-ID') }, 'REGISTER failed');
-      send(res, 500, {});
-    });
+export async function registerRegistrar(srf: Srf, deps: RegistrarDeps): Promise<RunningRegistrar> {
+  const { db, log, clock } = deps;
+  const location = new LocationService();
+  const writer = new BindingWriter((changes) => applyRegistrationChanges(db, changes));
+  const directory = new DirectoryCache({ db, clock, ...(deps.cacheTtlMs !== undefined ? { ttlMs: deps.cacheTtlMs } : {}) });
+  const loaded = (async () => {
+    await directory.preload();
+    await deleteExpiredRegistrations(db, new Date(clock.now()).toISOString());
+    location.load((await loadLiveRegistrations(db, new Date(clock.now()).toISOString())).map(bindingFromRegistration));
+    log.info({ bindings: location.size }, 'registrar: bindings reloaded');
+  })();
+  const onBindingChange = deps.onBindingChange ?? (() => undefined);
+  let qualifier: Qualifier | undefined;
+  const forget = (removed: Binding[]): void => {
+    for (const b of removed) qualifier?.forget(b.id);
+  };
+  const notify = (removed: Binding[]): void => {
+    for (const extensionId of new Set(removed.map((b) => b.extensionId))) {
+      const first = removed.find((b) => b.extensionId === extensionId)!;
+      onBindingChange({ tenantId: first.tenantId, extensionId, aor: first.aor, bindings: location.live(extensionId, clock.now()) });
+    }
+  };
+
+  // Bindings the API removed (force-unregister, new credentials, disabled or deleted extension) go
+  // from memory too. Single flight: concurrent REGISTERs wait for the one resync in progress.
+  let seenRemovals = storeVersion('registrations');
+  let resyncing: Promise<void> | undefined;
+  const resync = (): Promise<void> => {
+    if (resyncing) return resyncing;
+    if (storeVersion('registrations') === seenRemovals) return Promise.resolve();
+    resyncing = (async () => {
+      seenRemovals = storeVersion('registrations');
+      const taken = takeBindingsRemoved();
+      // Our own queued writes land first, so the store is compared with what we last wrote.
+      await writer.barrier();
+      const ids = taken === 'all' ? [...new Set([...location.values()].map((b) => b.extensionId))] : taken;
+      for (const extensionId of ids) {
+        const stored = new Set((await loadRegistrationsOfExtension(db, extensionId)).map((r) => r.contactUri));
+        const gone = location.all(extensionId).filter((b) => !stored.has(b.contactUri));
+        for (const b of gone) location.delete(b.extensionId, b.contactUri);
+        if (gone.length > 0) {
+          forget(gone);
+          notify(gone);
+        }
+      }
+    })().finally(() => (resyncing = undefined));
+    return resyncing;
+  };
+
+  const handler = new RegisterHandler({
+    log,
+    clock,
+    nonceSecret: deps.nonceSecret,
+    defaultTenantId: deps.defaultTenantId,
+    directory,
+    location,
+    writer,
+    plan: {
+      limits: { minExpires: deps.minExpires ?? 60, maxExpires: deps.maxExpires ?? 3600, defaultExpires: deps.defaultExpires ?? 3600 },
+      maxContacts: deps.maxContacts ?? 5,
+      refreshWriteSlackMs: deps.refreshWriteSlackMs ?? 30_000,
+    },
+    challengeAlgorithms: deps.challengeAlgorithms ?? DIGEST_ALGORITHMS,
+    banList: deps.banList,
+    onBan: deps.onBan ?? ((ban) => log.warn({ event: 'security.ban', ...ban, until: new Date(ban.until).toISOString() }, 'security.ban: source banned after repeated REGISTER failures')),
+    onBindingChange,
+    onRemoved: forget,
+    resync,
   });
-}
-
-function send(res: Res, status: number, headers: Record<string, string | string[]>): void {
-  try {
-    res.send(status, { headers: { Date: new Date().toUTCString(), ...headers } });
-  } catch {
-    // the transaction is gone; nothing to answer
-  }
-}
-
-class Registrar {
-  private readonly signer: NonceSigner;
-  private readonly counts = new NonceCountTracker();
-  private readonly limits: ExpiryLimits;
-  private readonly maxContacts: number;
-
-  constructor(private readonly deps: RegistrarDeps) {
-    this.signer = new NonceSigner({ secret: deps.nonceSecret, clock: deps.clock });
-    this.limits = {
-      minExpires: deps.minExpires ?? 60,
-      maxExpires: deps.maxExpires ?? 3600,
-      defaultExpires: deps.defaultExpires ?? 3600,
-    };
-    this.maxContacts = deps.maxContacts ?? 5;
-  }
-
-  async handle(req: Req, res: Res): Promise<void> {
-    const { db, log, banList } = this.deps;
-    const source = req.source_address;
-    if (banList?.isBanned(source)) return;
-    const aor = parseSipUri(req.get('To')) ?? undefined;
-    if (!aor || aor.user === '') return send(res, 400, {});
-    const tenant =
-      (await findTenantBySipDomain(db, aor.host)) ?? (await findTenant(db, this.deps.defaultTenantId));
-    if (!tenant) return send(res, 404, {});
-    const found = await findDigestCredentials(db, tenant.id, aor.user);
-    const known = found?.status === 'active' ? found : undefined;
-    const result = verifyDigest({
-      authorization: req.get('Authorization'),
-      method: 'REGISTER',
-      requestUri: req.uri,
-      realm: tenant.realm,
-      expectedUser: aor.user,
-      credentials: known ?? dummyCredentials(tenant.realm),
-      nonces: { signer: this.signer, counts: this.counts },
-      binding: source,
-    });
-    if (!result.ok) {
-      if (result.reason !== 'missing' && banList?.recordFailure(source)) {
-        log.warn({ source }, 'security.ban: source banned after repeated REGISTER failures');
-      }
-      if (result.reason === 'wrong-user') return send(res, 403, {});
-      const stale = result.reason === 'stale' || result.reason === 'replay';
-      const challenges = formatChallenges({ realm: tenant.realm, nonce: this.signer.issue(tenant.realm, source), stale });
-      return send(res, 401, { 'WWW-Authenticate': challenges });
-    }
-    if (!known) return send(res, 403, {});
-    banList?.recordSuccess(source);
-    const aorText = `sip:${aor.user}@${aor.host}`;
-    const status = await this.update(req, tenant.id, known.extensionId, aorText);
-    if (status !== undefined) return send(res, status.code, status.headers);
-    const bindings = await this.bindings(tenant.id, known.extensionId);
-    this.deps.onBindingChange?.({ tenantId: tenant.id, extensionId: known.extensionId, aor: aorText, bindings });
-    const now = this.deps.clock.now();
-    const contacts = bindings.map(
-      (b) => `<${b.contactUri}>;expires=${Math.max(0, Math.round((Date.parse(b.expiresAt) - now) / 1000))}`,
-    );
-    send(res, 200, contacts.length > 0 ? { Contact: contacts.join(', ') } : {});
-  }
-
-  /** Apply the Contacts (RFC 3261 §10.3 steps 6–7); a status to answer instead of 200, if any. */
-  private async update(
-    req: Req,
-    tenantId: string,
-    extensionId: string,
-    aor: string,
-  ): Promise<{ code: number; headers: Record<string, string> } | undefined> {
-    const { db, clock } = this.deps;
-    const rawContact = req.get('Contact');
-    const expiresHeader = req.has('Expires') ? req.get('Expires') : undefined;
-    if (rawContact === undefined || rawContact.trim() === '') return undefined;
-    if (rawContact.trim() === '*') {
-      if (expiresHeader?.trim() !== '0') return { code: 400, headers: {} };
-      await deleteRegistrationsOfExtension(db, extensionId);
-      return undefined;
-    }
-    const contacts = req.getParsedHeader('Contact');
-    const plan: Array<{ uri: string; seconds: number }> = [];
-    for (const c of contacts) {
-      const param = c.params?.expires as string | number | undefined;
-      const e = contactExpiry(param === undefined ? undefined : String(param), expiresHeader, this.limits);
-      if (e.kind === 'too-brief') return { code: 423, headers: { 'Min-Expires': String(this.limits.minExpires) } };
-      plan.push({ uri: c.uri, seconds: e.kind === 'remove' ? 0 : e.seconds });
-    }
-    const cseq = Number.parseInt(req.get('CSeq'), 10) || 0;
-    const now = clock.now();
-    for (const { uri, seconds } of plan) {
-      if (seconds === 0) {
-        await deleteRegistration(db, extensionId, uri);
-        continue;
-      }
-      await upsertRegistration(db, {
-        tenantId,
-        extensionId,
-        aor,
-        contactUri: uri,
-        expiresAt: new Date(now + seconds * 1000).toISOString(),
-        userAgent: req.has('User-Agent') ? req.get('User-Agent') : null,
-        transport: req.protocol,
-        sourceAddress: req.source_address,
-        sourcePort: Number(req.source_port),
-        connectionId: null,
-        callId: req.get('Call-ID'),
-        cseq,
-        instanceId: null,
+  srf.use('register', (req, res) => {
+    loaded
+      .then(() => handler.handle(req, res))
+      .catch((err: unknown) => {
+        log.error({ err, callId: req.get('Call-ID') }, 'REGISTER failed');
+        send(res, 500, {});
       });
-    }
-    await this.evict(tenantId, extensionId);
-    return undefined;
+  });
+
+  // Drop bindings by key, not by stored expiry: a refresh that was not written leaves an older
+  // expiry in the store than in memory, and a time-based delete would lose a live binding.
+  const drop = async (removed: Binding[]): Promise<void> => {
+    if (removed.length === 0) return;
+    forget(removed);
+    await writer.write(removed.map((b) => ({ kind: 'delete' as const, extensionId: b.extensionId, contactUri: b.contactUri })));
+    notify(removed);
+  };
+  let sweepTimer: TimerHandle | undefined;
+  let stopped = false;
+  const sweep = async (): Promise<void> => {
+    await resync();
+    const expired = location.takeExpired(clock.now());
+    await drop(expired);
+    if (expired.length > 0) deps.onExpired?.(expired);
+  };
+  const scheduleSweep = (): void => {
+    if (stopped) return;
+    sweepTimer = clock.setTimeout(() => {
+      sweep()
+        .catch((err: unknown) => log.error({ err }, 'registrar: expiry sweep failed'))
+        .finally(scheduleSweep);
+    }, deps.sweepIntervalMs ?? 10_000);
+  };
+  scheduleSweep();
+
+  if (deps.qualify !== false) {
+    const q = deps.qualify ?? {};
+    qualifier = new Qualifier({
+      clock,
+      ping: q.ping ?? srfPing(srf),
+      bindings: () => location.values(),
+      ...(q.intervalMs !== undefined ? { intervalMs: q.intervalMs } : {}),
+      ...(q.maxFailures !== undefined ? { maxFailures: q.maxFailures } : {}),
+      ...(q.concurrency !== undefined ? { concurrency: q.concurrency } : {}),
+      ...(q.timeoutMs !== undefined ? { timeoutMs: q.timeoutMs } : {}),
+      onUnreachable: (b) => {
+        // Only if the phone has not re-registered since the round began.
+        const current = location.all(b.extensionId).find((x) => x.contactUri === b.contactUri);
+        if (current?.updatedAt !== b.updatedAt) return;
+        location.delete(b.extensionId, b.contactUri);
+        log.info({ extensionId: b.extensionId, contact: b.contactUri }, 'registrar: binding dropped after failed qualify');
+        drop([b]).catch((err: unknown) => log.error({ err }, 'registrar: dropping an unreachable binding failed'));
+      },
+    });
+    void loaded.then(() => qualifier?.start(), () => undefined);
   }
 
-  /** Keep at most `maxContacts` bindings, dropping the least recently refreshed. */
-  private async evict(tenantId: string, extensionId: string): Promise<void> {
-    const all = await this.bindings(tenantId, extensionId);
-    for (const old of all.slice(this.maxContacts)) await deleteRegistration(this.deps.db, extensionId, old.contactUri);
-  }
-
-  /** Live bindings of the extension, most recently refreshed first. */
-  private async bindings(tenantId: string, extensionId: string): Promise<Registration[]> {
-    const now = new Date(this.deps.clock.now()).toISOString();
-    const page = await listRegistrations(this.deps.db, tenantId, { extensionId, now, limit: 100 });
-    return page.items;
-  }
+  return {
+    location,
+    qualifyStatus: (id) => qualifier?.status(id),
+    sweep,
+    qualifyNow: () => qualifier?.runOnce() ?? Promise.resolve(),
+    async stop() {
+      stopped = true;
+      clock.clearTimeout(sweepTimer);
+      qualifier?.stop();
+      await loaded.catch(() => undefined);
+      await writer.drain();
+    },
+  };
 }

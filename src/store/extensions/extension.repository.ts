@@ -3,6 +3,7 @@ import { uuid } from '../../shared/ids.js';
 import { fromDbBool, inTransaction, nowIso, pageBounds, toDbBool, type Db, type Page, type PageRequest } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
 import { decryptSecret, encryptSecret } from '../secrets.js';
+import { bumpStoreVersion, noteBindingsRemoved } from '../change-version.js';
 import type { ExtensionTable } from './extension.table.js';
 
 /** Forwarding rules; kept as one JSON value because the API reads and writes them together. */
@@ -165,6 +166,7 @@ export async function createExtension(
       ...fieldColumns(input),
     };
     await withDbErrors('extension', () => trx.insertInto('extensions').values(row).execute());
+    bumpStoreVersion('extensions');
     return { extension: toExtension(row), sipPassword };
   });
 }
@@ -242,6 +244,8 @@ export async function updateExtension(
         .returningAll()
         .executeTakeFirstOrThrow(),
     );
+    // Credentials and status are cached by the registrar: a change must reach SIP at once.
+    bumpStoreVersion('extensions');
     return toExtension(row);
   });
 }
@@ -249,6 +253,9 @@ export async function updateExtension(
 /** Deletes an extension; its registrations go with it (foreign-key cascade). */
 export async function deleteExtension(db: Db, tenantId: string, id: string): Promise<void> {
   const result = await db.deleteFrom('extensions').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  bumpStoreVersion('extensions');
+  // The cascade removed its bindings.
+  noteBindingsRemoved(id);
   if (result.numDeletedRows === 0n) throw notFound('extension', id);
 }
 
@@ -293,4 +300,20 @@ export async function findDigestCredentials(db: Db, tenantId: string, number: st
     ha1Sha256: row.ha1_sha256,
     status: row.status,
   };
+}
+
+/**
+ * Every extension's digest credentials, for the registrar to warm its cache at start: after a
+ * restart every phone re-registers at once, and one query beats thousands.
+ */
+export async function listAllDigestCredentials(db: Db): Promise<DigestCredentials[]> {
+  const rows = await db.selectFrom('extensions').select(['id', 'tenant_id', 'number', 'ha1_md5', 'ha1_sha256', 'status']).execute();
+  return rows.map((row) => ({
+    extensionId: row.id,
+    tenantId: row.tenant_id,
+    number: row.number,
+    ha1Md5: row.ha1_md5,
+    ha1Sha256: row.ha1_sha256,
+    status: row.status,
+  }));
 }

@@ -4,6 +4,7 @@ import { openTestStore, testSecretKey } from '../test-helpers.js';
 import { createTenant } from '../tenants/tenant.repository.js';
 import { createExtension, deleteExtension } from '../extensions/extension.repository.js';
 import {
+  applyRegistrationChanges,
   countLiveRegistrations,
   deleteExpiredRegistrations,
   deleteRegistrationById,
@@ -82,6 +83,27 @@ describe('registration repository', () => {
     await upsertRegistration(store.db, binding({ contactUri: 'sip:a@x' }));
     await upsertRegistration(store.db, binding({ contactUri: 'sip:old@x', expiresAt: '2020-01-01T00:00:00.000Z' }));
     expect((await loadLiveRegistrations(store.db)).map((r) => r.contactUri)).toEqual(['sip:a@x']);
+  });
+
+  it('applies a batch of upserts and deletes in order, in one transaction, keeping a row id on conflict', async () => {
+    const first = await upsertRegistration(store.db, binding({ contactUri: 'sip:a@x' }));
+    const row = (contactUri: string, cseq: number) => ({
+      ...binding({ contactUri, cseq }), id: `new-${contactUri}`, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+    await applyRegistrationChanges(store.db, [
+      { kind: 'upsert', registration: row('sip:a@x', 7) },
+      { kind: 'upsert', registration: row('sip:b@x', 1) },
+      { kind: 'upsert', registration: row('sip:b@x', 2) },
+      { kind: 'delete', extensionId, contactUri: 'sip:b@x' },
+      { kind: 'upsert', registration: row('sip:c@x', 1) },
+    ]);
+    const items = (await listRegistrations(store.db, tenantId)).items;
+    expect(items.map((r) => [r.contactUri, r.cseq]).sort()).toEqual([['sip:a@x', 7], ['sip:c@x', 1]]);
+    expect(items.find((r) => r.contactUri === 'sip:a@x')?.id).toBe(first.id);
+    await applyRegistrationChanges(store.db, [{ kind: 'delete-extension', extensionId }]);
+    expect((await listRegistrations(store.db, tenantId)).total).toBe(0);
+    // A binding of an extension that is gone fails the whole batch (the writer retries units alone).
+    await expect(applyRegistrationChanges(store.db, [{ kind: 'upsert', registration: { ...row('sip:z@x', 1), extensionId: 'gone' } }])).rejects.toMatchObject({ code: 'INVALID_REFERENCE' });
   });
 });
 

@@ -2,6 +2,7 @@ import { uuid } from '../../shared/ids.js';
 import { SwitchboardError } from '../../shared/errors.js';
 import { nowIso, pageBounds, type Db, type Page, type PageRequest, type SortRequest } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
+import { bumpStoreVersion, noteBindingsRemoved } from '../change-version.js';
 import type { TenantTable } from './tenant.table.js';
 
 /** A tenant as the rest of the app sees it (the row is already flat and typed). */
@@ -39,6 +40,7 @@ export async function createTenant(db: Db, input: NewTenant): Promise<Tenant> {
     updated_at: now,
   };
   await withDbErrors('tenant', () => db.insertInto('tenants').values(row).execute());
+  bumpStoreVersion('tenants');
   return row;
 }
 
@@ -119,6 +121,7 @@ export async function updateTenant(
       .returningAll()
       .executeTakeFirst(),
   );
+  bumpStoreVersion('tenants');
   if (!result) throw notFound('tenant', id);
   return result;
 }
@@ -126,5 +129,9 @@ export async function updateTenant(
 /** Deletes a tenant and (by cascade) everything it owns. */
 export async function deleteTenant(db: Db, id: string): Promise<void> {
   const result = await db.deleteFrom('tenants').where('id', '=', id).executeTakeFirst();
+  // The cascade took the tenant's extensions with it.
+  bumpStoreVersion('tenants');
+  bumpStoreVersion('extensions');
+  noteBindingsRemoved('all');
   if (result.numDeletedRows === 0n) throw notFound('tenant', id);
 }

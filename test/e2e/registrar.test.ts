@@ -1,0 +1,187 @@
+/**
+ * The registrar end to end (issue 3 acceptance): the real `npm start` (tsx src/main.ts with its
+ * engine child) on free loopback ports and a temp data directory, driven by SIPp scenarios
+ * (test/e2e/sipp/) and, where SIPp cannot go (SHA-256, a fixed port across a restart, answering
+ * OPTIONS), a small UDP client. Sources: 127.0.0.1 is the attacker of the ban case, 127.0.0.2 and
+ * 127.0.0.3 are other hosts (the whole 127/8 is loopback on Linux).
+ *
+ * The data directory is seeded before the first start with the same seedFirstStart main.ts runs
+ * (demo tenant on 127.0.0.1, 1001/1002, the bootstrap admin key) plus extensions of known
+ * passwords, so the test knows every credential without reading the banner. The server offers MD5
+ * first (SWITCHBOARD_SIP_DIGEST_ALGORITHMS) because SIPp 3.6 answers only the first challenge;
+ * the SHA-256 challenge is still offered and used by the UDP client.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExtension, migrateToLatest, openDatabase } from '../../src/store/index.js';
+import { seedFirstStart } from '../../src/store/seed.js';
+import { SipUdpClient } from './support/sip-udp-client.js';
+import { runSipp, userLine } from './support/sipp.js';
+import { cleanEnv, freePort, killRun, launch, stopRun, type Run } from './support/switchboard-run.js';
+
+const DOMAIN = '127.0.0.1';
+const bootstrapKey = `sk_live_${randomBytes(24).toString('hex')}`;
+const passwords: Record<string, string> = {};
+
+interface Row {
+  contact_uri: string;
+  source_address: string;
+  source_port: number;
+  transport: string;
+  user_agent: string | null;
+  number: string;
+}
+
+describe('registrar end to end (npm start + SIPp)', () => {
+  let dataDir: string;
+  let sipPort: number;
+  let httpPort: number;
+  let env: NodeJS.ProcessEnv;
+  const runs: Run[] = [];
+  const clients: SipUdpClient[] = [];
+  const server = (): { host: string; port: number } => ({ host: '127.0.0.1', port: sipPort });
+  const target = (): string => `127.0.0.1:${sipPort}`;
+  const client = async (address: string, port = 0): Promise<SipUdpClient> => {
+    const c = await SipUdpClient.open(address, server(), port);
+    clients.push(c);
+    return c;
+  };
+  /** The stored bindings, read from the database file (GET /api/v1/registrations is not merged yet). */
+  const bindings = (): Row[] => {
+    const db = new BetterSqlite3(join(dataDir, 'switchboard.db'), { readonly: true });
+    try {
+      return db
+        .prepare('select r.contact_uri, r.source_address, r.source_port, r.transport, r.user_agent, e.number from registrations r join extensions e on e.id = r.extension_id order by e.number')
+        .all() as Row[];
+    } finally {
+      db.close();
+    }
+  };
+  const start = async (): Promise<Run> => {
+    const run = launch(env);
+    runs.push(run);
+    await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
+    return run;
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-reg-'));
+    const secretKey = randomBytes(32);
+    const store = openDatabase(join(dataDir, 'switchboard.db'));
+    try {
+      await migrateToLatest(store.db);
+      const seed = await seedFirstStart(store.db, { secretKey, sipDomain: DOMAIN, bootstrapApiKey: bootstrapKey });
+      for (const e of seed?.extensions ?? []) passwords[e.number] = e.sipPassword;
+      for (const number of ['2001', '2002', '2003']) {
+        passwords[number] = (await createExtension(store.db, secretKey, { tenantId: seed!.tenant.id, number })).sipPassword;
+      }
+    } finally {
+      await store.close();
+    }
+    sipPort = await freePort();
+    do httpPort = await freePort();
+    while (httpPort === sipPort);
+    env = cleanEnv({
+      SWITCHBOARD_SIP_PORT: String(sipPort),
+      SWITCHBOARD_SIP_ADDRESS: '127.0.0.1',
+      SWITCHBOARD_ENGINE_ADMIN_PORT: '0',
+      SWITCHBOARD_HTTP_PORT: String(httpPort),
+      SWITCHBOARD_HTTP_ADDRESS: '127.0.0.1',
+      SWITCHBOARD_BOOTSTRAP_API_KEY: bootstrapKey,
+      SWITCHBOARD_SECRET_KEY: secretKey.toString('hex'),
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SWITCHBOARD_LOG_LEVEL: 'info',
+      SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
+      SWITCHBOARD_SIP_QUALIFY_SECONDS: '2',
+    });
+    await start();
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    for (const r of runs) killRun(r);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('SIPp registers with MD5: 401, then 200; the binding is stored with its source address and port', async () => {
+    const res = await runSipp({ scenario: 'register-digest.xml', target: target(), calls: 1, users: [userLine('2001', passwords['2001']!)] });
+    expect(res.code, res.output).toBe(0);
+    expect(res.successful).toBe(1);
+    const row = bindings().find((b) => b.number === '2001');
+    expect(row).toMatchObject({ source_address: '127.0.0.1', transport: 'udp', user_agent: 'sipp-e2e' });
+    expect(row?.contact_uri).toBe(`sip:2001@127.0.0.1:${row?.source_port}`);
+  }, 40_000);
+
+  it('registers with SHA-256 (RFC 8760): both challenges are offered, the SHA-256 answer gets 200', async () => {
+    const phone = await client('127.0.0.2');
+    const { challenge, final } = await phone.register({ user: '2002', password: passwords['2002']!, domain: DOMAIN, algorithm: 'SHA-256' });
+    expect(challenge?.status).toBe(401);
+    expect(challenge?.challenges.map((c) => /algorithm=([\w-]+)/.exec(c)?.[1]).sort()).toEqual(['MD5', 'SHA-256']);
+    expect(final?.status).toBe(200);
+    expect(final?.text).toContain(`Contact: <${phone.contact}>;expires=`);
+    expect(bindings().find((b) => b.number === '2002')).toMatchObject({ source_address: '127.0.0.2', source_port: phone.port, user_agent: 'e2e-udp-client' });
+  });
+
+  it('never answers 200 to a wrong password', async () => {
+    const res = await runSipp({ scenario: 'register-wrong-password.xml', target: target(), localAddress: '127.0.0.3', calls: 3, users: [userLine('2003', 'not-the-password')] });
+    expect(res.code, res.output).toBe(0);
+    expect(res.successful).toBe(3);
+    expect(bindings().some((b) => b.number === '2003')).toBe(false);
+  }, 40_000);
+
+  it('keeps bindings across a restart (SIGTERM, same data dir): still stored, and reached over their flow', async () => {
+    const phone = clients.find((c) => c.address === '127.0.0.2')!;
+    expect(await stopRun(runs.at(-1)!)).toBe(0);
+    const before = phone.requests.length;
+    await start();
+    expect(bindings().find((b) => b.number === '2002')).toMatchObject({ source_port: phone.port });
+    // Reloaded into the location service: the next qualify round (2 s) reaches the phone.
+    const deadline = Date.now() + 10_000;
+    while (phone.requests.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const options = phone.requests.slice(before).find((r) => r.method === 'OPTIONS');
+    expect(options?.uri).toBe(phone.contact);
+  }, 90_000);
+
+  it('unregisters with Expires: 0', async () => {
+    const phone = clients.find((c) => c.address === '127.0.0.2')!;
+    const { final } = await phone.register({ user: '2002', password: passwords['2002']!, domain: DOMAIN, expires: 0 });
+    expect(final?.status).toBe(200);
+    expect(final?.text).not.toContain(phone.contact);
+    expect(bindings().some((b) => b.number === '2002')).toBe(false);
+  });
+
+  it('registers an extension created through POST /api/v1/extensions at once, with the returned password', async (ctx) => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/extensions`, {
+      method: 'POST',
+      headers: { 'X-API-Key': bootstrapKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ number: '3001', display_name: 'E2E phone' }),
+    });
+    // The extensions routes are built on another branch; until they are merged this case is skipped.
+    if (res.status === 404) return ctx.skip('POST /api/v1/extensions is not merged yet');
+    expect(res.status).toBe(201);
+    const { data } = (await res.json()) as { data: { number: string; sip_password: string } };
+    const phone = await client('127.0.0.2');
+    for (const algorithm of ['MD5', 'SHA-256'] as const) {
+      const { challenge, final } = await phone.register({ user: data.number, password: data.sip_password, domain: DOMAIN, algorithm });
+      expect(challenge?.status).toBe(401);
+      expect(final?.status).toBe(200);
+    }
+    expect(bindings().find((b) => b.number === '3001')).toMatchObject({ source_address: '127.0.0.2', source_port: phone.port });
+  });
+
+  it('bans 127.0.0.1 after 10 failures in a minute (no answer), while 127.0.0.2 still registers', async () => {
+    const res = await runSipp({ scenario: 'register-wrong-password.xml', target: target(), calls: 10, users: [userLine('1001', 'guess')] });
+    expect(res.code, res.output).toBe(0);
+    const banned = await client('127.0.0.1');
+    const silent = await banned.register({ user: '1001', password: passwords['1001']!, domain: DOMAIN, timeoutMs: 1500 });
+    expect(silent.challenge).toBeUndefined();
+    expect(runs.at(-1)!.lines.some((l) => l.event === 'security.ban' && l.source === '127.0.0.1' && l.failures === 10)).toBe(true);
+    const other = await client('127.0.0.2');
+    const ok = await other.register({ user: '1001', password: passwords['1001']!, domain: DOMAIN });
+    expect(ok.final?.status).toBe(200);
+  }, 40_000);
+});
