@@ -171,7 +171,7 @@ function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefine
     '          Phones register with digest authentication (SHA-256 or MD5); this version',
     '          does not connect calls yet.',
     '  Media   direct between the phones: no rtpengine is used yet.',
-    `  API     ${apiUrl(api)}  — health ${apiUrl(api)}/health, OpenAPI ${apiUrl(api)}${OPENAPI_PATH}`,
+    `  API     ${apiUrl(api)}  — docs ${apiUrl(api)}/api/v1/docs, OpenAPI ${apiUrl(api)}${OPENAPI_PATH}, health ${apiUrl(api)}/health`,
     `  Data    ${config.dataDir}`,
     ...(seed ? seedBanner(seed) : []),
     '  Stop    Ctrl-C (or SIGTERM)',
