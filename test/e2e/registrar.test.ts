@@ -5,20 +5,17 @@
  * OPTIONS), a small UDP client. Sources: 127.0.0.1 is the attacker of the ban case, 127.0.0.2 and
  * 127.0.0.3 are other hosts (the whole 127/8 is loopback on Linux).
  *
- * The data directory is seeded before the first start with the same seedFirstStart main.ts runs
- * (demo tenant on 127.0.0.1, 1001/1002, the bootstrap admin key) plus extensions of known
- * passwords, so the test knows every credential without reading the banner. The server offers MD5
- * first (SWITCHBOARD_SIP_DIGEST_ALGORITHMS) because SIPp 3.6 answers only the first challenge;
- * the SHA-256 challenge is still offered and used by the UDP client.
+ * Extensions are created through `POST /api/v1/extensions` with the bootstrap key (the first start
+ * seeds the demo tenant on the SIP address 127.0.0.1) and bindings are read back through
+ * `GET /api/v1/registrations`. The server offers MD5 first (SWITCHBOARD_SIP_DIGEST_ALGORITHMS)
+ * because SIPp 3.6 answers only the first challenge; the SHA-256 challenge is still offered and
+ * used by the UDP client.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExtension, migrateToLatest, openDatabase } from '../../src/store/index.js';
-import { seedFirstStart } from '../../src/store/seed.js';
 import { SipUdpClient } from './support/sip-udp-client.js';
 import { runSipp, userLine } from './support/sipp.js';
 import { cleanEnv, freePort, killRun, launch, stopRun, type Run } from './support/switchboard-run.js';
@@ -27,13 +24,15 @@ const DOMAIN = '127.0.0.1';
 const bootstrapKey = `sk_live_${randomBytes(24).toString('hex')}`;
 const passwords: Record<string, string> = {};
 
+/** The fields of `GET /api/v1/registrations` items the test looks at. */
 interface Row {
   contact_uri: string;
   source_address: string;
   source_port: number;
   transport: string;
   user_agent: string | null;
-  number: string;
+  extension_number: string;
+  qualify: { reachable: boolean } | null;
 }
 
 describe('registrar end to end (npm start + SIPp)', () => {
@@ -50,16 +49,20 @@ describe('registrar end to end (npm start + SIPp)', () => {
     clients.push(c);
     return c;
   };
-  /** The stored bindings, read from the database file (GET /api/v1/registrations is not merged yet). */
-  const bindings = (): Row[] => {
-    const db = new BetterSqlite3(join(dataDir, 'switchboard.db'), { readonly: true });
-    try {
-      return db
-        .prepare('select r.contact_uri, r.source_address, r.source_port, r.transport, r.user_agent, e.number from registrations r join extensions e on e.id = r.extension_id order by e.number')
-        .all() as Row[];
-    } finally {
-      db.close();
-    }
+  const api = (path: string, init: RequestInit = {}): Promise<Response> =>
+    fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { ...init, headers: { 'X-API-Key': bootstrapKey, 'Content-Type': 'application/json', ...init.headers } });
+  /** The live bindings as the API lists them. */
+  const bindings = async (): Promise<Row[]> => {
+    const res = await api('/registrations?limit=100');
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { data: Row[] }).data;
+  };
+  const binding = async (number: string): Promise<Row | undefined> => (await bindings()).find((b) => b.extension_number === number);
+  /** A new extension through the API; its SIP password is in the 201 only. */
+  const createExtension = async (number: string): Promise<void> => {
+    const res = await api('/extensions', { method: 'POST', body: JSON.stringify({ number, display_name: `E2E ${number}` }) });
+    expect(res.status, await res.clone().text()).toBe(201);
+    passwords[number] = ((await res.json()) as { data: { sip_password: string } }).data.sip_password;
   };
   const start = async (): Promise<Run> => {
     const run = launch(env);
@@ -70,18 +73,6 @@ describe('registrar end to end (npm start + SIPp)', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-reg-'));
-    const secretKey = randomBytes(32);
-    const store = openDatabase(join(dataDir, 'switchboard.db'));
-    try {
-      await migrateToLatest(store.db);
-      const seed = await seedFirstStart(store.db, { secretKey, sipDomain: DOMAIN, bootstrapApiKey: bootstrapKey });
-      for (const e of seed?.extensions ?? []) passwords[e.number] = e.sipPassword;
-      for (const number of ['2001', '2002', '2003']) {
-        passwords[number] = (await createExtension(store.db, secretKey, { tenantId: seed!.tenant.id, number })).sipPassword;
-      }
-    } finally {
-      await store.close();
-    }
     sipPort = await freePort();
     do httpPort = await freePort();
     while (httpPort === sipPort);
@@ -92,13 +83,13 @@ describe('registrar end to end (npm start + SIPp)', () => {
       SWITCHBOARD_HTTP_PORT: String(httpPort),
       SWITCHBOARD_HTTP_ADDRESS: '127.0.0.1',
       SWITCHBOARD_BOOTSTRAP_API_KEY: bootstrapKey,
-      SWITCHBOARD_SECRET_KEY: secretKey.toString('hex'),
       SWITCHBOARD_DATA_DIR: dataDir,
       SWITCHBOARD_LOG_LEVEL: 'info',
       SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
       SWITCHBOARD_SIP_QUALIFY_SECONDS: '2',
     });
     await start();
+    for (const number of ['2001', '2002', '2003', '2004']) await createExtension(number);
   }, 90_000);
 
   afterAll(async () => {
@@ -107,11 +98,11 @@ describe('registrar end to end (npm start + SIPp)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('SIPp registers with MD5: 401, then 200; the binding is stored with its source address and port', async () => {
+  it('SIPp registers with MD5: 401, then 200; the binding is listed by the API with its source address and port', async () => {
     const res = await runSipp({ scenario: 'register-digest.xml', target: target(), calls: 1, users: [userLine('2001', passwords['2001']!)] });
     expect(res.code, res.output).toBe(0);
     expect(res.successful).toBe(1);
-    const row = bindings().find((b) => b.number === '2001');
+    const row = await binding('2001');
     expect(row).toMatchObject({ source_address: '127.0.0.1', transport: 'udp', user_agent: 'sipp-e2e' });
     expect(row?.contact_uri).toBe(`sip:2001@127.0.0.1:${row?.source_port}`);
   }, 40_000);
@@ -123,14 +114,14 @@ describe('registrar end to end (npm start + SIPp)', () => {
     expect(challenge?.challenges.map((c) => /algorithm=([\w-]+)/.exec(c)?.[1]).sort()).toEqual(['MD5', 'SHA-256']);
     expect(final?.status).toBe(200);
     expect(final?.text).toContain(`Contact: <${phone.contact}>;expires=`);
-    expect(bindings().find((b) => b.number === '2002')).toMatchObject({ source_address: '127.0.0.2', source_port: phone.port, user_agent: 'e2e-udp-client' });
+    expect(await binding('2002')).toMatchObject({ source_address: '127.0.0.2', source_port: phone.port, user_agent: 'e2e-udp-client' });
   });
 
   it('never answers 200 to a wrong password', async () => {
     const res = await runSipp({ scenario: 'register-wrong-password.xml', target: target(), localAddress: '127.0.0.3', calls: 3, users: [userLine('2003', 'not-the-password')] });
     expect(res.code, res.output).toBe(0);
     expect(res.successful).toBe(3);
-    expect(bindings().some((b) => b.number === '2003')).toBe(false);
+    expect(await binding('2003')).toBeUndefined();
   }, 40_000);
 
   it('keeps bindings across a restart (SIGTERM, same data dir): still stored, and reached over their flow', async () => {
@@ -138,12 +129,15 @@ describe('registrar end to end (npm start + SIPp)', () => {
     expect(await stopRun(runs.at(-1)!)).toBe(0);
     const before = phone.requests.length;
     await start();
-    expect(bindings().find((b) => b.number === '2002')).toMatchObject({ source_port: phone.port });
+    expect(await binding('2002')).toMatchObject({ source_port: phone.port });
     // Reloaded into the location service: the next qualify round (2 s) reaches the phone.
     const deadline = Date.now() + 10_000;
     while (phone.requests.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const options = phone.requests.slice(before).find((r) => r.method === 'OPTIONS');
     expect(options?.uri).toBe(phone.contact);
+    // …and the API shows the qualify result the registrar hands it.
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await binding('2002'))?.qualify).toMatchObject({ reachable: true });
   }, 90_000);
 
   it('unregisters with Expires: 0', async () => {
@@ -151,37 +145,29 @@ describe('registrar end to end (npm start + SIPp)', () => {
     const { final } = await phone.register({ user: '2002', password: passwords['2002']!, domain: DOMAIN, expires: 0 });
     expect(final?.status).toBe(200);
     expect(final?.text).not.toContain(phone.contact);
-    expect(bindings().some((b) => b.number === '2002')).toBe(false);
+    expect(await binding('2002')).toBeUndefined();
   });
 
-  it('registers an extension created through POST /api/v1/extensions at once, with the returned password', async (ctx) => {
-    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/extensions`, {
-      method: 'POST',
-      headers: { 'X-API-Key': bootstrapKey, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ number: '3001', display_name: 'E2E phone' }),
-    });
-    // The extensions routes are built on another branch; until they are merged this case is skipped.
-    if (res.status === 404) return ctx.skip('POST /api/v1/extensions is not merged yet');
-    expect(res.status).toBe(201);
-    const { data } = (await res.json()) as { data: { number: string; sip_password: string } };
+  it('an extension created through the API registers at once with MD5 and SHA-256', async () => {
+    await createExtension('3001');
     const phone = await client('127.0.0.2');
     for (const algorithm of ['MD5', 'SHA-256'] as const) {
-      const { challenge, final } = await phone.register({ user: data.number, password: data.sip_password, domain: DOMAIN, algorithm });
+      const { challenge, final } = await phone.register({ user: '3001', password: passwords['3001']!, domain: DOMAIN, algorithm });
       expect(challenge?.status).toBe(401);
       expect(final?.status).toBe(200);
     }
-    expect(bindings().find((b) => b.number === '3001')).toMatchObject({ source_address: '127.0.0.2', source_port: phone.port });
+    expect(await binding('3001')).toMatchObject({ source_address: '127.0.0.2', source_port: phone.port });
   });
 
   it('bans 127.0.0.1 after 10 failures in a minute (no answer), while 127.0.0.2 still registers', async () => {
-    const res = await runSipp({ scenario: 'register-wrong-password.xml', target: target(), calls: 10, users: [userLine('1001', 'guess')] });
+    const res = await runSipp({ scenario: 'register-wrong-password.xml', target: target(), calls: 10, users: [userLine('2004', 'guess')] });
     expect(res.code, res.output).toBe(0);
     const banned = await client('127.0.0.1');
-    const silent = await banned.register({ user: '1001', password: passwords['1001']!, domain: DOMAIN, timeoutMs: 1500 });
+    const silent = await banned.register({ user: '2004', password: passwords['2004']!, domain: DOMAIN, timeoutMs: 1500 });
     expect(silent.challenge).toBeUndefined();
     expect(runs.at(-1)!.lines.some((l) => l.event === 'security.ban' && l.source === '127.0.0.1' && l.failures === 10)).toBe(true);
     const other = await client('127.0.0.2');
-    const ok = await other.register({ user: '1001', password: passwords['1001']!, domain: DOMAIN });
+    const ok = await other.register({ user: '2004', password: passwords['2004']!, domain: DOMAIN });
     expect(ok.final?.status).toBe(200);
   }, 40_000);
 });
