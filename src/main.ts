@@ -27,7 +27,7 @@ import { startSipApp, type SipApp } from './sip/sip-app.js';
 import { createHmac } from 'node:crypto';
 import { wallClock } from './shared/clock.js';
 import { BanList } from './sip/registrar/ban-list.js';
-import { RequestLogWriter, listTenants, migrateToLatest, openDatabase, pingDatabase, type Store } from './store/index.js';
+import { RequestLogWriter, countOwners, listTenants, migrateToLatest, openDatabase, pingDatabase, type Store } from './store/index.js';
 import { seedFirstStart, type SeedResult } from './store/seed.js';
 
 /** What the engine CLI sends over IPC once its sockets are bound (src/engine/cli.ts). */
@@ -157,7 +157,7 @@ function seedBanner(seed: SeedResult): string[] {
   ];
 }
 
-function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefined, api: RunningApi, seed: SeedResult | undefined): string {
+function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefined, api: RunningApi, seed: SeedResult | undefined, setupDone: boolean): string {
   const transports = app.engine.hostports.join(', ');
   const where = app.engine.hostports.find((h) => h.startsWith('udp/')) ?? app.engine.hostports[0] ?? '';
   const hostPort = where.slice(where.indexOf('/') + 1);
@@ -174,6 +174,7 @@ function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefine
     `  API     ${apiUrl(api)}  — docs ${apiUrl(api)}/api/v1/docs, OpenAPI ${apiUrl(api)}${OPENAPI_PATH}, health ${apiUrl(api)}/health`,
     `  Data    ${config.dataDir}`,
     ...(seed ? seedBanner(seed) : []),
+    ...(setupDone ? [] : [`  Setup   no owner user yet: POST ${apiUrl(api)}/api/v1/setup/complete (see the docs page)`]),
     '  Stop    Ctrl-C (or SIGTERM)',
     '',
   ].join('\n');
@@ -316,7 +317,9 @@ async function main(): Promise<void> {
     log.info({ address: api.address.address, port: api.address.port }, 'HTTP API listening');
 
     log.info({ hostports: app.engine.hostports, engine: config.engine.mode }, 'switchboard ready');
-    process.stderr.write(banner(config, app, engine, api, seed) + '\n');
+    // The owner user (for logging in) is created by first-run setup, which the banner points to until it is done.
+    const setupDone = defaultTenant !== undefined && (await countOwners(db, defaultTenant.id)) > 0;
+    process.stderr.write(banner(config, app, engine, api, seed, setupDone) + '\n');
   } catch (err) {
     log.fatal({ err }, 'start failed');
     await stop('start failed', 1);
