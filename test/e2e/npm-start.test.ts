@@ -3,46 +3,18 @@
  * answers SIP OPTIONS over UDP and TCP, serves the HTTP API, seeds on first start only, and stops
  * cleanly on SIGTERM without leaving processes. Loopback only.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, isAlive, killRun, launch, stopRun, type LogLine, type Run } from './support/switchboard-run.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-interface LogLine {
-  name?: string;
-  pid?: number;
-  msg?: string;
-  [key: string]: unknown;
-}
-
-/** A port free for both TCP and UDP on 127.0.0.1 (SIP listens on both). */
-async function freeSipPort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const addr = srv.address();
-        srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const sock = createSocket('udp4');
-      sock.once('error', () => resolve(false));
-      sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-  throw new Error('no free port');
-}
+const freeSipPort = (): Promise<number> => freePort();
 
 function optionsRequest(port: number, transport: 'UDP' | 'TCP', localPort: number, callId: string): string {
   return [
@@ -169,95 +141,6 @@ function optionsOverTcp(port: number): Promise<string> {
       }
     });
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A running `npx tsx src/main.ts`: its JSON log lines (stdout) and everything it printed. */
-interface Run {
-  child: ChildProcess;
-  lines: LogLine[];
-  readonly output: string;
-  waitForLog(pred: (l: LogLine) => boolean, ms: number): Promise<LogLine>;
-}
-
-function launch(env: NodeJS.ProcessEnv): Run {
-  // Its own process group, so cleanup can reach every process it started if a test fails.
-  const child = spawn('npx', ['tsx', 'src/main.ts'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const lines: LogLine[] = [];
-  let output = '';
-  let pending = '';
-  // Both handlers are added before any 'data' listener of waitForLog, so lines are parsed first.
-  child.stdout?.on('data', (buf: Buffer) => {
-    output += buf.toString('utf8');
-    pending += buf.toString('utf8');
-    const parts = pending.split('\n');
-    pending = parts.pop() ?? '';
-    for (const p of parts) {
-      try {
-        lines.push(JSON.parse(p) as LogLine);
-      } catch {
-        // not a log line
-      }
-    }
-  });
-  child.stderr?.on('data', (buf: Buffer) => {
-    output += buf.toString('utf8');
-  });
-  const waitForLog = (pred: (l: LogLine) => boolean, ms: number): Promise<LogLine> =>
-    new Promise((resolve, reject) => {
-      const found = lines.find(pred);
-      if (found) return resolve(found);
-      const timer = setTimeout(() => {
-        child.stdout?.off('data', check);
-        reject(new Error(`log line not seen within ${ms} ms; output so far:\n${output}`));
-      }, ms);
-      const check = (): void => {
-        const hit = lines.find(pred);
-        if (!hit) return;
-        clearTimeout(timer);
-        child.stdout?.off('data', check);
-        resolve(hit);
-      };
-      child.stdout?.on('data', check);
-    });
-  return {
-    child,
-    lines,
-    get output() {
-      return output;
-    },
-    waitForLog,
-  };
-}
-
-/** Kills a run's process group and its engine if a test left them running. */
-function killRun(run: Run | undefined): void {
-  if (!run) return;
-  if (run.child.pid && run.child.exitCode === null) {
-    try {
-      process.kill(-run.child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  for (const l of run.lines) if (l.name === 'engine' && l.pid && isAlive(l.pid)) process.kill(l.pid, 'SIGKILL');
-}
-
-/** SIGTERM to the node process running main.ts (npx does not forward signals); resolves with the exit code. */
-async function stopRun(run: Run): Promise<number | null | 'timeout'> {
-  const mainPid = run.lines.find((l) => l.name === 'switchboard' && typeof l.pid === 'number')?.pid;
-  if (mainPid === undefined || run.child.exitCode !== null) return run.child.exitCode;
-  const exited = new Promise<number | null>((resolve) => run.child.once('exit', (code) => resolve(code)));
-  process.kill(mainPid, 'SIGTERM');
-  return Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000))]);
 }
 
 const bootstrapKey = `sk_live_${'5eed'.repeat(12)}`;

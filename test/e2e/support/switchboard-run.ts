@@ -101,7 +101,7 @@ export function launch(env: NodeJS.ProcessEnv): Run {
   };
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
