@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql as rawSql, type Transaction } from 'kysely';
+import { Kysely, SqliteDialect, sql as rawSql, type SqliteDatabase, type SqliteStatement, type Transaction } from 'kysely';
 import type { TenantTable } from './tenants/tenant.table.js';
 import type { SiteTable } from './sites/site.table.js';
 import type { UserTable } from './users/user.table.js';
@@ -55,11 +55,53 @@ export function openDatabase(path: string, options: { busyTimeoutMs?: number } =
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   return {
     db,
     // Kysely's destroy closes the better-sqlite3 handle through the dialect driver.
     close: () => db.destroy(),
+  };
+}
+
+/** How many prepared statements {@link cachingStatements} keeps by default (the app has well under 200 distinct SQL texts). */
+export const STATEMENT_CACHE_SIZE = 200;
+
+/** The subset of a better-sqlite3 statement the cache needs besides Kysely's `SqliteStatement`. */
+interface BetterStatement extends SqliteStatement {
+  readonly busy: boolean;
+}
+
+/**
+ * better-sqlite3 under Kysely's `SqliteDialect`, with a bounded LRU of prepared statements keyed by
+ * SQL text. Kysely's driver calls `db.prepare(sql)` for every query, and compiling the SQL again was
+ * ~10% of the CPU of a list request. A cached statement is safe to hand out again because the
+ * driver only ever uses it through `reader`, `all(params)`, `run(params)` and `iterate(params)`: each
+ * call binds its own parameters and resets the statement when done, and the driver never changes a
+ * statement's mode (`pluck`, `raw`, `expand`, `safeIntegers`). The one state that outlives a call is
+ * an open `iterate()` (Kysely's `stream()`): such a statement is `busy`, and better-sqlite3 refuses
+ * to run it again, so a busy entry is replaced by a freshly prepared statement and the iterator keeps
+ * the old one. Statements are finalized with the connection; a schema change makes SQLite recompile
+ * a statement on its next step (sqlite3_prepare_v2), so migrations need no invalidation.
+ */
+export function cachingStatements(sqlite: BetterSqlite3.Database, max = STATEMENT_CACHE_SIZE): SqliteDatabase {
+  const cache = new Map<string, BetterStatement>();
+  const prepareFresh = (sql: string): BetterStatement => {
+    const stmt = sqlite.prepare(sql) as unknown as BetterStatement;
+    cache.delete(sql);
+    cache.set(sql, stmt);
+    if (cache.size > max) cache.delete(cache.keys().next().value as string);
+    return stmt;
+  };
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string): SqliteStatement {
+      const cached = cache.get(sql);
+      if (cached === undefined || cached.busy) return prepareFresh(sql);
+      // Most recently used goes last, so the first key is the one to evict.
+      cache.delete(sql);
+      cache.set(sql, cached);
+      return cached;
+    },
   };
 }
 
