@@ -232,6 +232,8 @@ async function main(): Promise<void> {
     const migrated = await migrateToLatest(store.db);
     log.info({ path: dbPath, applied: migrated.results?.length ?? 0, secretKey: secretKey.source }, 'database ready');
     const db = store.db;
+    // Moves on every write of this connection (API, registrar, request log): the API's read cache keys on it.
+    const changeCounter = store.changeCounter;
 
     let endpoint: { host: string; port: number; secret: string };
     if (config.engine.mode === 'embedded') {
@@ -293,7 +295,7 @@ async function main(): Promise<void> {
       auth: apiKeyAuth({ db, resolveBearer: sessionBearerResolver({ db, clock: wallClock }) }),
       idempotency: new SqliteIdempotencyStore(db, { secretKey: secretKey.key }),
       requestLog,
-      resources: { db, secretKey: secretKey.key, clock: wallClock, metrics: { engineConnected } },
+      resources: { db, secretKey: secretKey.key, clock: wallClock, changeCounter, metrics: { engineConnected } },
       readiness: [
         {
           name: 'database',

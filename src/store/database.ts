@@ -38,6 +38,16 @@ export type Db = Kysely<Database> | Transaction<Database>;
 /** An open store: the typed query builder and the way to close the underlying file. */
 export interface Store {
   readonly db: Kysely<Database>;
+  /**
+   * A counter that moves on every write of this store's connection, cheap enough to read per
+   * request (the API's read cache compares it; see src/api/read-cache.ts). SQLite: `total_changes()`,
+   * the rows inserted, updated or deleted through this connection since it opened (including
+   * trigger and foreign-key cascade changes, committed or not), read through one prepared statement
+   * (~1 µs). Writes by other processes on the same file do not move it. A PostgreSQL dialect has no
+   * per-connection equivalent across a pool; it would keep a counter bumped by a statement-level
+   * trigger (or `pg_stat_database.xact_commit` / LISTEN-NOTIFY) and read that instead.
+   */
+  changeCounter(): number;
   close(): Promise<void>;
 }
 
@@ -56,8 +66,10 @@ export function openDatabase(path: string, options: { busyTimeoutMs?: number } =
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+  const totalChanges = sqlite.prepare('select total_changes()').pluck();
   return {
     db,
+    changeCounter: () => totalChanges.get() as number,
     // Kysely's destroy closes the better-sqlite3 handle through the dialect driver.
     close: () => db.destroy(),
   };
