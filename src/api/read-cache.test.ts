@@ -5,11 +5,13 @@ import { ReadCache, readCacheKey } from './read-cache.js';
 function fixture(options: { maxEntries?: number; maxBytes?: number } = {}) {
   const state = { changes: 0, now: 1_000_000, computed: 0 };
   const cache = new ReadCache({ changes: () => state.changes, clock: { now: () => state.now }, ...options });
-  const get = (key: string, body = `body of ${key}`) =>
-    cache.getOrCompute(key, async () => {
-      state.computed++;
-      return body;
-    });
+  const get = async (key: string, body = `body of ${key}`) =>
+    Buffer.from(
+      await cache.getOrCompute(key, async () => {
+        state.computed++;
+        return body;
+      }),
+    ).toString('utf8');
   return { state, cache, get };
 }
 
@@ -36,7 +38,7 @@ describe('ReadCache', () => {
       state.changes++; // a write lands while the list is being read
       return 'maybe before the write';
     });
-    expect(await cache.getOrCompute('a', async () => 'after the write')).toBe('after the write');
+    expect(Buffer.from(await cache.getOrCompute('a', async () => 'after the write')).toString()).toBe('after the write');
   });
 
   it('serves an entry for less than 1 s, whatever the counter', async () => {

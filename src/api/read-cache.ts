@@ -24,7 +24,7 @@ export const READ_CACHE_MAX_BYTES = 32 * 1024 * 1024;
 export const READ_CACHE_MAX_AGE_MS = 1000;
 
 interface Entry {
-  body: string;
+  body: Uint8Array<ArrayBuffer>;
   changes: number;
   at: number;
 }
@@ -66,7 +66,7 @@ export class ReadCache {
    * The cached body for `key`, or else computes it with `compute` and keeps it. The counter is read
    * before `compute` starts, and the entry is stored under that reading.
    */
-  async getOrCompute(key: string, compute: () => Promise<string>): Promise<string> {
+  async getOrCompute(key: string, compute: () => Promise<string>): Promise<Uint8Array<ArrayBuffer>> {
     const changes = this.#changes();
     const now = this.#clock.now();
     const hit = this.#entries.get(key);
@@ -80,13 +80,13 @@ export class ReadCache {
       }
       this.#remove(key, hit);
     }
-    const body = await compute();
+    // Kept as UTF-8 bytes: each hit then skips measuring and encoding the text for the socket.
+    const body = Buffer.from(await compute(), 'utf8');
     this.#store(key, { body, changes, at: now });
     return body;
   }
 
   #store(key: string, entry: Entry): void {
-    // Bytes counted as UTF-16 code units: close enough for a bound, and free.
     if (entry.body.length > this.#maxBytes) return;
     const old = this.#entries.get(key);
     if (old !== undefined) this.#remove(key, old);
