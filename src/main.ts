@@ -233,6 +233,8 @@ async function main(): Promise<void> {
     const migrated = await migrateToLatest(store.db);
     log.info({ path: dbPath, applied: migrated.results?.length ?? 0, secretKey: secretKey.source }, 'database ready');
     const db = store.db;
+    // Moves on every write of this connection (API, registrar, request log): the API's read cache keys on it.
+    const changeCounter = store.changeCounter;
 
     let endpoint: { host: string; port: number; secret: string };
     if (config.engine.mode === 'embedded') {
@@ -298,6 +300,7 @@ async function main(): Promise<void> {
         db,
         secretKey: secretKey.key,
         clock: wallClock,
+        changeCounter,
         metrics: { engineConnected },
         ...(registrar ? { sip: { qualifyStatus: (id: string) => registrar.qualifyStatus(id) } } : {}),
       },

@@ -60,7 +60,7 @@ const app = createApi({
   version: 'bench',
   auth: apiKeyAuth({ db: store.db }),
   idempotency: new SqliteIdempotencyStore(store.db, { secretKey }),
-  resources: { db: store.db, secretKey, clock: wallClock },
+  resources: { db: store.db, secretKey, clock: wallClock, changeCounter: store.changeCounter },
   readiness: [{ name: 'database', check: async () => (await pingDatabase(store.db), true) }],
   ...(rateLimit === undefined ? {} : { rateLimit }),
 });

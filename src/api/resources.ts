@@ -1,5 +1,6 @@
 import type { Clock } from '../shared/clock.js';
 import type { Db } from '../store/index.js';
+import type { ChangeCounter, ReadCache } from './read-cache.js';
 
 /**
  * What resource routes (src/api/routes/*) need: the store, the secret key that encrypts SIP
@@ -16,6 +17,14 @@ export interface ResourceDeps {
    * results); optional so the API runs without SIP (tests, tools).
    */
   sip?: SipStatusPort;
+  /**
+   * The store's change counter (main.ts: `store.changeCounter`); with it, hot list routes answer
+   * from a {@link ReadCache} that a write invalidates at once (see read-cache.ts). Without it
+   * (tests, tools) every request runs its queries.
+   */
+  changeCounter?: ChangeCounter;
+  /** The list-answer cache; built by `registerResourceRoutes` from `changeCounter` unless given. */
+  readCache?: ReadCache;
   /** Live values for the `/metrics` gauges that the store cannot answer (engine link state…). */
   metrics?: MetricsSources;
 }

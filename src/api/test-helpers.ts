@@ -48,7 +48,8 @@ export async function testApiWithStore(overrides: Partial<ApiDeps> = {}, options
   // The primary tenant is the earliest created_at; a tick between the two keeps Acme first.
   await new Promise((resolve) => setTimeout(resolve, 2));
   const otherTenant = await createTenant(store.db, { name: 'Other', sipDomain: 'other.test' });
-  const resources: ResourceDeps = { db: store.db, secretKey, clock: wallClock };
+  // The read cache as main.ts wires it (writes through this store invalidate it at once).
+  const resources: ResourceDeps = { db: store.db, secretKey, clock: wallClock, changeCounter: store.changeCounter };
   // The SQLite request log as main.ts wires it; tests call `requestLog.flush()` before reading it.
   const requestLog = new RequestLogWriter(store.db);
   const t = testApi({

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
-import { openDatabase, withStatementCache } from './database.js';
+import { describe, expect, it, vi } from 'vitest';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { cachingStatements, openDatabase } from './database.js';
 import { migrateToLatest } from './migrate.js';
 import { migrations } from './migrations/index.js';
 
@@ -45,21 +45,68 @@ describe('database and migrations', () => {
     });
     await store.close();
   });
+});
 
-  it('reuses prepared statements by SQL text, but not one that is still iterating', () => {
-    const raw = new BetterSqlite3(':memory:');
-    const db = withStatementCache(raw, 2);
-    const a = db.prepare('select 1 as n');
-    expect(db.prepare('select 1 as n')).toBe(a);
-    const it = a.iterate([]);
-    it.next();
-    const b = db.prepare('select 1 as n');
-    expect(b).not.toBe(a);
-    expect(b.all([])).toEqual([{ n: 1 }]);
-    it.return?.();
-    db.prepare('select 2');
-    db.prepare('select 3');
-    expect(db.prepare('select 1 as n')).not.toBe(a); // evicted (size 2)
-    db.close();
+describe('prepared-statement cache', () => {
+  it('prepares each SQL text once and keeps the most recently used', () => {
+    const sqlite = new BetterSqlite3(':memory:');
+    const prepare = vi.spyOn(sqlite, 'prepare');
+    const cached = cachingStatements(sqlite, 2);
+    const a = cached.prepare('select 1 as n');
+    expect(cached.prepare('select 1 as n')).toBe(a);
+    const b = cached.prepare('select 2 as n');
+    expect(cached.prepare('select 1 as n')).toBe(a); // a is now the most recent, b the oldest
+    cached.prepare('select 3 as n'); // evicts b
+    expect(cached.prepare('select 1 as n')).toBe(a);
+    expect(cached.prepare('select 2 as n')).not.toBe(b);
+    expect(prepare).toHaveBeenCalledTimes(4);
+    cached.close();
+  });
+
+  it('binds fresh parameters each time, for reads and writes', () => {
+    const sqlite = new BetterSqlite3(':memory:');
+    const cached = cachingStatements(sqlite);
+    cached.prepare('create table t (n integer)').run([]);
+    const insert = cached.prepare('insert into t (n) values (?)');
+    expect(insert.reader).toBe(false);
+    expect(insert.run([1]).changes).toBe(1);
+    expect(cached.prepare('insert into t (n) values (?)').run([2]).changes).toBe(1);
+    const select = cached.prepare('select n from t where n >= ? order by n');
+    expect(select.reader).toBe(true);
+    expect(select.all([1])).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(cached.prepare('select n from t where n >= ? order by n').all([2])).toEqual([{ n: 2 }]);
+    cached.close();
+  });
+
+  it('never hands out a statement an open iterator is using', () => {
+    const sqlite = new BetterSqlite3(':memory:');
+    const cached = cachingStatements(sqlite);
+    const text = 'select value as n from json_each(?)';
+    const first = cached.prepare(text);
+    const iter = first.iterate(['[1,2,3]'])[Symbol.iterator]();
+    expect(iter.next().value).toEqual({ n: 1 });
+    const second = cached.prepare(text);
+    expect(second).not.toBe(first);
+    expect(second.all(['[7]'])).toEqual([{ n: 7 }]);
+    expect([...{ [Symbol.iterator]: () => iter }]).toEqual([{ n: 2 }, { n: 3 }]);
+    cached.close();
+  });
+
+  it('gives a statement back after a Kysely stream ends or is left early', async () => {
+    // Kysely holds the connection for the whole stream, so through Kysely a statement is never in
+    // two iterations at once; these check that a finished or abandoned stream leaves it reusable.
+    const db = new Kysely<{ t: { n: number } }>({ dialect: new SqliteDialect({ database: cachingStatements(new BetterSqlite3(':memory:')) }) });
+    await db.schema.createTable('t').addColumn('n', 'integer').execute();
+    await db.insertInto('t').values([{ n: 1 }, { n: 2 }, { n: 3 }]).execute();
+    const query = () => db.selectFrom('t').select('n').orderBy('n');
+    for await (const row of query().stream()) {
+      expect(row.n).toBe(1);
+      break;
+    }
+    const seen: number[] = [];
+    for await (const row of query().stream()) seen.push(row.n);
+    expect(seen).toEqual([1, 2, 3]);
+    expect(await query().execute()).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    await db.destroy();
   });
 });

@@ -38,6 +38,16 @@ export type Db = Kysely<Database> | Transaction<Database>;
 /** An open store: the typed query builder and the way to close the underlying file. */
 export interface Store {
   readonly db: Kysely<Database>;
+  /**
+   * A counter that moves on every write of this store's connection, cheap enough to read per
+   * request (the API's read cache compares it; see src/api/read-cache.ts). SQLite: `total_changes()`,
+   * the rows inserted, updated or deleted through this connection since it opened (including
+   * trigger and foreign-key cascade changes, committed or not), read through one prepared statement
+   * (~1 µs). Writes by other processes on the same file do not move it. A PostgreSQL dialect has no
+   * per-connection equivalent across a pool; it would keep a counter bumped by a statement-level
+   * trigger (or `pg_stat_database.xact_commit` / LISTEN-NOTIFY) and read that instead.
+   */
+  changeCounter(): number;
   close(): Promise<void>;
 }
 
@@ -55,40 +65,54 @@ export function openDatabase(path: string, options: { busyTimeoutMs?: number } =
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+  const totalChanges = sqlite.prepare('select total_changes()').pluck();
   return {
     db,
+    changeCounter: () => totalChanges.get() as number,
     // Kysely's destroy closes the better-sqlite3 handle through the dialect driver.
     close: () => db.destroy(),
   };
 }
 
-/** Prepared statements kept per SQL text; the registrar and the API repeat a few dozen. */
-const STATEMENT_CACHE_SIZE = 256;
+/** How many prepared statements {@link cachingStatements} keeps by default (the app has well under 200 distinct SQL texts). */
+export const STATEMENT_CACHE_SIZE = 200;
+
+/** The subset of a better-sqlite3 statement the cache needs besides Kysely's `SqliteStatement`. */
+interface BetterStatement extends SqliteStatement {
+  readonly busy: boolean;
+}
 
 /**
- * Kysely's SQLite driver prepares every query anew; profiles of the REGISTER path showed
- * `prepare` costing more than running the statement. Statements are reusable in better-sqlite3
- * (SQLite re-prepares them itself after a schema change), so keep the most recent ones by SQL
- * text. A statement still iterating (a streamed query) is busy: that use gets a fresh one.
+ * better-sqlite3 under Kysely's `SqliteDialect`, with a bounded LRU of prepared statements keyed by
+ * SQL text. Kysely's driver calls `db.prepare(sql)` for every query, and compiling the SQL again was
+ * ~10% of the CPU of a list request. A cached statement is safe to hand out again because the
+ * driver only ever uses it through `reader`, `all(params)`, `run(params)` and `iterate(params)`: each
+ * call binds its own parameters and resets the statement when done, and the driver never changes a
+ * statement's mode (`pluck`, `raw`, `expand`, `safeIntegers`). The one state that outlives a call is
+ * an open `iterate()` (Kysely's `stream()`): such a statement is `busy`, and better-sqlite3 refuses
+ * to run it again, so a busy entry is replaced by a freshly prepared statement and the iterator keeps
+ * the old one. Statements are finalized with the connection; a schema change makes SQLite recompile
+ * a statement on its next step (sqlite3_prepare_v2), so migrations need no invalidation.
  */
-export function withStatementCache(sqlite: BetterSqlite3.Database, size = STATEMENT_CACHE_SIZE): SqliteDatabase {
-  const cache = new Map<string, BetterSqlite3.Statement>();
+export function cachingStatements(sqlite: BetterSqlite3.Database, max = STATEMENT_CACHE_SIZE): SqliteDatabase {
+  const cache = new Map<string, BetterStatement>();
+  const prepareFresh = (sql: string): BetterStatement => {
+    const stmt = sqlite.prepare(sql) as unknown as BetterStatement;
+    cache.delete(sql);
+    cache.set(sql, stmt);
+    if (cache.size > max) cache.delete(cache.keys().next().value as string);
+    return stmt;
+  };
   return {
     close: () => sqlite.close(),
-    prepare(sqlText: string): SqliteStatement {
-      let stmt = cache.get(sqlText);
-      if (stmt && !stmt.busy) {
-        cache.delete(sqlText);
-        cache.set(sqlText, stmt);
-        return stmt as unknown as SqliteStatement;
-      }
-      stmt = sqlite.prepare(sqlText);
-      if (!cache.has(sqlText)) {
-        cache.set(sqlText, stmt);
-        if (cache.size > size) cache.delete(cache.keys().next().value as string);
-      }
-      return stmt as unknown as SqliteStatement;
+    prepare(sql: string): SqliteStatement {
+      const cached = cache.get(sql);
+      if (cached === undefined || cached.busy) return prepareFresh(sql);
+      // Most recently used goes last, so the first key is the one to evict.
+      cache.delete(sql);
+      cache.set(sql, cached);
+      return cached;
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiEnv } from '../env.js';
+import { ReadCache } from '../read-cache.js';
 import type { ResourceDeps } from '../resources.js';
 import { registerApiKeyRoutes } from './api-keys/index.js';
 import { registerAuthRoutes } from './auth/index.js';
@@ -35,5 +36,10 @@ const resources: ResourceRegistrar[] = [
 ];
 
 export function registerResourceRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
+  // One read cache shared by every route that lists through it. Set on `deps` itself rather than on
+  // a copy: routes read deps live (tests swap `deps.sip` after the app is built).
+  if (deps.readCache === undefined && deps.changeCounter !== undefined) {
+    deps.readCache = new ReadCache({ changes: deps.changeCounter, clock: deps.clock });
+  }
   for (const register of resources) register(app, deps);
 }

@@ -1,3 +1,4 @@
+import type { KyselyPlugin, PluginTransformResultArgs, QueryResult, UnknownRow } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../database.js';
 import { openTestStoreWithTenant, testSecretKey } from '../test-helpers.js';
@@ -130,5 +131,29 @@ describe('extension repository: sorting, number lookups and renumbering', () => 
     const { extension } = await createExtension(store.db, key, { tenantId, number: '1001' });
     await expect(updateExtension(store.db, key, tenantId, extension.id, { number: '1002' })).rejects.toMatchObject({ code: 'CONFLICT' });
     expect((await getExtension(store.db, tenantId, extension.id)).number).toBe('1001');
+  });
+
+  it('reads no secret column when it returns extensions', async () => {
+    const { extension } = await createExtension(store.db, key, { tenantId, number: '1001' });
+    // Every raw row the driver hands back, before the repository maps it.
+    const rows: UnknownRow[] = [];
+    const recorder: KyselyPlugin = {
+      transformQuery: (args) => args.node,
+      transformResult: async (args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> => {
+        rows.push(...args.result.rows);
+        return args.result;
+      },
+    };
+    const db = store.db.withPlugin(recorder);
+    await listExtensions(db, tenantId);
+    await getExtension(db, tenantId, extension.id);
+    await updateExtension(db, key, tenantId, extension.id, { displayName: 'Renamed' });
+    const listed = rows.filter((r) => r.id === extension.id);
+    expect(listed.length).toBeGreaterThanOrEqual(3);
+    for (const row of listed) {
+      expect(Object.keys(row)).not.toEqual(expect.arrayContaining(['ha1_md5']));
+      expect(row).not.toHaveProperty('ha1_sha256');
+      expect(row).not.toHaveProperty('sip_password_enc');
+    }
   });
 });

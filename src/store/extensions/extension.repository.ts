@@ -82,7 +82,34 @@ export function computeHa1(number: string, realm: string, password: string): { m
   };
 }
 
-function toExtension(row: ExtensionTable): Extension {
+/**
+ * The columns an {@link Extension} is built from: every column but the secrets (`ha1_md5`,
+ * `ha1_sha256`, `sip_password_enc`), which reads that return extensions never select, so a list
+ * neither reads nor copies ~200 bytes of secret text per row it does not return.
+ */
+const EXTENSION_COLUMNS = [
+  'id',
+  'tenant_id',
+  'number',
+  'display_name',
+  'caller_id_name',
+  'caller_id_number',
+  'codecs',
+  'voicemail_enabled',
+  'recording_enabled',
+  'forward',
+  'dnd',
+  'max_concurrent_calls',
+  'site_id',
+  'status',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof ExtensionTable)[];
+
+/** A row as {@link EXTENSION_COLUMNS} selects it. */
+type ExtensionRow = Pick<ExtensionTable, (typeof EXTENSION_COLUMNS)[number]>;
+
+function toExtension(row: ExtensionRow): Extension {
   return {
     id: row.id,
     tenantId: row.tenant_id,
@@ -175,7 +202,7 @@ export async function createExtension(
 export async function getExtension(db: Db, tenantId: string, id: string): Promise<Extension> {
   const row = await db
     .selectFrom('extensions')
-    .selectAll()
+    .select(EXTENSION_COLUMNS)
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .executeTakeFirst();
@@ -209,7 +236,7 @@ export async function listExtensions(db: Db, tenantId: string, filter: Extension
   const sort = filter.sort ?? { field: 'number', direction: 'asc' };
   const [rows, count] = await Promise.all([
     // `id` breaks ties so pages never overlap or skip rows when the sort column repeats.
-    query.selectAll().orderBy(sort.field, sort.direction).orderBy('id').limit(limit).offset(offset).execute(),
+    query.select(EXTENSION_COLUMNS).orderBy(sort.field, sort.direction).orderBy('id').limit(limit).offset(offset).execute(),
     query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { items: rows.map(toExtension), total: Number(count.n) };
@@ -241,7 +268,7 @@ export async function updateExtension(
         .set({ ...fieldColumns(patch), ...(number !== current.number && { number }), ...secret, updated_at: nowIso() })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
-        .returningAll()
+        .returning(EXTENSION_COLUMNS)
         .executeTakeFirstOrThrow(),
     );
     // Credentials and status are cached by the registrar: a change must reach SIP at once.

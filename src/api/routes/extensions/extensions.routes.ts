@@ -12,6 +12,7 @@ import {
 import { auditActor } from '../../audit.js';
 import type { ApiEnv } from '../../env.js';
 import { page, pageSchema } from '../../pagination.js';
+import { cachedJson } from '../../read-cache.js';
 import type { ResourceDeps } from '../../resources.js';
 import { defineRoute, errorResponses } from '../../route-registry.js';
 import { IdParams, dataSchema, jsonBody, jsonResponse, noContent } from '../../schemas.js';
@@ -102,17 +103,20 @@ export function registerExtensionCrudRoutes(app: OpenAPIHono<ApiEnv>, deps: Reso
   registerWithFieldErrors(app, listExtensionsRoute, async (c) => {
     const q = c.req.valid('query');
     const tenantId = tenantIdOf(c);
-    const result = await listExtensions(deps.db, tenantId, {
-      limit: q.limit,
-      offset: q.offset,
-      ...(q.sort && { sort: q.sort }),
-      ...(q.status && { status: q.status }),
-      ...(q.site_id && { siteId: q.site_id }),
-      ...(q.q && { numberPrefix: q.q }),
-      ...(q.number && { number: q.number }),
+    // The hottest read of the API: answered from the read cache while no write happened (≤ 1 s old).
+    return cachedJson(c, deps.readCache, { tenantId, route: 'GET /api/v1/extensions' }, async () => {
+      const result = await listExtensions(deps.db, tenantId, {
+        limit: q.limit,
+        offset: q.offset,
+        ...(q.sort && { sort: q.sort }),
+        ...(q.status && { status: q.status }),
+        ...(q.site_id && { siteId: q.site_id }),
+        ...(q.q && { numberPrefix: q.q }),
+        ...(q.number && { number: q.number }),
+      });
+      const views = await extensionViews(deps.db, tenantId, result.items, nowIsoOf(deps));
+      return page(views, q, result.total);
     });
-    const views = await extensionViews(deps.db, tenantId, result.items, nowIsoOf(deps));
-    return c.json(page(views, q, result.total), 200);
   });
 
   registerWithFieldErrors(app, createExtensionRoute, async (c) => {

@@ -17,6 +17,7 @@ import type { ResourceDeps } from '../../resources.js';
 import { defineRoute, errorResponses } from '../../route-registry.js';
 import { IdParams, dataSchema, jsonResponse, noContent } from '../../schemas.js';
 import { nowIsoOf, registerWithFieldErrors, tenantIdOf } from './extension.view.js';
+import { cachedJson } from '../../read-cache.js';
 import {
   ExtensionRegistrationsQuery,
   ExtensionStatusSchema,
@@ -98,16 +99,19 @@ export function registerRegistrationRoutes(app: OpenAPIHono<ApiEnv>, deps: Resou
   registerWithFieldErrors(app, listRegistrationsRoute, async (c) => {
     const q = c.req.valid('query');
     const tenantId = tenantIdOf(c);
-    const result = await listRegistrations(deps.db, tenantId, {
-      limit: q.limit,
-      offset: q.offset,
-      now: nowIsoOf(deps),
-      ...(q.sort && { sort: q.sort }),
-      ...(q.extension_id && { extensionId: q.extension_id }),
-      ...(q.number && { extensionNumber: q.number }),
-      ...(q.transport && { transport: q.transport }),
+    // Through the read cache: expiries and qualify results may show up to 1 s late (read-cache.ts).
+    return cachedJson(c, deps.readCache, { tenantId, route: 'GET /api/v1/registrations' }, async () => {
+      const result = await listRegistrations(deps.db, tenantId, {
+        limit: q.limit,
+        offset: q.offset,
+        now: nowIsoOf(deps),
+        ...(q.sort && { sort: q.sort }),
+        ...(q.extension_id && { extensionId: q.extension_id }),
+        ...(q.number && { extensionNumber: q.number }),
+        ...(q.transport && { transport: q.transport }),
+      });
+      return page(await views(deps.db, tenantId, result.items, deps), q, result.total);
     });
-    return c.json(page(await views(deps.db, tenantId, result.items, deps), q, result.total), 200);
   });
 
   registerWithFieldErrors(app, getRegistrationRoute, async (c) => {
