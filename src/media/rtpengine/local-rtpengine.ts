@@ -140,7 +140,7 @@ export async function startLocalRtpengine(opts: LocalRtpengineOptions): Promise<
     supervise(c);
     try {
       await waitReady(c);
-      log.info({ pid, ng, restarts }, 'rtpengine restarted and answers ping');
+      log.info({ rtpenginePid: pid, ng, restarts }, 'rtpengine restarted and answers ping');
     } catch (err) {
       // The exit handler schedules the next attempt; a hung start is killed so that it exits.
       log.error({ err }, 'rtpengine restart failed');
@@ -157,7 +157,7 @@ export async function startLocalRtpengine(opts: LocalRtpengineOptions): Promise<
   }
   child = first;
   supervise(first);
-  log.info({ pid, ng, interface: opts.interface, ports: `${opts.portMin}-${opts.portMax}` }, 'rtpengine started');
+  log.info({ rtpenginePid: pid, ng, interface: opts.interface, ports: `${opts.portMin}-${opts.portMax}` }, 'rtpengine started');
 
   return {
     ng,
