@@ -136,6 +136,11 @@ export async function startLocalRtpengine(opts: LocalRtpengineOptions): Promise<
       backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
       return;
     }
+    if (stopping) {
+      // stop() came while the port was being checked: end this one at once (the death watch).
+      c.stdin.end();
+      return;
+    }
     child = c;
     supervise(c);
     try {
