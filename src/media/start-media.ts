@@ -59,6 +59,7 @@ export async function startMedia(target: MediaTarget, opts: StartMediaOptions): 
   }
 
   let local: LocalRtpengine | undefined;
+  let localRtp = '';
   let ng: { host: string; port: number };
   if (target.mode === 'external') {
     ng = { host: target.host, port: target.port };
@@ -76,6 +77,7 @@ export async function startMedia(target: MediaTarget, opts: StartMediaOptions): 
       throw new MediaStartError(`could not start rtpengine (${binary}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     ng = local.ng;
+    localRtp = `${address} ports ${target.portMin}-${target.portMax}`;
   }
 
   const anchor = new RtpengineAnchor({
@@ -96,7 +98,7 @@ export async function startMedia(target: MediaTarget, opts: StartMediaOptions): 
   log.info({ ng: where, supervised: local !== undefined, ownerTag: opts.ownerTag }, 'media anchored through rtpengine');
 
   const summary = local
-    ? `Media   through rtpengine (pid ${local.pid}, started by Switchboard, ng ${where}, RTP ${target.mode === 'local' ? `${target.portMin}-${target.portMax}` : ''})`
+    ? `Media   through rtpengine (pid ${local.pid}, started by Switchboard, ng ${where}, RTP on ${localRtp})`
     : `Media   through rtpengine at ${where} (RTPENGINE_NG)`;
   return {
     anchor,
