@@ -39,6 +39,13 @@ module.exports = {
       to: { path: 'node_modules/drachtio-srf' },
     },
     {
+      name: 'only-media-rtpengine-imports-rtpengine-client',
+      comment: 'call logic sees media through the MediaAnchor port (src/media/ports.ts), never the ng protocol',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/media/rtpengine/' },
+      to: { path: 'node_modules/rtpengine-client' },
+    },
+    {
       name: 'engine-stays-independent',
       comment: 'the engine knows nothing of the PBX; it must not use the app framework either',
       severity: 'error',

@@ -1,5 +1,6 @@
 /**
- * Composition root: config → logger → store (data dir, migrate) → SIP engine (child process) →
+ * Composition root: config → logger → store (data dir, migrate) → media (rtpengine or direct) →
+ * SIP engine (child process) →
  * drachtio-srf app → first-start seed → HTTP API → banner; graceful stop on SIGTERM/SIGINT in the
  * reverse order (API, app, engine, database last). The only module that builds concrete
  * implementations.
@@ -21,7 +22,9 @@ import { OPENAPI_PATH } from './api/openapi.js';
 import { listenApi, type RunningApi } from './api/server.js';
 import { SqliteIdempotencyStore } from './api/sqlite-idempotency.js';
 import { ConfigError, loadConfig, sipContactUri, type AppConfig } from './config/load-config.js';
+import { loadOrCreateInstanceId } from './config/instance-id.js';
 import { loadOrCreateSecretKey } from './config/secret-key.js';
+import { MediaStartError, startMedia, type MediaRuntime } from './media/start-media.js';
 import { createLogger, type Logger } from './obs/logger.js';
 import { startSipApp, type SipApp } from './sip/sip-app.js';
 import { createHmac } from 'node:crypto';
@@ -157,7 +160,7 @@ function seedBanner(seed: SeedResult): string[] {
   ];
 }
 
-function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefined, api: RunningApi, seed: SeedResult | undefined, setupDone: boolean): string {
+function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefined, media: MediaRuntime, api: RunningApi, seed: SeedResult | undefined, setupDone: boolean): string {
   const transports = app.engine.hostports.join(', ');
   const where = app.engine.hostports.find((h) => h.startsWith('udp/')) ?? app.engine.hostports[0] ?? '';
   const hostPort = where.slice(where.indexOf('/') + 1);
@@ -170,7 +173,7 @@ function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefine
     `  Phones  set the SIP server (registrar/proxy) of a phone or softphone to ${hostPort}, UDP or TCP.`,
     '          Phones register with digest authentication (SHA-256 or MD5); this version',
     '          does not connect calls yet.',
-    '  Media   direct between the phones: no rtpengine is used yet.',
+    `  ${media.summary}`,
     `  API     ${apiUrl(api)}  — docs ${apiUrl(api)}/api/v1/docs, OpenAPI ${apiUrl(api)}${OPENAPI_PATH}, health ${apiUrl(api)}/health`,
     `  Data    ${config.dataDir}`,
     ...(seed ? seedBanner(seed) : []),
@@ -193,6 +196,8 @@ async function main(): Promise<void> {
 
   let store: Store | undefined;
   let engine: EngineProcess | undefined;
+  // The media anchor (rtpengine or direct) that call code will be given; see src/media/start-media.ts.
+  let media: MediaRuntime | undefined;
   let app: SipApp | undefined;
   let api: RunningApi | undefined;
   let requestLog: RequestLogWriter | undefined;
@@ -210,6 +215,9 @@ async function main(): Promise<void> {
       // engine has no client left when it stops and nothing logs a lost link; the database last.
       await api?.close().catch((err: unknown) => log.warn({ err }, 'API stop failed'));
       await app?.stop().catch((err: unknown) => log.warn({ err }, 'app stop failed'));
+      // After the app: no call can open a media session any more; ours are deleted, then the
+      // rtpengine we started stops.
+      await media?.stop();
       await engine?.stop();
       // The request log's last batch goes in before the database closes.
       await requestLog?.close().catch((err: unknown) => log.warn({ err }, 'request log flush failed'));
@@ -235,6 +243,17 @@ async function main(): Promise<void> {
     const db = store.db;
     // Moves on every write of this connection (API, registrar, request log): the API's read cache keys on it.
     const changeCounter = store.changeCounter;
+
+    // Media before the SIP engine: an RTPENGINE_NG that does not answer fails fast, before any SIP port is taken.
+    const instanceId = loadOrCreateInstanceId(config.dataDir);
+    media = await startMedia(config.media, {
+      log: log.child({ component: 'media' }),
+      ownerTag: `sb-${instanceId}-`,
+      sipAddress: config.sip.address,
+      searchPath: process.env.PATH ?? '',
+    });
+    if (stopping) return;
+    const mediaReadiness = media.readiness;
 
     let endpoint: { host: string; port: number; secret: string };
     if (config.engine.mode === 'embedded') {
@@ -313,6 +332,7 @@ async function main(): Promise<void> {
           },
         },
         { name: 'engine', check: engineConnected },
+        ...(mediaReadiness ? [mediaReadiness] : []),
       ],
     });
     api = await listenApi(httpApp, { port: config.http.port, hostname: config.http.address });
@@ -322,8 +342,14 @@ async function main(): Promise<void> {
     log.info({ hostports: app.engine.hostports, engine: config.engine.mode }, 'switchboard ready');
     // The owner user (for logging in) is created by first-run setup, which the banner points to until it is done.
     const setupDone = defaultTenant !== undefined && (await countOwners(db, defaultTenant.id)) > 0;
-    process.stderr.write(banner(config, app, engine, api, seed, setupDone) + '\n');
+    process.stderr.write(banner(config, app, engine, media, api, seed, setupDone) + '\n');
   } catch (err) {
+    if (err instanceof MediaStartError) {
+      // A configuration that cannot work, like a bad variable: exit 2 with the reason on stderr.
+      log.fatal({ err }, 'media start failed');
+      console.error(`switchboard: ${err.message}`);
+      await stop('media start failed', 2);
+    }
     log.fatal({ err }, 'start failed');
     await stop('start failed', 1);
   }

@@ -70,6 +70,27 @@ export const envSchema = z.object({
   ),
   // Seconds between OPTIONS qualify rounds of registered phones; 0 turns qualify off.
   SWITCHBOARD_SIP_QUALIFY_SECONDS: withDefault(z.string().trim().regex(/^\d{1,5}$/, 'must be a number of seconds (0 = off)').transform(Number), 30),
+  // Media: `auto` anchors through rtpengine when one is there (RTPENGINE_NG, or the binary to start
+  // one), else direct; `direct` never anchors; `rtpengine` makes a missing rtpengine a start error.
+  SWITCHBOARD_MEDIA: withDefault(z.enum(['auto', 'direct', 'rtpengine'], { error: 'must be auto, direct or rtpengine' }), 'auto'),
+  // An rtpengine someone else runs: its ng control socket. IPv4 or a name: the ng client speaks udp4.
+  RTPENGINE_NG: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port of rtpengine\'s ng socket (IPv4 address or host name), e.g. 127.0.0.1:2223')
+      .transform((s) => ({ host: s.slice(0, s.lastIndexOf(':')), port: Number(s.slice(s.lastIndexOf(':') + 1)) }))
+      .refine((t) => t.port >= 1 && t.port <= 65535, 'port must be 1-65535'),
+  ),
+  // The rtpengine to start when RTPENGINE_NG is not set; a bare name is looked up on PATH.
+  SWITCHBOARD_RTPENGINE_BINARY: optional(z.string().trim()),
+  // RTP ports of the rtpengine Switchboard starts. 4 per anchored call (RTP + RTCP, both sides):
+  // the default 10,000 carry 2,500 calls, and stay clear of Debian's rtpengine service (30000-40000).
+  SWITCHBOARD_RTP_PORT_MIN: withDefault(port(1), 40000),
+  SWITCHBOARD_RTP_PORT_MAX: withDefault(port(1), 49999),
+  // The address rtpengine binds RTP to and writes into SDP; phones must reach it. Default: the SIP
+  // address, or the host's first non-loopback IPv4 address when SIP listens on every interface.
+  SWITCHBOARD_RTP_ADDRESS: optional(z.string().trim().refine((s) => isIP(s) === 4, 'must be an IPv4 address the phones can reach')),
   // AES-256 key for secrets at rest; absent → a key file in the data directory.
   SWITCHBOARD_SECRET_KEY: optional(
     z

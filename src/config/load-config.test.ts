@@ -18,6 +18,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}, opts)).toEqual<AppConfig>({
       sip: { address: '0.0.0.0', port: 5060 },
       engine: { mode: 'embedded', adminHost: '127.0.0.1', adminPort: 9022, secret: 'generated-secret' },
+      media: { mode: 'local', binary: 'rtpengine', required: false, portMin: 40000, portMax: 49999, address: undefined },
       registrar: { digestAlgorithms: ['SHA-256', 'MD5'], qualifySeconds: 30 },
       logLevel: 'info',
       dataDir: '/srv/switchboard/data',
@@ -54,6 +55,7 @@ describe('loadConfig', () => {
     expect(c).toEqual<AppConfig>({
       sip: { address: '192.0.2.10', port: 5080 },
       engine: { mode: 'embedded', adminHost: '127.0.0.1', adminPort: 9122, secret: 'fixed' },
+      media: { mode: 'local', binary: 'rtpengine', required: false, portMin: 40000, portMax: 49999, address: undefined },
       registrar: { digestAlgorithms: ['MD5', 'SHA-256'], qualifySeconds: 0 },
       logLevel: 'debug',
       dataDir: '/var/lib/switchboard',
@@ -188,5 +190,32 @@ describe('sipContactUri', () => {
   it('builds the engine --contact for UDP and TCP', () => {
     expect(sipContactUri({ address: '0.0.0.0', port: 5060 })).toBe('sip:0.0.0.0:5060;transport=udp,tcp');
     expect(sipContactUri({ address: '::', port: 5070 })).toBe('sip:[::]:5070;transport=udp,tcp');
+  });
+});
+
+describe('loadConfig: media', () => {
+  it('uses a running rtpengine when RTPENGINE_NG is set', () => {
+    expect(loadConfig({ RTPENGINE_NG: '127.0.0.1:2223' }, opts).media).toEqual({ mode: 'external', host: '127.0.0.1', port: 2223 });
+    expect(loadConfig({ RTPENGINE_NG: 'rtpengine.internal:22222' }, opts).media).toMatchObject({ host: 'rtpengine.internal', port: 22222 });
+  });
+
+  it('starts its own rtpengine with the configured binary, ports and address', () => {
+    const c = loadConfig({ SWITCHBOARD_RTPENGINE_BINARY: '/opt/rtpengine', SWITCHBOARD_RTP_PORT_MIN: '20000', SWITCHBOARD_RTP_PORT_MAX: '20999', SWITCHBOARD_RTP_ADDRESS: '192.0.2.7' }, opts);
+    expect(c.media).toEqual({ mode: 'local', binary: '/opt/rtpengine', required: true, portMin: 20000, portMax: 20999, address: '192.0.2.7' });
+  });
+
+  it('SWITCHBOARD_MEDIA=direct forces direct media, =rtpengine makes rtpengine required', () => {
+    expect(loadConfig({ SWITCHBOARD_MEDIA: 'direct' }, opts).media).toEqual({ mode: 'direct' });
+    expect(loadConfig({ SWITCHBOARD_MEDIA: 'rtpengine' }, opts).media).toMatchObject({ mode: 'local', required: true });
+  });
+
+  it('lists every bad media variable', () => {
+    expect(problemsOf({ RTPENGINE_NG: 'localhost', SWITCHBOARD_MEDIA: 'relay', SWITCHBOARD_RTP_ADDRESS: '0.0.0.0.1' })).toEqual([
+      expect.stringMatching(/^SWITCHBOARD_MEDIA: must be auto, direct or rtpengine/),
+      expect.stringMatching(/^RTPENGINE_NG: must be host:port/),
+      expect.stringMatching(/^SWITCHBOARD_RTP_ADDRESS: must be an IPv4 address/),
+    ]);
+    expect(problemsOf({ SWITCHBOARD_RTP_PORT_MIN: '30000', SWITCHBOARD_RTP_PORT_MAX: '30001' })).toEqual([expect.stringMatching(/^SWITCHBOARD_RTP_PORT_MAX: must be at least/)]);
+    expect(problemsOf({ SWITCHBOARD_MEDIA: 'direct', RTPENGINE_NG: '127.0.0.1:2223' })).toEqual([expect.stringMatching(/^RTPENGINE_NG: set, but SWITCHBOARD_MEDIA=direct/)]);
   });
 });

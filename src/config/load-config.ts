@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { SwitchboardError } from '../shared/errors.js';
-import { envSchema, secretKeys, type LogLevel } from './env-schema.js';
+import { envSchema, secretKeys, type LogLevel, type ParsedEnv } from './env-schema.js';
 
 /**
  * Where the app finds its SIP engine. `embedded`: main starts the engine in a child process,
@@ -12,6 +12,25 @@ export type EngineTarget =
   | { readonly mode: 'embedded'; readonly adminHost: '127.0.0.1'; readonly adminPort: number; readonly secret: string }
   | { readonly mode: 'external'; readonly host: string; readonly port: number; readonly secret: string };
 
+/**
+ * Where call media goes. `direct`: SDP untouched, phones talk to each other. `external`: an
+ * rtpengine someone else runs (RTPENGINE_NG); it must answer at start. `local`: main starts and
+ * supervises rtpengine from `binary`; when `required` is false and the binary is not installed,
+ * media falls back to direct with a warning.
+ */
+export type MediaTarget =
+  | { readonly mode: 'direct' }
+  | { readonly mode: 'external'; readonly host: string; readonly port: number }
+  | {
+      readonly mode: 'local';
+      readonly binary: string;
+      readonly required: boolean;
+      readonly portMin: number;
+      readonly portMax: number;
+      /** The RTP address; undefined → main picks one (see SWITCHBOARD_RTP_ADDRESS). */
+      readonly address: string | undefined;
+    };
+
 /** Everything Switchboard is configured with, parsed once at boot and frozen. */
 export interface AppConfig {
   readonly sip: {
@@ -20,6 +39,7 @@ export interface AppConfig {
     readonly port: number;
   };
   readonly engine: EngineTarget;
+  readonly media: MediaTarget;
   /** Registrar options: digest challenges offered (in order) and the OPTIONS qualify period (0 = off). */
   readonly registrar: { readonly digestAlgorithms: ReadonlyArray<'SHA-256' | 'MD5'>; readonly qualifySeconds: number };
   readonly logLevel: LogLevel;
@@ -105,11 +125,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
       problems.push(`SWITCHBOARD_ENGINE_ADMIN_PORT: ${e.SWITCHBOARD_ENGINE_ADMIN_PORT} is also SWITCHBOARD_SIP_PORT (SIP over TCP and the engine admin socket both need it)`);
     }
   }
+  const media = mediaTarget(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const config: AppConfig = {
     sip: { address: e.SWITCHBOARD_SIP_ADDRESS, port: e.SWITCHBOARD_SIP_PORT },
     engine,
+    media,
     registrar: { digestAlgorithms: e.SWITCHBOARD_SIP_DIGEST_ALGORITHMS, qualifySeconds: e.SWITCHBOARD_SIP_QUALIFY_SECONDS },
     logLevel: e.SWITCHBOARD_LOG_LEVEL,
     dataDir: resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DATA_DIR),
@@ -117,6 +139,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
     secrets: { bootstrapApiKey: e.SWITCHBOARD_BOOTSTRAP_API_KEY, secretKeyHex: e.SWITCHBOARD_SECRET_KEY?.toLowerCase() },
   };
   return deepFreeze(config);
+}
+
+function mediaTarget(e: ParsedEnv, problems: string[]): MediaTarget {
+  if (e.SWITCHBOARD_MEDIA === 'direct') {
+    if (e.RTPENGINE_NG !== undefined) problems.push('RTPENGINE_NG: set, but SWITCHBOARD_MEDIA=direct turns rtpengine off (unset one of them)');
+    return { mode: 'direct' };
+  }
+  if (e.RTPENGINE_NG !== undefined) return { mode: 'external', ...e.RTPENGINE_NG };
+  // rtpengine allocates RTP and RTCP as pairs, two sides per call: fewer than 4 ports is no call.
+  if (e.SWITCHBOARD_RTP_PORT_MAX - e.SWITCHBOARD_RTP_PORT_MIN < 3) {
+    problems.push(`SWITCHBOARD_RTP_PORT_MAX: must be at least SWITCHBOARD_RTP_PORT_MIN + 3 (got ${e.SWITCHBOARD_RTP_PORT_MIN}-${e.SWITCHBOARD_RTP_PORT_MAX})`);
+  }
+  return {
+    mode: 'local',
+    binary: e.SWITCHBOARD_RTPENGINE_BINARY ?? 'rtpengine',
+    // An explicit binary that is missing is a mistake to report, not a reason to go direct.
+    required: e.SWITCHBOARD_MEDIA === 'rtpengine' || e.SWITCHBOARD_RTPENGINE_BINARY !== undefined,
+    portMin: e.SWITCHBOARD_RTP_PORT_MIN,
+    portMax: e.SWITCHBOARD_RTP_PORT_MAX,
+    address: e.SWITCHBOARD_RTP_ADDRESS,
+  };
 }
 
 /** The `--contact` URI the embedded engine listens on: UDP and TCP on the configured address and port. */

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, isAlive, killRun, launch, stopRun, type LogLine, type Run } from './support/switchboard-run.js';
+import { cleanEnv, freePort, isAlive, killRun, launch, stopRun, type LogLine, type Run } from './support/switchboard-run.js';
 
 const freeSipPort = (): Promise<number> => freePort();
 
@@ -217,6 +217,8 @@ describe('npm start', () => {
     expect(run.output).toContain(`udp/127.0.0.1:${sipPort}`);
     expect(run.output).toContain(`http://127.0.0.1:${httpPort}/api/v1/openapi.json`);
     expect(run.output).toMatch(/extension 1001 {2}SIP password \S+/);
+    // `npm test` installs rtpengine-daemon, so npm start starts and supervises one.
+    expect(run.output).toMatch(/Media {3}through rtpengine \(pid \d+, started by Switchboard/);
     // A bootstrap key is the operator's own: it is not echoed anywhere.
     expect(run.output).not.toContain(bootstrapKey);
     // The SIP passwords are in the banner only, never in the JSON logs.
@@ -245,6 +247,8 @@ describe('npm start', () => {
     expect(((await doc.json()) as { openapi: string }).openapi).toMatch(/^3\.1\./);
     const ready = await api('/api/ready');
     expect(ready.status).toBe(200);
+    const checks = ((await ready.json()) as { checks: Array<{ name: string; ok: boolean }> }).checks;
+    expect(checks).toContainEqual({ name: 'rtpengine', ok: true });
   });
 
   it('asks for an API key on /api/v1 and accepts the bootstrap key', async () => {
@@ -274,6 +278,8 @@ describe('npm start', () => {
   it('stops on SIGTERM with exit code 0 and leaves no process behind', async () => {
     const mainPid = lines.find((l) => l.name === 'switchboard' && typeof l.pid === 'number')?.pid;
     const enginePid = lines.find((l) => l.name === 'engine' && typeof l.pid === 'number')?.pid;
+    const rtpenginePid = lines.find((l) => l.msg === 'rtpengine started')?.rtpenginePid;
+    expect(rtpenginePid).toBeTypeOf('number');
     expect(mainPid).toBeTypeOf('number');
     expect(enginePid).toBeTypeOf('number');
     // SIGTERM to the node process running main.ts, as systemd or Docker would deliver it. (npx
@@ -285,6 +291,7 @@ describe('npm start', () => {
     expect(lines.some((l) => l.msg === 'stopped' && l.code === 0)).toBe(true);
     expect(isAlive(mainPid!)).toBe(false);
     expect(isAlive(enginePid!)).toBe(false);
+    expect(isAlive(rtpenginePid as number)).toBe(false);
     // Nothing else in the process group either (tsx's esbuild helper may take a moment to follow).
     const groupEmpty = async (): Promise<boolean> => {
       for (let i = 0; i < 40; i++) {
@@ -321,4 +328,24 @@ describe('npm start', () => {
       for (const secret of [bootstrapKey, 'e2e owner password', sessionToken.slice(4)]) expect(bytes.includes(Buffer.from(secret))).toBe(false);
     }
   }, 60_000);
+});
+
+describe('npm start with RTPENGINE_NG', () => {
+  let run: Run | undefined;
+  let dataDir: string;
+  afterAll(() => {
+    killRun(run);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('exits 2 with a clear message when that rtpengine does not answer', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-ng-'));
+    const silentPort = await freePort();
+    run = launch(cleanEnv({ RTPENGINE_NG: `127.0.0.1:${silentPort}`, SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_SIP_PORT: String(await freePort()), SWITCHBOARD_HTTP_PORT: '0', SWITCHBOARD_ENGINE_ADMIN_PORT: '0' }));
+    const code = await new Promise<number | null>((resolve) => run?.child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(run.output).toContain(`switchboard: rtpengine at 127.0.0.1:${silentPort} does not answer`);
+    // It failed before the SIP engine started: no SIP port was taken.
+    expect(run.lines.some((l) => l.name === 'engine')).toBe(false);
+  }, 30_000);
 });

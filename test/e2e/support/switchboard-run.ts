@@ -121,6 +121,8 @@ export function killRun(run: Run | undefined): void {
     }
   }
   for (const l of run.lines) if (l.name === 'engine' && l.pid && isAlive(l.pid)) process.kill(l.pid, 'SIGKILL');
+  // rtpengine dies with main (its death watch), but a failing test must not depend on it.
+  for (const l of run.lines) if (typeof l.rtpenginePid === 'number' && isAlive(l.rtpenginePid)) process.kill(l.rtpenginePid, 'SIGKILL');
 }
 
 /** SIGTERM to the node process running main.ts (npx does not forward signals); its exit code. */
