@@ -63,9 +63,25 @@ export interface HandlerDeps {
  */
 const notCounted: ReadonlySet<VerifyFailure> = new Set(['missing', 'stale', 'replay']);
 
+/**
+ * The Date header's value (RFC 3261 §20.17, whole seconds): formatted once per second rather than
+ * per response, since every REGISTER is answered with one.
+ */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
+let dateSecond = NaN;
+let dateText = '';
+
 export function send(res: Res, status: number, headers: Record<string, string | string[]>): void {
   try {
-    res.send(status, { headers: { Date: new Date().toUTCString(), ...headers } });
+    res.send(status, { headers: { Date: httpDate(), ...headers } });
   } catch {
     // the transaction is gone; nothing to answer
   }
