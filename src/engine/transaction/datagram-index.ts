@@ -17,10 +17,21 @@ interface Entry {
   datagram: Buffer;
 }
 
-/** FNV-1a over the datagram: cheap, and only a pre-filter (equality is checked on the bytes). */
+/**
+ * An FNV-1a-style hash of the datagram, only a pre-filter (equality is checked on the bytes). It
+ * runs on every UDP datagram, so it reads 32-bit words where the buffer is 4-byte aligned (a
+ * datagram from the socket is its own ArrayBuffer): a quarter of the loop turns of a byte loop,
+ * which showed up at 2-3 % of the engine's profile.
+ */
 export function datagramHash(data: Buffer): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ (data[i] as number), 0x01000193);
+  let h = 0x811c9dc5 ^ data.length;
+  let i = 0;
+  if ((data.byteOffset & 3) === 0) {
+    const words = new Uint32Array(data.buffer, data.byteOffset, data.length >>> 2);
+    for (let w = 0; w < words.length; w++) h = Math.imul(h ^ (words[w] as number), 0x01000193);
+    i = words.length << 2;
+  }
+  for (; i < data.length; i++) h = Math.imul(h ^ (data[i] as number), 0x01000193);
   return h >>> 0;
 }
 
