@@ -8,6 +8,7 @@ import { validateRequest, type ValidationPolicy } from './message/validate.js';
 import { parseVia } from './message/via.js';
 import type { EngineCore } from './core/engine-core.js';
 import type { Logger, ServerTxn } from './core/ports.js';
+import { datagramHash } from './transaction/datagram-index.js';
 import type { TransactionLayer } from './transaction/transaction-layer.js';
 import type { FramingErrorEvent, TransportLayer } from './transport/transport-layer.js';
 import type { Destination, Flow, InboundData } from './transport/types.js';
@@ -66,6 +67,14 @@ export class InboundPipeline {
   }
 
   private handle({ data, flow }: InboundData): void {
+    // UDP retransmissions that repeat a live transaction's request byte for byte skip the parse
+    // (see DatagramIndex); under load they are as many as the requests themselves. Oversized
+    // input is left to the parser's 513 without being hashed in full.
+    let datagram: { data: Buffer; hash: number } | undefined;
+    if (flow.protocol === 'udp' && data.length <= this.deps.maxMessageBytes) {
+      datagram = { data, hash: datagramHash(data) };
+      if (this.deps.transactions.absorbDatagram(data, datagram.hash)) return;
+    }
     const outcome = parseMessage(data, { datagram: flow.protocol === 'udp', maxMessageBytes: this.deps.maxMessageBytes });
     if (outcome.kind === 'error') {
       // Responses that fail to parse are dropped (RFC 4475 §3.1.2.5, §3.1.2.19); so is an ACK.
@@ -77,7 +86,7 @@ export class InboundPipeline {
     }
     const msg = outcome.message;
     if (msg.type === 'response') return this.onResponse(msg, flow);
-    this.onRequest(msg, flow);
+    this.onRequest(msg, flow, datagram);
   }
 
   private onResponse(res: SipResponse, flow: Flow): void {
@@ -86,7 +95,7 @@ export class InboundPipeline {
     this.deps.log.debug({ status: res.status, callId: getHeader(res, 'call-id') }, 'stray response dropped');
   }
 
-  private onRequest(req: SipRequest, flow: Flow): void {
+  private onRequest(req: SipRequest, flow: Flow, datagram: { data: Buffer; hash: number } | undefined): void {
     const reject = validateRequest(req, this.deps.policy);
     if (reject) {
       if (req.method !== 'ACK') this.stateless(req, reject.status, reject.reason, flow, reject.headers);
@@ -94,7 +103,7 @@ export class InboundPipeline {
     }
     stampReceived(req, flow.remote);
     if (this.deps.proxy?.routeInDialog(req, flow)) return;
-    const result = this.deps.transactions.receiveRequest(req, flow);
+    const result = this.deps.transactions.receiveRequest(req, flow, datagram);
     const core = this.deps.core;
     switch (result.kind) {
       case 'new': {

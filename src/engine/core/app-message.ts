@@ -43,7 +43,7 @@ export function parseAppHeaderLines(lines: string[], preserveNames: ReadonlySet<
     const rawName = line.slice(0, colon).trim();
     if (!tokenName.test(rawName)) continue;
     const value = line.slice(colon + 1).trim();
-    const name = canonicalName(rawName.replace(/_/g, '-'));
+    const name = canonicalName(rawName.includes('_') ? rawName.replace(/_/g, '-') : rawName);
     out.push({ name, rawName: wireSpelling(rawName, name, preserveNames), value });
   }
   return out;

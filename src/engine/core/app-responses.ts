@@ -4,6 +4,7 @@ import { addHeader, getHeader, getHeaderLines, getHeaderValues, hasHeader } from
 import { getTag } from '../message/name-addr.js';
 import { parseCSeq } from '../message/cseq.js';
 import { buildResponse } from '../message/response.js';
+import { serializeMessage } from '../message/serialize.js';
 import type { SipHeader, SipRequest, SipResponse } from '../message/types.js';
 import type { Flow, ListeningTransport } from '../transport/types.js';
 import { responseEcho, responseNok as nok } from '../wire/meta.js';
@@ -70,9 +71,11 @@ export class AppResponses {
       if (d) this.timers.applySessionTimerOnUasAnswer(d, req, res);
     }
 
-    // Echo first: srf keys its ACK/PRACK callbacks on it (drachtio-protocol §3.3 ordering).
-    conn.send(responseEcho(msgId, this.echoMeta(inbound.flow, txnId, status === 100 ? '' : dialogId), this.ctx.text(res)));
-    inbound.txn.respond(res);
+    // Echo first: srf keys its ACK/PRACK callbacks on it (drachtio-protocol §3.3 ordering). The
+    // response is serialised once, for both the echo and the network (it is not changed between).
+    const bytes = serializeMessage(res);
+    conn.send(responseEcho(msgId, this.echoMeta(inbound.flow, txnId, status === 100 ? '' : dialogId), bytes.toString('utf8')));
+    inbound.txn.respond(res, bytes);
     if (reliable) this.timers.startReliableProvisional(inbound, res);
     if (status < 200) {
       if (status > 100) inbound.answered = 'provisional';

@@ -1,5 +1,5 @@
 import { buildResponse } from '../message/response.js';
-import { serializeMessage } from '../message/serialize.js';
+import { serializeMessageText } from '../message/serialize.js';
 import type { SipMessage, TransportProtocol } from '../message/types.js';
 import type { Destination } from '../transport/types.js';
 import { cdrAttempt, cdrStart, cdrStop, type CdrRole, type PeerMeta } from '../wire/meta.js';
@@ -25,7 +25,7 @@ export class CoreContext {
 
   /** The message as text for the app (srf parses it again). */
   text(msg: SipMessage): string {
-    return serializeMessage(msg).toString('utf8');
+    return serializeMessageText(msg);
   }
 
   /** Send a CDR event to one app that routed it (round-robin), if CDRs are on (§3.2). */

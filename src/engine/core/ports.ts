@@ -45,7 +45,8 @@ export interface ServerTxn {
   readonly id: string;
   readonly request: SipRequest;
   readonly flow: Flow;
-  respond(res: SipResponse): void;
+  /** `bytes`, when given, must be `serializeMessage(res)`: a caller that already serialised it saves doing it twice. */
+  respond(res: SipResponse, bytes?: Buffer): void;
   /** Drop the transaction without answering (the app never did). */
   terminate(): void;
 }

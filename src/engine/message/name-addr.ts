@@ -1,3 +1,4 @@
+import { RecentResults } from './recent.js';
 import {
   COLON,
   DQUOTE,
@@ -30,6 +31,13 @@ import { parseUri } from './uri.js';
  * must parse with {@link parseUri}. Returns undefined on any syntax error.
  */
 export function parseNameAddr(s: string): NameAddr | undefined {
+  // The result is shared between callers with the same input: treat it as read-only.
+  return recentNameAddrs.get(s, parseNameAddrUncached);
+}
+
+const recentNameAddrs = new RecentResults<NameAddr | undefined>(4);
+
+function parseNameAddrUncached(s: string): NameAddr | undefined {
   let i = skipWs(s, 0);
   let displayName: string | undefined;
   const c = s.charCodeAt(i);

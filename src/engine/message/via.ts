@@ -1,3 +1,4 @@
+import { RecentResults } from './recent.js';
 import {
   COLON,
   isHostChar,
@@ -25,6 +26,13 @@ import type { Via } from './types.js';
  * and a valueless `branch` are errors. Returns undefined on any syntax error.
  */
 export function parseVia(value: string): Via[] | undefined {
+  // The result is shared between callers with the same input: treat it as read-only.
+  return recentVias.get(value, parseViaUncached);
+}
+
+const recentVias = new RecentResults<Via[] | undefined>(4);
+
+function parseViaUncached(value: string): Via[] | undefined {
   const out: Via[] = [];
   let i = 0;
   for (;;) {

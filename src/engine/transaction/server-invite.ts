@@ -24,16 +24,16 @@ export class ServerInviteTransaction extends ServerTransactionBase {
   private interval = 0;
   private ackTimeout: (() => void) | undefined;
 
-  respond(res: SipResponse): void {
+  respond(res: SipResponse, bytes?: Buffer): void {
     switch (this.state) {
       case 'proceeding':
-        if (res.status < 200) this.sendResponse(res);
-        else if (res.status < 300) this.accept(res);
-        else this.complete(res);
+        if (res.status < 200) this.sendResponse(res, bytes);
+        else if (res.status < 300) this.accept(res, bytes);
+        else this.complete(res, bytes);
         return;
       case 'accepted':
         // RFC 6026 §7.1: 2xx retransmissions from the TU go to the transport; nothing else does.
-        if (res.status >= 200 && res.status < 300) this.sendResponse(res);
+        if (res.status >= 200 && res.status < 300) this.sendResponse(res, bytes);
         else this.dropped(res, 'server transaction: response after 2xx dropped');
         return;
       default:
@@ -102,9 +102,9 @@ export class ServerInviteTransaction extends ServerTransactionBase {
     this.state = 'terminated';
   }
 
-  private accept(res: SipResponse): void {
+  private accept(res: SipResponse, bytes?: Buffer): void {
     this.state = 'accepted';
-    this.sendResponse(res);
+    this.sendResponse(res, bytes);
     this.releaseMessages();
     // Timer L (RFC 6026 §7.1) on every transport: absorbs INVITE retransmissions for 64·T1.
     this.timers.set('L', this.ctx.timers.t1x64, () => {
@@ -115,9 +115,9 @@ export class ServerInviteTransaction extends ServerTransactionBase {
     });
   }
 
-  private complete(res: SipResponse): void {
+  private complete(res: SipResponse, bytes?: Buffer): void {
     this.state = 'completed';
-    this.sendResponse(res);
+    this.sendResponse(res, bytes);
     this.releaseMessages();
     if (!this.reliable) {
       this.interval = this.ctx.timers.t1;

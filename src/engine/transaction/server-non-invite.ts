@@ -15,18 +15,18 @@ export type ServerNonInviteState = 'trying' | 'proceeding' | 'completed' | 'term
 export class ServerNonInviteTransaction extends ServerTransactionBase {
   state: ServerNonInviteState = 'trying';
 
-  respond(res: SipResponse): void {
+  respond(res: SipResponse, bytes?: Buffer): void {
     if (this.state === 'completed' || this.state === 'terminated') {
       this.dropped(res, 'server transaction: response after final dropped');
       return;
     }
     if (res.status < 200) {
       this.state = 'proceeding';
-      this.sendResponse(res);
+      this.sendResponse(res, bytes);
       return;
     }
     this.state = 'completed';
-    this.sendResponse(res);
+    this.sendResponse(res, bytes);
     this.releaseMessages();
     if (this.reliable) this.end('completed');
     else if (!this.terminated) this.timers.set('J', this.ctx.timers.t1x64, () => this.end('completed'));

@@ -82,7 +82,7 @@ export abstract class ServerTransactionBase {
    * serialised here; invalid sends for the current state (a second non-2xx final, anything after
    * termination) are dropped with a warning rather than thrown, since the TU races the network.
    */
-  abstract respond(res: SipResponse): void;
+  abstract respond(res: SipResponse, bytes?: Buffer): void;
 
   /** A retransmission of the request arrived (§17.2.1, §17.2.2): re-send the last response if due. */
   abstract receiveRetransmission(): void;
@@ -95,11 +95,11 @@ export abstract class ServerTransactionBase {
     this.end('completed');
   }
 
-  /** Serialise, remember as the last response, and send. */
-  protected sendResponse(res: SipResponse): void {
+  /** Serialise (unless the caller passed `serializeMessage(res)` as `bytes`), remember as the last response, and send. */
+  protected sendResponse(res: SipResponse, bytes?: Buffer): void {
     this.lastResponse = res;
     this.lastToTag = getTag(getHeader(res, 'to') ?? '');
-    this.lastBytes = serializeMessage(res);
+    this.lastBytes = bytes ?? serializeMessage(res);
     this.transmit(this.lastBytes);
   }
 

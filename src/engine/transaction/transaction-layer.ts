@@ -9,6 +9,7 @@ import { ClientInviteTransaction } from './client-invite.js';
 import { ClientNonInviteTransaction } from './client-non-invite.js';
 import type { ClientTransactionBase, ClientTransactionInit } from './client-transaction.js';
 import { sendBytes, type ResolvedTimers, type TransactionContext, type TransactionLog } from './context.js';
+import { DatagramIndex } from './datagram-index.js';
 import { clientKey, MAGIC_COOKIE, responseKey } from './keys.js';
 import { buildResponse, topVia } from './message-access.js';
 import { ServerIndex, type ServerTransaction } from './server-index.js';
@@ -95,6 +96,7 @@ export class TransactionLayer {
   private readonly autoTrying: boolean;
   private readonly server: ServerIndex;
   private readonly clients = new Map<string, ClientTransaction>();
+  private readonly datagrams = new DatagramIndex();
 
   constructor(opts: TransactionLayerOptions) {
     const overrides = Object.fromEntries(Object.entries(opts.timers ?? {}).filter(([, v]) => v !== undefined));
@@ -110,8 +112,25 @@ export class TransactionLayer {
     return this.ctx.timers;
   }
 
-  /** Match a request from the network to a server transaction, or create one (RFC 3261 §17.2.3). */
-  receiveRequest(req: SipRequest, flow: Flow): InboundRequestResult {
+  /**
+   * A UDP datagram that is byte for byte the one that created a live server transaction: handled
+   * as the retransmission it is (RFC 3261 §17.2.1, §17.2.2), without parsing; returns false for
+   * anything else, which then goes through parsing and {@link receiveRequest} with its `hash`.
+   * See {@link DatagramIndex} for why this is the same outcome as the full path.
+   */
+  absorbDatagram(data: Buffer, hash: number): boolean {
+    const txn = this.datagrams.match(data, hash);
+    if (txn === undefined) return false;
+    txn.receiveRetransmission();
+    return true;
+  }
+
+  /**
+   * Match a request from the network to a server transaction, or create one (RFC 3261 §17.2.3).
+   * `datagram` (with its {@link datagramHash}) is the UDP datagram the request was parsed from, so
+   * its byte-identical retransmissions can be recognised by {@link absorbDatagram}.
+   */
+  receiveRequest(req: SipRequest, flow: Flow, datagram?: { data: Buffer; hash: number }): InboundRequestResult {
     const id = this.server.identify(req);
     if (typeof id === 'string') return { kind: 'invalid', reason: id };
     if (req.method === 'ACK') return this.receiveAck(req, id);
@@ -121,12 +140,12 @@ export class TransactionLayer {
       return { kind: 'retransmission', txn: existing };
     }
     if (req.method === 'CANCEL') {
-      const cancel = this.createServer(req, flow, id) as ServerNonInviteTransaction;
+      const cancel = this.createServer(req, flow, id, datagram) as ServerNonInviteTransaction;
       const invite = this.server.inviteForCancel(req);
       return invite ? { kind: 'cancel', cancel, invite } : { kind: 'cancel', cancel };
     }
     const original = this.server.mergedWith(id);
-    const txn = this.createServer(req, flow, id);
+    const txn = this.createServer(req, flow, id, datagram);
     if (original) return { kind: 'merged', txn, original };
     if (txn instanceof ServerInviteTransaction && this.autoTrying) txn.respond(buildResponse(req, 100, 'Trying'));
     return { kind: 'new', txn };
@@ -190,17 +209,21 @@ export class TransactionLayer {
     return { kind: 'ack', invite };
   }
 
-  private createServer(req: SipRequest, flow: Flow, id: RequestIdentity): ServerTransaction {
+  private createServer(req: SipRequest, flow: Flow, id: RequestIdentity, datagram?: { data: Buffer; hash: number }): ServerTransaction {
     const init = {
       ctx: this.ctx,
       request: req,
       flow,
       identity: id,
       destination: this.responseDestination(id.via, flow),
-      onGone: (t: ServerTransactionBase) => this.server.remove(t as ServerTransaction),
+      onGone: (t: ServerTransactionBase) => {
+        this.server.remove(t as ServerTransaction);
+        if (datagram) this.datagrams.remove(t as ServerTransaction);
+      },
     };
     const txn = req.method === 'INVITE' ? new ServerInviteTransaction(init) : new ServerNonInviteTransaction(init);
     this.server.add(txn);
+    if (datagram) this.datagrams.add(txn, datagram.data, datagram.hash);
     return txn;
   }
 

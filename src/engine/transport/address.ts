@@ -38,7 +38,17 @@ export function addressFamily(address: string): 0 | 4 | 6 {
 }
 
 function ipv4ToInt(address: string): number {
-  return address.split('.').reduce((acc, octet) => (acc << 8) + Number(octet), 0) >>> 0;
+  // Runs for every UDP send (the broadcast check): digits folded in place, no split/reduce arrays.
+  let acc = 0;
+  let octet = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 0x2e /* . */) {
+      acc = (acc << 8) + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 0x30);
+  }
+  return ((acc << 8) + octet) >>> 0;
 }
 
 /** Whether an IPv4 address lies inside a CIDR block such as `10.0.0.0/8` (IPv4 only). */

@@ -126,9 +126,12 @@ export class TransportLayer implements MessageSender {
 
   /** The listener a flow belongs to (the one a request came in on), for Record-Route and Contact. */
   listenerForFlow(flow: Flow): ListeningTransport | undefined {
-    return this.listeners().find(
-      (l) => l.spec.protocol === flow.protocol && l.local.port === flow.local.port && l.local.address === flow.local.address,
-    );
+    // Called for every new request: a plain loop, without building the listeners() array.
+    for (const ep of this.endpoints) {
+      const l = ep.listening;
+      if (l && l.spec.protocol === flow.protocol && l.local.port === flow.local.port && l.local.address === flow.local.address) return l;
+    }
+    return undefined;
   }
 
   /** The flow of a live connection, or undefined once it has closed. */

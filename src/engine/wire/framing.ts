@@ -22,8 +22,14 @@ export function encodeFrame(payload: string): Buffer {
   if (payload.length === 0) {
     throw new SwitchboardError('wire-empty-frame', 'refusing to send an empty drachtio frame');
   }
-  const body = Buffer.from(payload, 'utf8');
-  return Buffer.concat([Buffer.from(`${body.length}#`, 'latin1'), body]);
+  // One buffer, encoded in place: measuring the UTF-8 length is cheaper than encoding the payload
+  // into a buffer of its own and copying it behind the prefix (two allocations and a copy per frame).
+  const length = Buffer.byteLength(payload, 'utf8');
+  const prefix = `${length}#`;
+  const frame = Buffer.allocUnsafe(prefix.length + length);
+  frame.write(prefix, 0, 'latin1');
+  frame.write(payload, prefix.length, 'utf8');
+  return frame;
 }
 
 /**

@@ -33,12 +33,20 @@ type Token = string | number;
  * ports or ids, where neither occurs legitimately).
  */
 function tok(value: Token): string {
-  const s = String(value);
-  return /[|\r\n]/.test(s) ? s.replace(/[|\r\n]/g, ' ') : s;
+  // Numbers (ports, byte counts) cannot hold a separator; strings are scanned without a regex,
+  // since this runs for every slot of every message to an app.
+  if (typeof value === 'number') return String(value);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x7c /* | */ || c === 0x0d || c === 0x0a) return value.replace(/[|\r\n]/g, ' ');
+  }
+  return value;
 }
 
 function line(tokens: readonly Token[]): string {
-  return tokens.map(tok).join('|');
+  let out = tok(tokens[0] ?? '');
+  for (let i = 1; i < tokens.length; i++) out += '|' + tok(tokens[i] as Token);
+  return out;
 }
 
 function withSip(meta: string, sip: string): string {
@@ -52,12 +60,19 @@ function withSip(meta: string, sip: string): string {
  *   the wall clock (`Date.now()`, so whole milliseconds: the monotonic clock drifts from UTC).
  */
 export function stackTime(epochMs: number = Date.now()): string {
+  // Every message to an app carries one, mostly within the same millisecond as the previous one.
+  if (epochMs === lastStackTimeMs) return lastStackTime;
   const micros = Math.round(epochMs * 1000);
   const usec = micros % 1_000_000;
   const secOfDay = Math.floor(micros / 1_000_000) % 86_400;
   const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `${pad(Math.floor(secOfDay / 3600))}:${pad(Math.floor(secOfDay / 60) % 60)}:${pad(secOfDay % 60)}.${pad(usec, 6)}`;
+  lastStackTime = `${pad(Math.floor(secOfDay / 3600))}:${pad(Math.floor(secOfDay / 60) % 60)}:${pad(secOfDay % 60)}.${pad(usec, 6)}`;
+  lastStackTimeMs = epochMs;
+  return lastStackTime;
 }
+
+let lastStackTimeMs = NaN;
+let lastStackTime = '';
 
 /** SIP text size as the `bytes` slot reports it: UTF-8 bytes, like the C++ server's std::string size. */
 function bytes(sip: string): number {

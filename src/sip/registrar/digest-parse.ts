@@ -41,23 +41,10 @@ export function parseDigestCredentials(header: string): DigestCredentials | unde
     i = skipWs(s, i + 1);
     let value: string;
     if (s[i] === '"') {
-      let out = '';
-      i++;
-      for (;;) {
-        if (i >= s.length) return undefined;
-        const c = s[i];
-        if (c === '"') break;
-        if (c === '\\') {
-          if (i + 1 >= s.length) return undefined;
-          out += s[i + 1];
-          i += 2;
-          continue;
-        }
-        out += c;
-        i++;
-      }
-      i++;
-      value = out;
+      const quoted = readQuoted(s, i + 1);
+      if (quoted === undefined) return undefined;
+      value = quoted.value;
+      i = quoted.next;
     } else {
       const valueStart = i;
       while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
@@ -74,6 +61,34 @@ export function parseDigestCredentials(header: string): DigestCredentials | unde
     if (i >= s.length) return undefined;
   }
   return { params, get: (n: string) => params.get(n.toLowerCase()) };
+}
+
+/**
+ * The content of a quoted-string whose opening quote is just before `from`, unescaped, and the
+ * index after its closing quote; undefined when it is not closed. Values without a backslash
+ * (nonces, URIs, hashes: all of them in practice) are one slice rather than a character-by-character build.
+ */
+function readQuoted(s: string, from: number): { value: string; next: number } | undefined {
+  const close = s.indexOf('"', from);
+  let k = from;
+  while (k < close && s.charCodeAt(k) !== 0x5c /* \\ */) k++;
+  if (close >= 0 && k === close) return { value: s.slice(from, close), next: close + 1 };
+  let out = '';
+  let i = from;
+  for (;;) {
+    if (i >= s.length) return undefined;
+    const c = s[i];
+    if (c === '"') break;
+    if (c === '\\') {
+      if (i + 1 >= s.length) return undefined;
+      out += s[i + 1];
+      i += 2;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return { value: out, next: i + 1 };
 }
 
 function skipWs(s: string, i: number): number {

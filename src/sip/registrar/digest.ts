@@ -91,6 +91,8 @@ export function responsesEqual(expected: string, received: string): boolean {
 
 /** Quote a string as an RFC 3261 §25.1 quoted-string (escapes `"` and `\`). */
 export function quoteString(value: string): string {
+  // Realms and nonces never hold a quote or backslash: skip the regex replace for them.
+  if (value.indexOf('"') < 0 && value.indexOf('\\') < 0) return `"${value}"`;
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 

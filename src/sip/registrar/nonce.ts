@@ -2,7 +2,7 @@
  * Stateless signed nonces for digest authentication (RFC 7616 §3.3 and §5.4 on nonce design,
  * RFC 3261 §22.4) and nonce-count replay tracking for `qop=auth` (RFC 7616 §3.4.5).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../shared/clock.js';
 
 /** Result of {@link NonceSigner.verify}. */
@@ -52,10 +52,12 @@ export class NonceSigner {
 
   /** A fresh nonce for `realm` (and `binding`, if verification will pass the same one). */
   issue(realm: string, binding = ''): string {
-    const head = Buffer.alloc(TS_BYTES + RANDOM_BYTES);
-    head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.clock.now()))), 0);
-    randomBytes(RANDOM_BYTES).copy(head, TS_BYTES);
-    return Buffer.concat([head, this.mac(head, realm, binding)]).toString('base64url');
+    const nonce = Buffer.allocUnsafe(NONCE_BYTES);
+    nonce.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.clock.now()))), 0);
+    takeRandom(nonce, TS_BYTES, RANDOM_BYTES);
+    const head = nonce.subarray(0, TS_BYTES + RANDOM_BYTES);
+    this.mac(head, realm, binding).copy(nonce, TS_BYTES + RANDOM_BYTES);
+    return nonce.toString('base64url');
   }
 
   /**
@@ -81,14 +83,32 @@ export class NonceSigner {
   }
 
   private mac(head: Buffer, realm: string, binding: string): Buffer {
-    // Length-prefix the variable parts so (realm, binding) pairs cannot collide.
-    const r = Buffer.from(realm, 'utf8');
-    const b = Buffer.from(binding, 'utf8');
-    const lens = Buffer.alloc(8);
-    lens.writeUInt32BE(r.length, 0);
-    lens.writeUInt32BE(b.length, 4);
-    return createHmac('sha256', this.secret).update(head).update(lens).update(r).update(b).digest();
+    // Length-prefix the variable parts so (realm, binding) pairs cannot collide. The strings go
+    // to the HMAC as UTF-8 directly: the same bytes as Buffer.from(…), without two buffers per call.
+    const lens = this.lens;
+    lens.writeUInt32BE(Buffer.byteLength(realm, 'utf8'), 0);
+    lens.writeUInt32BE(Buffer.byteLength(binding, 'utf8'), 4);
+    return createHmac('sha256', this.secret).update(head).update(lens).update(realm, 'utf8').update(binding, 'utf8').digest();
   }
+
+  /** Scratch for {@link mac}'s length prefix: update() copies it, so one buffer serves every call. */
+  private readonly lens = Buffer.alloc(8);
+}
+
+/**
+ * Nonce randomness drawn from the OS in blocks and handed out in slices: one randomBytes() call
+ * per challenge (two per registration) showed up in registrar profiles. Each slice is used once.
+ */
+const randomPool = Buffer.alloc(4096);
+let randomPoolOffset = randomPool.length;
+
+function takeRandom(into: Buffer, at: number, count: number): void {
+  if (randomPoolOffset + count > randomPool.length) {
+    randomFillSync(randomPool);
+    randomPoolOffset = 0;
+  }
+  randomPool.copy(into, at, randomPoolOffset, randomPoolOffset + count);
+  randomPoolOffset += count;
 }
 
 /**

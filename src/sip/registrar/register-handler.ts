@@ -63,9 +63,25 @@ export interface HandlerDeps {
  */
 const notCounted: ReadonlySet<VerifyFailure> = new Set(['missing', 'stale', 'replay']);
 
+/**
+ * The Date header's value (RFC 3261 §20.17, whole seconds): formatted once per second rather than
+ * per response, since every REGISTER is answered with one.
+ */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
+let dateSecond = NaN;
+let dateText = '';
+
 export function send(res: Res, status: number, headers: Record<string, string | string[]>): void {
   try {
-    res.send(status, { headers: { Date: new Date().toUTCString(), ...headers } });
+    res.send(status, { headers: { Date: httpDate(), ...headers } });
   } catch {
     // the transaction is gone; nothing to answer
   }
@@ -78,6 +94,24 @@ function instanceOf(params: Record<string, unknown> | undefined): string | null 
   const value = raw.replace(/^"|"$/g, '').replace(/^<|>$/g, '');
   const regId = params?.['reg-id'];
   return regId === undefined || regId === null ? value : `${value};reg-id=${String(regId)}`;
+}
+
+/** A request's header values by lowercase name. */
+type HeaderLookup = (lowercaseName: string) => string | undefined;
+
+/**
+ * The request's headers by lowercase name, read in one pass. Each srf `req.get`/`req.has`
+ * normalises the name (reading process.env on every call) and scans all header names
+ * case-insensitively; a REGISTER made eleven such calls. The answers are the same: the value of
+ * the first header whose name matches case-insensitively, undefined when there is none.
+ */
+function headersOf(req: Req): HeaderLookup {
+  const byName = new Map<string, string>();
+  for (const [name, value] of Object.entries(req.headers)) {
+    const lower = name.toLowerCase();
+    if (!byName.has(lower)) byName.set(lower, value);
+  }
+  return (lowercaseName) => byName.get(lowercaseName);
 }
 
 /** The flow a request came in on; stream transports name the engine connection they used. */
@@ -104,14 +138,15 @@ export class RegisterHandler {
     const { d } = this;
     const source = req.source_address;
     if (d.banList?.isBanned(source)) return;
-    const aor = parseSipUri(req.get('To'));
+    const header = headersOf(req);
+    const aor = parseSipUri(header('to'));
     if (!aor || aor.user === '') return send(res, 400, {});
     const tenant = await d.directory.tenantFor(aor.host, d.defaultTenantId);
     if (!tenant) return send(res, 404, {});
     const found = await d.directory.credentialsOf(tenant.id, aor.user);
     const known = found?.status === 'active' ? found : undefined;
     const result = verifyDigest({
-      authorization: req.get('Authorization'),
+      authorization: header('authorization'),
       method: 'REGISTER',
       requestUri: req.uri,
       realm: tenant.realm,
@@ -132,7 +167,7 @@ export class RegisterHandler {
     }
     if (!known) return send(res, 403, {});
     d.banList?.recordSuccess(source);
-    await this.bind(req, res, tenant.id, known.extensionId, `sip:${aor.user}@${aor.host}`);
+    await this.bind(req, res, header, tenant.id, known.extensionId, `sip:${aor.user}@${aor.host}`);
   }
 
   private dummy(realm: string): ReturnType<typeof dummyCredentials> {
@@ -144,10 +179,10 @@ export class RegisterHandler {
     return c;
   }
 
-  private async bind(req: Req, res: Res, tenantId: string, extensionId: string, aor: string): Promise<void> {
+  private async bind(req: Req, res: Res, header: HeaderLookup, tenantId: string, extensionId: string, aor: string): Promise<void> {
     const { d } = this;
     await d.resync();
-    const rawContact = req.has('Contact') ? req.get('Contact').trim() : '';
+    const rawContact = (header('contact') ?? '').trim();
     let contacts: ContactInput[] | '*' = [];
     if (rawContact === '*') contacts = '*';
     else if (rawContact !== '') {
@@ -161,11 +196,12 @@ export class RegisterHandler {
       d.location.all(extensionId),
       {
         contacts,
-        expiresHeader: req.has('Expires') ? req.get('Expires') : undefined,
-        callId: req.get('Call-ID'),
-        cseq: Number.parseInt(req.get('CSeq'), 10) || 0,
+        expiresHeader: header('expires'),
+        // `as string`: as srf's req.get returned it (the engine rejects a REGISTER without one).
+        callId: header('call-id') as string,
+        cseq: Number.parseInt(header('cseq') as string, 10) || 0,
         flow: flowOf(req),
-        userAgent: req.has('User-Agent') ? req.get('User-Agent') : null,
+        userAgent: header('user-agent') ?? null,
         tenantId,
         extensionId,
         aor,
