@@ -1,0 +1,144 @@
+/**
+ * Calls end to end (issue 4 first steps): the real `npm start` with the rtpengine it starts
+ * (rtpengine-daemon is installed by `npm test`), two extensions created through the API, B
+ * registered from 127.0.0.3 by the UDP client and then answered by a SIPp UAS bound on that same
+ * address and port, A a SIPp UAC that authenticates its INVITE (407) and calls B. Each outcome ends
+ * with the CDR read from the data directory's database (the CDR API comes later). Qualify is off so
+ * no OPTIONS reaches the SIPp UAS, which expects only the call.
+ */
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SipUdpClient } from './support/sip-udp-client.js';
+import { runSipp, userLine, type SippResult } from './support/sipp.js';
+import { cleanEnv, freePort, killRun, launch, type Run } from './support/switchboard-run.js';
+
+const bootstrapKey = `sk_live_${randomBytes(24).toString('hex')}`;
+const RTP_MIN = 41200;
+const RTP_MAX = 41299;
+
+interface CdrRow {
+  caller_number: string;
+  caller_name: string | null;
+  callee_number: string;
+  disposition: string;
+  sip_status: number | null;
+  hangup_cause: string;
+  answered_at: string | null;
+  billable_seconds: number;
+}
+
+describe('calls end to end (npm start + rtpengine + SIPp)', () => {
+  let dataDir: string;
+  let sipPort: number;
+  let httpPort: number;
+  let run: Run | undefined;
+  const passwords: Record<string, string> = {};
+  const target = (): string => `127.0.0.1:${sipPort}`;
+  const api = (path: string, init: RequestInit = {}): Promise<Response> =>
+    fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { ...init, headers: { 'X-API-Key': bootstrapKey, 'Content-Type': 'application/json', ...init.headers } });
+  const createExtension = async (number: string, name: string): Promise<void> => {
+    const res = await api('/extensions', { method: 'POST', body: JSON.stringify({ number, display_name: name }) });
+    expect(res.status, await res.clone().text()).toBe(201);
+    passwords[number] = ((await res.json()) as { data: { sip_password: string } }).data.sip_password;
+  };
+  /**
+   * Register `number` from 127.0.0.3 and hand the port back for the SIPp UAS. Always the same port,
+   * so each test refreshes one binding instead of leaving a dead contact the next call would fork to.
+   */
+  let calleePort = 0;
+  const registerCallee = async (number: string): Promise<number> => {
+    if (calleePort === 0) calleePort = await freePort('127.0.0.3');
+    const phone = await SipUdpClient.open('127.0.0.3', { host: '127.0.0.1', port: sipPort }, calleePort);
+    try {
+      const { final } = await phone.register({ user: number, password: passwords[number]!, domain: '127.0.0.1', algorithm: 'MD5' });
+      expect(final?.status).toBe(200);
+      return phone.port;
+    } finally {
+      phone.close();
+    }
+  };
+  /** B runs `uasScenario` on its registered port while A runs `uacScenario` calling B. */
+  const call = async (uacScenario: string, uasScenario: string, callee: string): Promise<{ a: SippResult; b: SippResult }> => {
+    const port = await registerCallee(callee);
+    const b = runSipp({ scenario: uasScenario, target: target(), localAddress: '127.0.0.3', localPort: port, calls: 1, killAfterMs: 25_000 });
+    // Let the UAS bind before the INVITE can reach it.
+    await new Promise((r) => setTimeout(r, 300));
+    const a = await runSipp({ scenario: uacScenario, target: target(), calls: 1, service: callee, users: [userLine('3001', passwords['3001']!)], traceLogs: true });
+    return { a, b: await b };
+  };
+  /** Both SIPp runs and the server's call lines, for a failure message. */
+  const diagnostics = (a: SippResult, b: SippResult): string =>
+    `${a.output}\n--- B:\n${b.output}\n--- server:\n${(run?.lines ?? []).filter((l) => l.component === 'calls' || (l.level as number) >= 40).map((l) => JSON.stringify(l)).join('\n')}`;
+  const lastCdr = (): CdrRow | undefined => {
+    const db = new Database(join(dataDir, 'switchboard.db'), { readonly: true });
+    try {
+      return db.prepare('select * from cdrs order by ended_at desc limit 1').get() as CdrRow | undefined;
+    } finally {
+      db.close();
+    }
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-calls-'));
+    sipPort = await freePort();
+    do httpPort = await freePort();
+    while (httpPort === sipPort);
+    run = launch(
+      cleanEnv({
+        SWITCHBOARD_SIP_PORT: String(sipPort),
+        SWITCHBOARD_SIP_ADDRESS: '127.0.0.1',
+        SWITCHBOARD_ENGINE_ADMIN_PORT: '0',
+        SWITCHBOARD_HTTP_PORT: String(httpPort),
+        SWITCHBOARD_HTTP_ADDRESS: '127.0.0.1',
+        SWITCHBOARD_BOOTSTRAP_API_KEY: bootstrapKey,
+        SWITCHBOARD_DATA_DIR: dataDir,
+        SWITCHBOARD_LOG_LEVEL: 'debug', // the refusal reasons and call steps, in the failure message
+        SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
+        SWITCHBOARD_SIP_QUALIFY_SECONDS: '0',
+        SWITCHBOARD_MEDIA: 'rtpengine',
+        SWITCHBOARD_RTP_PORT_MIN: String(RTP_MIN),
+        SWITCHBOARD_RTP_PORT_MAX: String(RTP_MAX),
+      }),
+    );
+    await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
+    await createExtension('3001', 'Alice');
+    await createExtension('3002', 'Bob');
+  }, 90_000);
+
+  afterAll(() => {
+    killRun(run);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('A calls B, B answers, A hangs up: both scenarios pass, A’s answer SDP points at rtpengine, the CDR says answered', async () => {
+    const { a, b } = await call('uac-invite-auth-then-answered-bye.xml', 'uas-answer-then-expect-bye.xml', '3002');
+    expect(a.code, diagnostics(a, b)).toBe(0);
+    expect(b.code, b.output).toBe(0);
+    const sdp = /ANSWER_SDP c=([0-9.]+) m=(\d+)/.exec(a.output);
+    expect(sdp, a.output).not.toBeNull();
+    // rtpengine's own address and range, not the SIPp UAS's media port (6000 by default).
+    expect(sdp![1]).toBe('127.0.0.1');
+    expect(Number(sdp![2])).toBeGreaterThanOrEqual(RTP_MIN);
+    expect(Number(sdp![2])).toBeLessThanOrEqual(RTP_MAX);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', caller_name: 'Alice', callee_number: '3002', disposition: 'answered', hangup_cause: 'NORMAL_CLEARING', sip_status: 200 });
+    expect(lastCdr()?.answered_at).not.toBeNull();
+  }, 60_000);
+
+  it('B answers 486: A gets 486, the CDR says busy', async () => {
+    const { a, b } = await call('uac-invite-auth-expect-486.xml', 'uas-busy.xml', '3002');
+    expect(a.code, diagnostics(a, b)).toBe(0);
+    expect(b.code, b.output).toBe(0);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', callee_number: '3002', disposition: 'busy', hangup_cause: 'USER_BUSY', sip_status: 486, billable_seconds: 0 });
+  }, 60_000);
+
+  it('A cancels while B rings: B is cancelled, A gets 487, the CDR says cancelled', async () => {
+    const { a, b } = await call('uac-invite-auth-then-cancel.xml', 'uas-ring-then-expect-cancel.xml', '3002');
+    expect(a.code, diagnostics(a, b)).toBe(0);
+    expect(b.code, b.output).toBe(0);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', callee_number: '3002', disposition: 'cancelled', hangup_cause: 'ORIGINATOR_CANCEL', sip_status: 487, answered_at: null });
+  }, 60_000);
+});
