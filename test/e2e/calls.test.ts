@@ -107,6 +107,7 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
     await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
     await createExtension('3001', 'Alice');
     await createExtension('3002', 'Bob');
+    await createExtension('3003', 'Carol (never registers)');
   }, 90_000);
 
   afterAll(() => {
@@ -140,5 +141,14 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
     expect(a.code, diagnostics(a, b)).toBe(0);
     expect(b.code, b.output).toBe(0);
     await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', callee_number: '3002', disposition: 'cancelled', hangup_cause: 'ORIGINATOR_CANCEL', sip_status: 487, answered_at: null });
+  }, 60_000);
+
+  it.each([
+    ['an extension that is not registered', '3003', 'uac-invite-auth-expect-480.xml', { disposition: 'no_answer', sip_status: 480, hangup_cause: 'NO_ANSWER' }],
+    ['a number that is no extension', '3999', 'uac-invite-auth-expect-404.xml', { disposition: 'failed', sip_status: 404, hangup_cause: 'UNALLOCATED_NUMBER' }],
+  ])('A calls %s: refused without ringing anyone, and still recorded', async (_what, number, scenario, cdr) => {
+    const a = await runSipp({ scenario, target: target(), calls: 1, service: number, users: [userLine('3001', passwords['3001']!)] });
+    expect(a.code, a.output).toBe(0);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', callee_number: number, billable_seconds: 0, ...cdr });
   }, 60_000);
 });

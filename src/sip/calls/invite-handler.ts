@@ -62,13 +62,20 @@ export class InviteHandler {
     const tenantId = auth.tenant.id;
     const target = parseSipUri(req.uri);
     const calleeCreds = target && target.user !== '' ? await d.auth.lookup(tenantId, target.user) : undefined;
-    if (!calleeCreds || calleeCreds.status !== 'active') return refuse(404, 'unknown callee');
-    const [caller, callee] = await Promise.all([getExtension(d.db, tenantId, auth.caller.extensionId), getExtension(d.db, tenantId, calleeCreds.extensionId)]);
-    if (callee.dnd) return refuse(486, 'callee do-not-disturb');
-    const contacts = d.location.live(callee.id, d.clock.now());
-    if (contacts.length === 0) return refuse(480, 'callee not registered');
-    const sdp = req.body;
-    if (typeof sdp !== 'string' || sdp === '') return refuse(488, 'no SDP offer');
+    const callerExt = await getExtension(d.db, tenantId, auth.caller.extensionId);
+    const calleeExt = calleeCreds?.status === 'active' ? await getExtension(d.db, tenantId, calleeCreds.extensionId) : undefined;
+    const contacts = calleeExt ? d.location.live(calleeExt.id, d.clock.now()) : [];
+    const sdp = typeof req.body === 'string' ? req.body : '';
+    // Decided before the call opens, but recorded like any call: every attempt gets its CDR.
+    const refusal: { status: number; why: string } | undefined = !calleeExt
+      ? { status: 404, why: 'unknown callee' }
+      : calleeExt.dnd
+        ? { status: 486, why: 'callee do-not-disturb' }
+        : contacts.length === 0
+          ? { status: 480, why: 'callee not registered' }
+          : sdp === ''
+            ? { status: 488, why: 'no SDP offer' }
+            : undefined;
 
     const log = d.log.child({ sipCallId: req.get('Call-ID') });
     // Set once the fork starts; the CANCEL and ring-timeout handlers run before and after that.
@@ -76,9 +83,9 @@ export class InviteHandler {
     let over = false;
     const started = await d.calls.startCall({
       tenantId,
-      caller: partyOf(caller),
-      callee: partyOf(callee),
-      siteId: caller.siteId ?? callee.siteId,
+      caller: partyOf(callerExt),
+      callee: calleeExt ? partyOf(calleeExt) : { number: target?.user ?? '', name: null, extensionId: null },
+      siteId: callerExt.siteId ?? calleeExt?.siteId ?? null,
       sipCallId: req.get('Call-ID'),
       onRingTimeout: () => {
         over = true;
@@ -87,6 +94,10 @@ export class InviteHandler {
       },
     });
     if (!started.ok) return refuse(started.sipStatus ?? 486, 'call limit');
+    if (refusal) {
+      refuse(refusal.status, refusal.why);
+      return void (await d.calls.failed(started.callId, refusal.status));
+    }
     const callId = started.callId;
     log.debug({ callId, contacts: contacts.length }, 'call: started, anchoring media');
     const releaseMedia = (): void => void d.media.delete({ callId }).catch((err: unknown) => log.warn({ err, callId }, 'call: media release failed'));
@@ -114,7 +125,7 @@ export class InviteHandler {
     let ringingSent = false;
     const fork = forkInvite(d.srf, contacts, {
       sdp: offered,
-      from: fromHeader(partyOf(caller), auth.tenant.sip_domain),
+      from: fromHeader(partyOf(callerExt), auth.tenant.sip_domain),
       log,
       onRinging: () => {
         if (over || ringingSent) return;
