@@ -143,4 +143,12 @@ describe('CallService', () => {
     expect(await getCdrByCall(store.db, tenantId, 'old')).toMatchObject({ disposition: 'interrupted', duration_seconds: 60 });
     expect(await getCdrByCall(store.db, tenantId, 'foreign')).toBeUndefined();
   });
+
+  it('a call’s own limits (the extensions’ max_concurrent_calls) override the service default', async () => {
+    const calls = service({ maxCallsPerExtension: 5 });
+    expect((await calls.startCall({ tenantId, direction: 'internal', caller: alice, callee: bob, limits: { callee: 1 } })).ok).toBe(true);
+    expect(await calls.startCall({ tenantId, direction: 'internal', caller: carol, callee: bob, limits: { callee: 1 } })).toMatchObject({ ok: false, sipStatus: 486 });
+    expect(await calls.startCall({ tenantId, direction: 'internal', caller: alice, callee: carol, limits: { caller: 1 } })).toMatchObject({ ok: false, sipStatus: 403 });
+    expect((await calls.startCall({ tenantId, direction: 'internal', caller: alice, callee: carol, limits: { caller: 2 } })).ok).toBe(true);
+  });
 });

@@ -16,7 +16,7 @@ export interface CallServiceOptions {
   log: Logger;
   /** How long a call may ring before it ends as NO_ANSWER (issue 4 §2). */
   ringTimeoutMs: number;
-  /** Live calls an extension may be party to at once; the next one is refused. */
+  /** Live calls an extension may be party to at once unless the call names its own limit; the next one is refused. */
   maxCallsPerExtension: number;
 }
 
@@ -27,6 +27,8 @@ export interface StartCallInput {
   callee: CallParty;
   siteId?: string | null;
   sipCallId?: string | null;
+  /** Each party's own limit (the extension's `max_concurrent_calls`); the service default otherwise. */
+  limits?: { caller?: number; callee?: number };
   /**
    * Called once the ring timer has ended the call as NO_ANSWER, so the signalling side cancels
    * whatever it still has ringing and answers the caller; the call service owns no legs itself.
@@ -193,8 +195,8 @@ export class CallService {
 
   private refusal(input: StartCallInput): number | undefined {
     const max = this.opts.maxCallsPerExtension;
-    if (input.caller.extensionId !== null && this.activeCallCount(input.caller.extensionId) >= max) return 403;
-    if (input.callee.extensionId !== null && this.activeCallCount(input.callee.extensionId) >= max) return 486;
+    if (input.caller.extensionId !== null && this.activeCallCount(input.caller.extensionId) >= (input.limits?.caller ?? max)) return 403;
+    if (input.callee.extensionId !== null && this.activeCallCount(input.callee.extensionId) >= (input.limits?.callee ?? max)) return 486;
     return undefined;
   }
 

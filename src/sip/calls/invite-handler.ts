@@ -87,6 +87,7 @@ export class InviteHandler {
       callee: calleeExt ? partyOf(calleeExt) : { number: target?.user ?? '', name: null, extensionId: null },
       siteId: callerExt.siteId ?? calleeExt?.siteId ?? null,
       sipCallId: req.get('Call-ID'),
+      limits: { caller: callerExt.maxConcurrentCalls, ...(calleeExt ? { callee: calleeExt.maxConcurrentCalls } : {}) },
       onRingTimeout: () => {
         over = true;
         active.fork?.cancel();

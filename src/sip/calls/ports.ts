@@ -25,6 +25,8 @@ export interface CallControl {
     callee: CallPartyInfo;
     siteId: string | null;
     sipCallId: string;
+    /** Each extension's own `max_concurrent_calls`. */
+    limits: { caller?: number; callee?: number };
     onRingTimeout: () => void;
   }): Promise<StartedCall>;
   ringing(callId: string): Promise<void>;
