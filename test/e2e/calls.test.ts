@@ -108,6 +108,7 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
     await createExtension('3001', 'Alice');
     await createExtension('3002', 'Bob');
     await createExtension('3003', 'Carol (never registers)');
+    await createExtension('3004', 'Dave (two phones)');
   }, 90_000);
 
   afterAll(() => {
@@ -150,5 +151,29 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
     const a = await runSipp({ scenario, target: target(), calls: 1, service: number, users: [userLine('3001', passwords['3001']!)] });
     expect(a.code, a.output).toBe(0);
     await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', callee_number: number, billable_seconds: 0, ...cdr });
+  }, 60_000);
+
+  it('B has two phones: both ring, the second answers, the first is CANCELled; the call completes', async () => {
+    const phones: Array<{ address: string; port: number }> = [];
+    for (const address of ['127.0.0.4', '127.0.0.5']) {
+      const phone = await SipUdpClient.open(address, { host: '127.0.0.1', port: sipPort });
+      try {
+        const { final } = await phone.register({ user: '3004', password: passwords['3004']!, domain: '127.0.0.1', algorithm: 'MD5' });
+        expect(final?.status).toBe(200);
+        phones.push({ address, port: phone.port });
+      } finally {
+        phone.close();
+      }
+    }
+    const [ringing, answering] = phones as [{ address: string; port: number }, { address: string; port: number }];
+    const loser = runSipp({ scenario: 'uas-ring-then-expect-cancel.xml', target: target(), localAddress: ringing.address, localPort: ringing.port, calls: 1, killAfterMs: 25_000 });
+    const winner = runSipp({ scenario: 'uas-answer-then-expect-bye.xml', target: target(), localAddress: answering.address, localPort: answering.port, calls: 1, killAfterMs: 25_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const a = await runSipp({ scenario: 'uac-invite-auth-then-answered-bye.xml', target: target(), calls: 1, service: '3004', users: [userLine('3001', passwords['3001']!)] });
+    const [l, w] = await Promise.all([loser, winner]);
+    expect(a.code, diagnostics(a, w)).toBe(0);
+    expect(w.code, w.output).toBe(0);
+    expect(l.code, l.output).toBe(0);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ callee_number: '3004', disposition: 'answered', sip_status: 200 });
   }, 60_000);
 });
