@@ -3,10 +3,9 @@
  * (rtpengine-daemon is installed by `npm test`), two extensions created through the API, B
  * registered from 127.0.0.3 by the UDP client and then answered by a SIPp UAS bound on that same
  * address and port, A a SIPp UAC that authenticates its INVITE (407) and calls B. Each outcome ends
- * with the CDR read from the data directory's database (the CDR API comes later). Qualify is off so
+ * with the CDR checked through `GET /api/v1/cdrs`. Qualify is off so
  * no OPTIONS reaches the SIPp UAS, which expects only the call.
  */
-import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,13 +72,11 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
   /** Both SIPp runs and the server's call lines, for a failure message. */
   const diagnostics = (a: SippResult, b: SippResult): string =>
     `${a.output}\n--- B:\n${b.output}\n--- server:\n${(run?.lines ?? []).filter((l) => l.component === 'calls' || (l.level as number) >= 40).map((l) => JSON.stringify(l)).join('\n')}`;
-  const lastCdr = (): CdrRow | undefined => {
-    const db = new Database(join(dataDir, 'switchboard.db'), { readonly: true });
-    try {
-      return db.prepare('select * from cdrs order by ended_at desc limit 1').get() as CdrRow | undefined;
-    } finally {
-      db.close();
-    }
+  /** The newest call record, through `GET /api/v1/cdrs` (newest first). */
+  const lastCdr = async (): Promise<CdrRow | undefined> => {
+    const res = await api('/cdrs?limit=1');
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { data: CdrRow[] }).data[0];
   };
 
   beforeAll(async () => {
@@ -127,7 +124,7 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
     expect(Number(sdp![2])).toBeGreaterThanOrEqual(RTP_MIN);
     expect(Number(sdp![2])).toBeLessThanOrEqual(RTP_MAX);
     await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', caller_name: 'Alice', callee_number: '3002', disposition: 'answered', hangup_cause: 'NORMAL_CLEARING', sip_status: 200 });
-    expect(lastCdr()?.answered_at).not.toBeNull();
+    expect((await lastCdr())?.answered_at).not.toBeNull();
   }, 60_000);
 
   it('B answers 486: A gets 486, the CDR says busy', async () => {
