@@ -55,8 +55,6 @@ const engineReadyTimeoutMs = 30_000;
 const engineStopTimeoutMs = 5_000;
 const appConnectTimeoutMs = 15_000;
 const shutdownTimeoutMs = 10_000;
-/** How long a call rings before it ends as NO_ANSWER (480); configurable once the dialplan lands. */
-const ringTimeoutMs = 45_000;
 /** Live calls one extension may be party to (a phone's usual line-key count). */
 const maxCallsPerExtension = 4;
 
@@ -318,7 +316,7 @@ async function main(): Promise<void> {
       clock: wallClock,
       instanceId,
       log: log.child({ component: 'calls' }),
-      ringTimeoutMs,
+      ringTimeoutMs: config.calls.ringTimeoutSeconds * 1000,
       maxCallsPerExtension,
     });
     await callService.recoverInterruptedCalls();

@@ -96,6 +96,8 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
         SWITCHBOARD_LOG_LEVEL: 'debug', // the refusal reasons and call steps, in the failure message
         SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
         SWITCHBOARD_SIP_QUALIFY_SECONDS: '0',
+        // Short, for the no-answer case; every other case answers or cancels at once.
+        SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS: '3',
         SWITCHBOARD_MEDIA: 'rtpengine',
         SWITCHBOARD_RTP_PORT_MIN: String(RTP_MIN),
         SWITCHBOARD_RTP_PORT_MAX: String(RTP_MAX),
@@ -172,5 +174,12 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
     expect(w.code, w.output).toBe(0);
     expect(l.code, l.output).toBe(0);
     await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ callee_number: '3004', disposition: 'answered', sip_status: 200 });
+  }, 60_000);
+
+  it('B rings and never answers: the ring timeout CANCELs B, A gets 480, the CDR says no answer', async () => {
+    const { a, b } = await call('uac-invite-auth-ring-then-480.xml', 'uas-ring-then-expect-cancel.xml', '3002');
+    expect(a.code, diagnostics(a, b)).toBe(0);
+    expect(b.code, b.output).toBe(0);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ callee_number: '3002', disposition: 'no_answer', hangup_cause: 'NO_ANSWER', sip_status: 480, answered_at: null });
   }, 60_000);
 });
