@@ -35,6 +35,7 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
   let sipPort: number;
   let httpPort: number;
   let run: Run | undefined;
+  let env: NodeJS.ProcessEnv;
   const passwords: Record<string, string> = {};
   const target = (): string => `127.0.0.1:${sipPort}`;
   const api = (path: string, init: RequestInit = {}): Promise<Response> =>
@@ -84,8 +85,7 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
     sipPort = await freePort();
     do httpPort = await freePort();
     while (httpPort === sipPort);
-    run = launch(
-      cleanEnv({
+    env = cleanEnv({
         SWITCHBOARD_SIP_PORT: String(sipPort),
         SWITCHBOARD_SIP_ADDRESS: '127.0.0.1',
         SWITCHBOARD_ENGINE_ADMIN_PORT: '0',
@@ -101,8 +101,8 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
         SWITCHBOARD_MEDIA: 'rtpengine',
         SWITCHBOARD_RTP_PORT_MIN: String(RTP_MIN),
         SWITCHBOARD_RTP_PORT_MAX: String(RTP_MAX),
-      }),
-    );
+    });
+    run = launch(env);
     await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
     await createExtension('3001', 'Alice');
     await createExtension('3002', 'Bob');
@@ -182,4 +182,25 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
     expect(b.code, b.output).toBe(0);
     await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ callee_number: '3002', disposition: 'no_answer', hangup_cause: 'NO_ANSWER', sip_status: 480, answered_at: null });
   }, 60_000);
+
+  // Last: it kills the server the other cases use.
+  it('Switchboard killed (SIGKILL) during an answered call: the next start closes the call with disposition interrupted', async () => {
+    // waitForLog also sees earlier lines: wait for one more 'bridged' than the earlier cases left.
+    const bridged = (): number => run!.lines.filter((l) => l.msg === 'call: bridged').length;
+    const before = bridged();
+    const port = await registerCallee('3002');
+    const b = runSipp({ scenario: 'uas-answer-then-expect-bye.xml', target: target(), localAddress: '127.0.0.3', localPort: port, calls: 1, killAfterMs: 8_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const a = runSipp({ scenario: 'uac-invite-auth-then-long-call.xml', target: target(), calls: 1, service: '3002', users: [userLine('3001', passwords['3001']!)], killAfterMs: 8_000 });
+    await expect.poll(bridged, { timeout: 10_000 }).toBeGreaterThan(before);
+    const exited = new Promise((resolve) => run!.child.once('exit', resolve));
+    killRun(run);
+    await exited;
+    // Both SIPp ends fail now (no BYE will come, theirs gets no answer); only the record matters.
+    await Promise.all([a, b]);
+    run = launch(env);
+    await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ callee_number: '3002', disposition: 'interrupted', hangup_cause: 'SYSTEM_SHUTDOWN' });
+    expect((await lastCdr())?.answered_at).not.toBeNull();
+  }, 90_000);
 });

@@ -166,6 +166,7 @@ export class InviteHandler {
       c.releaseMedia();
       return void d.calls.hungUp(c.callId);
     }
+    c.log.debug({ callId: c.callId }, 'call: bridged');
     let ended = false;
     const end = (other: Srf.Dialog): void => {
       if (ended) return;
