@@ -27,6 +27,10 @@ import { loadOrCreateSecretKey } from './config/secret-key.js';
 import { MediaStartError, startMedia, type MediaRuntime } from './media/start-media.js';
 import { createLogger, type Logger } from './obs/logger.js';
 import { startSipApp, type SipApp } from './sip/sip-app.js';
+import { EventBus } from './events/event-bus.js';
+import type { PbxEvents } from './events/pbx-events.js';
+import { CallService } from './pbx/calls/call-service.js';
+import { callControlOf } from './pbx/calls/call-control.js';
 import { createHmac } from 'node:crypto';
 import { wallClock } from './shared/clock.js';
 import { BanList } from './sip/registrar/ban-list.js';
@@ -51,6 +55,8 @@ const engineReadyTimeoutMs = 30_000;
 const engineStopTimeoutMs = 5_000;
 const appConnectTimeoutMs = 15_000;
 const shutdownTimeoutMs = 10_000;
+/** Live calls one extension may be party to (a phone's usual line-key count). */
+const maxCallsPerExtension = 4;
 
 /**
  * The engine entry beside this file: `engine/cli.ts` run through tsx in development
@@ -171,8 +177,8 @@ function banner(config: AppConfig, app: SipApp, engine: EngineProcess | undefine
     '',
     `  SIP     ${transports}  — ${source}`,
     `  Phones  set the SIP server (registrar/proxy) of a phone or softphone to ${hostPort}, UDP or TCP.`,
-    '          Phones register with digest authentication (SHA-256 or MD5); this version',
-    '          does not connect calls yet.',
+    '          Phones register with digest authentication (SHA-256 or MD5) and call each other',
+    '          by extension number.',
     `  ${media.summary}`,
     `  API     ${apiUrl(api)}  — docs ${apiUrl(api)}/api/v1/docs, OpenAPI ${apiUrl(api)}${OPENAPI_PATH}, health ${apiUrl(api)}/health`,
     `  Data    ${config.dataDir}`,
@@ -300,6 +306,33 @@ async function main(): Promise<void> {
         challengeAlgorithms: config.registrar.digestAlgorithms,
         qualify: config.registrar.qualifySeconds === 0 ? false : { intervalMs: config.registrar.qualifySeconds * 1000 },
       });
+
+    // Calls: the event bus (consumers come with webhooks/WebSocket), the call service, and the
+    // INVITE route. Calls this instance left open at a crash are closed (interrupted) first.
+    const events = new EventBus<PbxEvents>((err, type) => log.warn({ err, type }, 'event listener failed'));
+    const callService = new CallService({
+      db,
+      bus: events,
+      clock: wallClock,
+      instanceId,
+      log: log.child({ component: 'calls' }),
+      ringTimeoutMs: config.calls.ringTimeoutSeconds * 1000,
+      maxCallsPerExtension,
+    });
+    await callService.recoverInterruptedCalls();
+    if (registrar && defaultTenant) {
+      app.startCalls({
+        db,
+        log: sipLog.child({ component: 'calls' }),
+        clock: wallClock,
+        nonceSecret: createHmac('sha256', secretKey.key).update('sip-digest-nonce').digest(),
+        defaultTenantId: defaultTenant.id,
+        location: registrar.location,
+        calls: callControlOf(callService),
+        media: media.anchor,
+        challengeAlgorithms: config.registrar.digestAlgorithms,
+      });
+    }
 
     // The engine's link is up while the app runs and the embedded engine lives; an external
     // engine is the operator's, and srf reconnects to it on its own.

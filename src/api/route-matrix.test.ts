@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES, registeredRoutes, type RegisteredRoute } from './route-registry.js';
 import { bind, createExt } from './routes/extensions/test-helpers.js';
+import { createCall, finishCall } from '../store/index.js';
 import { body, testApiWithStore } from './test-helpers.js';
 
 type Api = Awaited<ReturnType<typeof testApiWithStore>>;
@@ -28,6 +29,11 @@ const fixtures: Record<string, (t: Api) => Promise<Params>> = {
     return { id: site.id, store_id: 'matrix-1' };
   },
   extensions: async (t) => ({ id: (await createExt(t, { number: '7001' })).id }),
+  // Calls are recorded by the PBX, not created through the API: straight into the store.
+  cdrs: async (t) => {
+    const call = await createCall(t.db, { tenantId: t.tenant.id, direction: 'internal', callerNumber: '7001', calleeNumber: '7002', instanceId: 'matrix', startedAt: '2026-11-21T10:00:00.000Z' });
+    return { id: (await finishCall(t.db, call.id, { state: 'BUSY', endedAt: '2026-11-21T10:00:03.000Z', hangupCause: 'USER_BUSY', sipStatus: 486 })).id };
+  },
   registrations: async (t) => ({ id: (await bind(t, await createExt(t, { number: '7002' }))).id }),
   'user-mappings': async (t) => {
     const ext = await createExt(t, { number: '7003' });

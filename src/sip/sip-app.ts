@@ -3,6 +3,7 @@ import type { Logger } from '../obs/logger.js';
 import { connectToEngine, type EngineConnection, type EngineEndpoint, type EngineInfo } from './connection.js';
 import { answerOptions, type SipCapabilities } from './options-responder.js';
 import { registerRegistrar, type RegistrarDeps, type RunningRegistrar } from './registrar/registrar.js';
+import { registerCalls, type CallsDeps } from './calls/index.js';
 
 /**
  * What the app answers today. Grows as features land: the registrar adds REGISTER, calls add
@@ -22,6 +23,8 @@ export interface SipApp {
    * known, hence after connecting; srf announces the new route to the engine at once).
    */
   startRegistrar(deps: RegistrarDeps): Promise<RunningRegistrar>;
+  /** Start answering INVITE (after the registrar: calls go to its live bindings). */
+  startCalls(deps: CallsDeps): void;
   stop(): Promise<void>;
 }
 
@@ -45,6 +48,11 @@ export async function startSipApp(endpoint: EngineEndpoint, log: Logger): Promis
         caps = { ...caps, allow: [...caps.allow, 'REGISTER'] };
         registrar = await registerRegistrar(srf, deps);
         return registrar;
+      },
+      startCalls(deps: CallsDeps) {
+        // ACK, BYE and CANCEL are handled by srf's dialogs and the engine's transactions.
+        caps = { ...caps, allow: [...caps.allow, 'INVITE', 'ACK', 'BYE', 'CANCEL'] };
+        registerCalls(srf, deps);
       },
       // The registrar first: its pending binding writes must reach the store before it closes.
       async stop() {

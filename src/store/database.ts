@@ -11,6 +11,7 @@ import type { IdempotencyKeyTable } from './idempotency/idempotency-key.table.js
 import type { PasswordResetTokenTable, RetiredRefreshTokenTable, SessionTable } from './sessions/session.table.js';
 import type { UserMappingTable } from './user-mappings/user-mapping.table.js';
 import type { RequestLogTable } from './request-log/request-log.table.js';
+import type { CallTable, CdrTable } from './calls/call.table.js';
 
 /** Every table the store knows, keyed by table name; Kysely checks queries against it. */
 export interface Database {
@@ -27,6 +28,8 @@ export interface Database {
   password_reset_tokens: PasswordResetTokenTable;
   external_user_mappings: UserMappingTable;
   api_request_log: RequestLogTable;
+  calls: CallTable;
+  cdrs: CdrTable;
 }
 
 /**

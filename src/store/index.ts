@@ -22,3 +22,6 @@ export * from './user-mappings/user-mapping.repository.js';
 export * from './request-log/request-log.repository.js';
 export * from './request-log/request-log.writer.js';
 export * from './metrics/counts.repository.js';
+export * from './calls/call.repository.js';
+export * from './calls/cdr.repository.js';
+export type { CallDirection, CdrDisposition, StoredCallState, StoredFinalCallState } from './calls/call.table.js';

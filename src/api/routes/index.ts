@@ -10,6 +10,7 @@ import { registerTenantRoutes } from './tenants/tenant.routes.js';
 import { registerUserRoutes } from './users/user.routes.js';
 import { registerExtensionRoutes } from './extensions/index.js';
 import { registerAuditRoutes } from './audit/audit.routes.js';
+import { registerCdrRoutes } from './cdrs/cdr.routes.js';
 import { registerLogRoutes } from './logs/logs.routes.js';
 import { registerMetricsRoutes } from './metrics/metrics.routes.js';
 import { registerUserMappingRoutes } from './user-mappings/index.js';
@@ -28,6 +29,7 @@ const resources: ResourceRegistrar[] = [
   registerUserRoutes,
   registerExtensionRoutes,
   registerUserMappingRoutes,
+  registerCdrRoutes,
   registerAuditRoutes,
   registerLogRoutes,
   registerMetricsRoutes,

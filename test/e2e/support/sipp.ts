@@ -26,6 +26,12 @@ export interface SippRun {
   users?: string[];
   rate?: number;
   killAfterMs?: number;
+  /** Local port to bind (a UAS on the port a phone registered from); a free one otherwise. */
+  localPort?: number;
+  /** Write the scenario's <log> actions (`-trace_logs`); they end up in `output`. */
+  traceLogs?: boolean;
+  /** The user part of the Request-URI ([service]) of a UAC scenario. */
+  service?: string;
 }
 
 /** An injection line for {@link SippRun.users} (SIPp expands a keyword held in a field, not fields inside one). */
@@ -36,8 +42,10 @@ export async function runSipp(o: SippRun): Promise<SippResult> {
   try {
     // An explicit free port: without -p SIPp tries 5060 first, which may be another test's.
     const local = o.localAddress ?? '127.0.0.1';
-    const args = [o.target, '-sf', join(repoRoot, 'test/e2e/sipp', o.scenario), '-i', local, '-p', String(await freePort(local)),
+    const args = [o.target, '-sf', join(repoRoot, 'test/e2e/sipp', o.scenario), '-i', local, '-p', String(o.localPort ?? (await freePort(local))),
       '-m', String(o.calls), '-r', String(o.rate ?? 10), '-timeout', '20s', '-recv_timeout', '5000', '-nostdin', '-trace_stat', '-stf', join(dir, 'stat.csv'), '-trace_err', '-error_file', join(dir, 'err.log')];
+    if (o.service !== undefined) args.push('-s', o.service);
+    if (o.traceLogs) args.push('-trace_logs');
     if (o.users) {
       writeFileSync(join(dir, 'users.csv'), ['SEQUENTIAL', ...o.users].join('\n') + '\n');
       args.push('-inf', join(dir, 'users.csv'));

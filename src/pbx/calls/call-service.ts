@@ -1,0 +1,240 @@
+import type { EventBus } from '../../events/event-bus.js';
+import type { CallParty, PbxEvents } from '../../events/pbx-events.js';
+import type { Logger } from '../../obs/logger.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import { uuid } from '../../shared/ids.js';
+import { closeInterruptedCalls, createCall, finishCall, updateCallState, type CallDirection, type Db } from '../../store/index.js';
+import { eventForFinalStatus, hangupCauseOf, isFinalCallState, reduceCallState, type CallEvent, type CallState, type Transition } from './call-state.js';
+
+export interface CallServiceOptions {
+  db: Db;
+  bus: EventBus<PbxEvents>;
+  /** Wall-clock time (stored timestamps come from it) and the ring timer. */
+  clock: Clock;
+  /** This process: stored with each call so the next start closes only its own interrupted calls. */
+  instanceId: string;
+  log: Logger;
+  /** How long a call may ring before it ends as NO_ANSWER (issue 4 §2). */
+  ringTimeoutMs: number;
+  /** Live calls an extension may be party to at once unless the call names its own limit; the next one is refused. */
+  maxCallsPerExtension: number;
+}
+
+export interface StartCallInput {
+  tenantId: string;
+  direction: CallDirection;
+  caller: CallParty;
+  callee: CallParty;
+  siteId?: string | null;
+  sipCallId?: string | null;
+  /** Each party's own limit (the extension's `max_concurrent_calls`); the service default otherwise. */
+  limits?: { caller?: number; callee?: number };
+  /**
+   * Called once the ring timer has ended the call as NO_ANSWER, so the signalling side cancels
+   * whatever it still has ringing and answers the caller; the call service owns no legs itself.
+   */
+  onRingTimeout?: () => void;
+}
+
+/** What the signalling side learns about a call it asked for. */
+export type StartCallResult =
+  | { ok: true; callId: string }
+  /** Refused before any leg was tried; the call is recorded (with its CDR) all the same. */
+  | { ok: false; callId: string; state: CallState; sipStatus: number };
+
+/** A live call as others may see it (the live-calls API later); a snapshot, not the owner's object. */
+export interface LiveCallView {
+  id: string;
+  tenantId: string;
+  state: CallState;
+  caller: CallParty;
+  callee: CallParty;
+  startedAt: string;
+}
+
+interface LiveCall extends LiveCallView {
+  /** Extensions that count this call against their limit and presence. */
+  extensionIds: string[];
+  ringTimer?: TimerHandle;
+  /** Counted against the limits and presence (a refused call never is). */
+  tracked: boolean;
+  onRingTimeout?: () => void;
+  /** Every event of a call is applied after the previous one finished persisting: one owner, one order. */
+  queue: Promise<unknown>;
+}
+
+export type ApplyResult = Transition | { ok: false; from: 'UNKNOWN'; event: CallEvent['type'] };
+
+/**
+ * Owns the live calls: every state change of a call goes through {@link CallService.apply}, which
+ * runs the state machine, persists the change, and publishes it. Knows nothing of SIP: the adapter
+ * in src/sip/calls translates messages into {@link CallEvent}s and back.
+ */
+export class CallService {
+  private readonly calls = new Map<string, LiveCall>();
+  private readonly perExtension = new Map<string, number>();
+
+  constructor(private readonly opts: CallServiceOptions) {}
+
+  /** Close the calls a previous run of this instance left open (crash recovery, issue 4 §6). */
+  async recoverInterruptedCalls(): Promise<number> {
+    const closed = await closeInterruptedCalls(this.opts.db, { instanceId: this.opts.instanceId, now: this.isoNow() });
+    if (closed > 0) this.opts.log.warn({ closed }, 'closed calls a previous run left open (disposition interrupted)');
+    return closed;
+  }
+
+  /**
+   * Start a call: persist it (INITIATED), publish call.start, arm the ring timer. A caller already
+   * at its limit is refused (403, FAILED); a callee at its limit is busy (486, BUSY).
+   */
+  async startCall(input: StartCallInput): Promise<StartCallResult> {
+    const id = uuid();
+    const startedAt = this.isoNow();
+    await createCall(this.opts.db, {
+      id,
+      tenantId: input.tenantId,
+      direction: input.direction,
+      callerNumber: input.caller.number,
+      callerName: input.caller.name,
+      calleeNumber: input.callee.number,
+      calleeName: input.callee.name,
+      callerExtensionId: input.caller.extensionId,
+      calleeExtensionId: input.callee.extensionId,
+      siteId: input.siteId ?? null,
+      sipCallId: input.sipCallId ?? null,
+      instanceId: this.opts.instanceId,
+      startedAt,
+    });
+    const extensionIds = [input.caller.extensionId, input.callee.extensionId].filter((e): e is string => e !== null);
+    const call: LiveCall = {
+      id, tenantId: input.tenantId, state: 'INITIATED', caller: input.caller, callee: input.callee, startedAt, extensionIds,
+      queue: Promise.resolve(), tracked: false,
+      ...(input.onRingTimeout ? { onRingTimeout: input.onRingTimeout } : {}),
+    };
+    const refusal = this.refusal(input);
+    this.calls.set(id, call);
+    this.opts.bus.emit('call.start', { callId: id, tenantId: input.tenantId, at: startedAt, direction: input.direction, caller: input.caller, callee: input.callee });
+    if (refusal !== undefined) {
+      const result = await this.apply(id, eventForFinalStatus(refusal));
+      return { ok: false, callId: id, state: result.ok ? result.state : 'FAILED', sipStatus: refusal };
+    }
+    call.tracked = true;
+    this.track(call, +1);
+    call.ringTimer = this.opts.clock.setTimeout(() => void this.ringTimedOut(id), this.opts.ringTimeoutMs);
+    return { ok: true, callId: id };
+  }
+
+  /**
+   * Apply one event to a live call, after every earlier event of that call. An event the state
+   * machine rejects (a late 200 after CANCEL, a second BYE) changes nothing and is returned as such.
+   */
+  apply(callId: string, event: CallEvent): Promise<ApplyResult> {
+    const call = this.calls.get(callId);
+    if (!call) return Promise.resolve({ ok: false, from: 'UNKNOWN', event: event.type });
+    const next = call.queue.then(() => this.applyNow(call, event));
+    call.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** A snapshot of one live call; undefined once it has ended. */
+  get(callId: string): LiveCallView | undefined {
+    const call = this.calls.get(callId);
+    return call && { id: call.id, tenantId: call.tenantId, state: call.state, caller: call.caller, callee: call.callee, startedAt: call.startedAt };
+  }
+
+  /** How many live calls an extension is party to now (the limit counts these). */
+  activeCallCount(extensionId: string): number {
+    return this.perExtension.get(extensionId) ?? 0;
+  }
+
+  get liveCallCount(): number {
+    return this.calls.size;
+  }
+
+  private async applyNow(call: LiveCall, event: CallEvent): Promise<ApplyResult> {
+    if (!this.calls.has(call.id)) return { ok: false, from: 'UNKNOWN', event: event.type };
+    const transition = reduceCallState(call.state, event);
+    if (!transition.ok) {
+      this.opts.log.debug({ callId: call.id, from: call.state, event: event.type }, 'call event ignored in this state');
+      return transition;
+    }
+    call.state = transition.state;
+    if (!transition.changed) return transition;
+    const at = this.isoNow();
+    const base = { callId: call.id, tenantId: call.tenantId, at };
+    if (isFinalCallState(transition.state)) {
+      this.end(call);
+      try {
+        const cdr = await finishCall(this.opts.db, call.id, { state: transition.state, endedAt: at, hangupCause: hangupCauseOf(event), sipStatus: sipStatusOf(event) });
+        this.opts.bus.emit('call.ended', {
+          ...base, state: transition.state, disposition: cdr.disposition, hangupCause: cdr.hangup_cause, sipStatus: cdr.sip_status,
+          durationSeconds: cdr.duration_seconds, billableSeconds: cdr.billable_seconds,
+        });
+      } catch (err) {
+        // The call is over on the wire either way; the open row is closed as interrupted at the next start.
+        this.opts.log.error({ err, callId: call.id }, 'could not record the end of a call');
+      }
+      // After call.ended, so a consumer sees the call end before the extension turns idle.
+      if (call.tracked) this.track(call, -1);
+      return transition;
+    }
+    if (transition.state === 'ANSWERED') this.opts.clock.clearTimeout(call.ringTimer);
+    await updateCallState(this.opts.db, call.id, { state: transition.state, ...(transition.state === 'ANSWERED' ? { answeredAt: at } : {}) }).catch((err: unknown) =>
+      this.opts.log.error({ err, callId: call.id }, 'could not record a call state change'),
+    );
+    this.opts.bus.emit(transition.state === 'ANSWERED' ? 'call.answered' : 'call.ringing', base);
+    return transition;
+  }
+
+  private async ringTimedOut(callId: string): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call) return;
+    const result = await this.apply(callId, { type: 'noAnswer', sipStatus: 480 });
+    if (result.ok) call.onRingTimeout?.();
+  }
+
+  private refusal(input: StartCallInput): number | undefined {
+    const max = this.opts.maxCallsPerExtension;
+    if (input.caller.extensionId !== null && this.activeCallCount(input.caller.extensionId) >= (input.limits?.caller ?? max)) return 403;
+    if (input.callee.extensionId !== null && this.activeCallCount(input.callee.extensionId) >= (input.limits?.callee ?? max)) return 486;
+    return undefined;
+  }
+
+  /** Forget a call that reached its final state, before anything awaits, so no later event finds it. */
+  private end(call: LiveCall): void {
+    this.opts.clock.clearTimeout(call.ringTimer);
+    this.calls.delete(call.id);
+  }
+
+  private track(call: LiveCall, delta: 1 | -1): void {
+    for (const extensionId of call.extensionIds) {
+      const count = Math.max(0, (this.perExtension.get(extensionId) ?? 0) + delta);
+      if (count === 0) this.perExtension.delete(extensionId);
+      else this.perExtension.set(extensionId, count);
+      // Presence changes only at the edges: the first live call and the end of the last one.
+      if ((delta === 1 && count === 1) || (delta === -1 && count === 0)) {
+        this.opts.bus.emit('extension.status', { tenantId: call.tenantId, extensionId, status: count === 0 ? 'idle' : 'in_call', activeCalls: count, at: this.isoNow() });
+      }
+    }
+  }
+
+  private isoNow(): string {
+    return new Date(this.opts.clock.now()).toISOString();
+  }
+}
+
+/** The final SIP status a CDR records for an event: the one the callee side sent, 200 for a BYE after answer, 487 for a CANCEL. */
+function sipStatusOf(event: CallEvent): number | null {
+  switch (event.type) {
+    case 'fail':
+    case 'busy':
+    case 'noAnswer':
+      return event.sipStatus;
+    case 'cancel':
+      return 487;
+    case 'hangup':
+      return 200;
+    default:
+      return null;
+  }
+}

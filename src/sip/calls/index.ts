@@ -1,0 +1,47 @@
+/**
+ * Calls on drachtio-srf: the INVITE route. Needs the registrar's location service (the callee's
+ * live contacts) and directory (tenants, credentials), so it starts after the registrar.
+ */
+import type Srf from 'drachtio-srf';
+import type { Logger } from '../../obs/logger.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Db } from '../../store/index.js';
+import { DIGEST_ALGORITHMS, type DigestAlgorithm } from '../registrar/digest.js';
+import { DirectoryCache } from '../registrar/directory-cache.js';
+import type { LocationService } from '../registrar/location.js';
+import { send } from '../registrar/register-handler.js';
+import { InviteAuthenticator } from './invite-auth.js';
+import { InviteHandler } from './invite-handler.js';
+import type { CallControl, SdpAnchor } from './ports.js';
+
+export type { CallControl, CallPartyInfo, SdpAnchor, StartedCall } from './ports.js';
+
+export interface CallsDeps {
+  db: Db;
+  log: Logger;
+  clock: Clock;
+  nonceSecret: Buffer | string;
+  defaultTenantId: string;
+  location: LocationService;
+  calls: CallControl;
+  media: SdpAnchor;
+  challengeAlgorithms?: readonly DigestAlgorithm[];
+}
+
+export function registerCalls(srf: Srf, deps: CallsDeps): void {
+  const directory = new DirectoryCache({ db: deps.db, clock: deps.clock });
+  const auth = new InviteAuthenticator({
+    clock: deps.clock,
+    nonceSecret: deps.nonceSecret,
+    defaultTenantId: deps.defaultTenantId,
+    directory,
+    challengeAlgorithms: deps.challengeAlgorithms ?? DIGEST_ALGORITHMS,
+  });
+  const handler = new InviteHandler({ srf, db: deps.db, log: deps.log, clock: deps.clock, auth, location: deps.location, calls: deps.calls, media: deps.media });
+  srf.invite((req, res) => {
+    handler.handle(req, res).catch((err: unknown) => {
+      deps.log.error({ err, sipCallId: req.get('Call-ID') }, 'INVITE failed');
+      send(res, 500, {});
+    });
+  });
+}

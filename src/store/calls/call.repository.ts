@@ -1,0 +1,146 @@
+import { uuid } from '../../shared/ids.js';
+import { inTransaction, type Db } from '../database.js';
+import { notFound } from '../db-errors.js';
+import type { CallDirection, CallTable, CdrDisposition, CdrTable, StoredCallState, StoredFinalCallState } from './call.table.js';
+
+export type CallRow = CallTable;
+export type CdrRow = CdrTable;
+
+export interface NewCall {
+  tenantId: string;
+  direction: CallDirection;
+  callerNumber: string;
+  callerName?: string | null;
+  calleeNumber: string;
+  calleeName?: string | null;
+  callerExtensionId?: string | null;
+  calleeExtensionId?: string | null;
+  siteId?: string | null;
+  sipCallId?: string | null;
+  instanceId: string;
+  /** ISO-8601; the moment the INVITE arrived. */
+  startedAt: string;
+  /** Given by the call service so its in-memory call and the row share one id. */
+  id?: string;
+}
+
+/** Persist a call as it starts (state INITIATED), before any leg is tried, so a crash leaves a trace. */
+export async function createCall(db: Db, call: NewCall): Promise<CallRow> {
+  const row: CallRow = {
+    id: call.id ?? uuid(),
+    tenant_id: call.tenantId,
+    state: 'INITIATED',
+    direction: call.direction,
+    caller_number: call.callerNumber,
+    caller_name: call.callerName ?? null,
+    callee_number: call.calleeNumber,
+    callee_name: call.calleeName ?? null,
+    caller_extension_id: call.callerExtensionId ?? null,
+    callee_extension_id: call.calleeExtensionId ?? null,
+    site_id: call.siteId ?? null,
+    sip_call_id: call.sipCallId ?? null,
+    started_at: call.startedAt,
+    answered_at: null,
+    ended_at: null,
+    hangup_cause: null,
+    sip_status: null,
+    instance_id: call.instanceId,
+  };
+  await db.insertInto('calls').values(row).execute();
+  return row;
+}
+
+/** Record a non-final state change (RINGING, ANSWERED); `answeredAt` with ANSWERED. */
+export async function updateCallState(db: Db, callId: string, change: { state: StoredCallState; answeredAt?: string }): Promise<void> {
+  const result = await db
+    .updateTable('calls')
+    .set({ state: change.state, ...(change.answeredAt !== undefined ? { answered_at: change.answeredAt } : {}) })
+    .where('id', '=', callId)
+    .where('ended_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw notFound('CALL', callId);
+}
+
+export interface CallEnd {
+  state: StoredFinalCallState;
+  endedAt: string;
+  hangupCause: string;
+  sipStatus?: number | null;
+  /** Defaults to the one the final state implies; crash recovery passes `interrupted`. */
+  disposition?: CdrDisposition;
+}
+
+const dispositionOf: Record<StoredFinalCallState, CdrDisposition> = {
+  COMPLETED: 'answered',
+  BUSY: 'busy',
+  NO_ANSWER: 'no_answer',
+  CANCELLED: 'cancelled',
+  FAILED: 'failed',
+};
+
+const wholeSecondsBetween = (from: string, to: string): number => Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
+
+/**
+ * End a call: its final state and its CDR in one transaction (issue 4 §6), so a reader never sees
+ * an ended call without its record, nor a record of a call still open.
+ *
+ * @throws CALL_NOT_FOUND when the call does not exist or has already ended.
+ */
+export async function finishCall(db: Db, callId: string, end: CallEnd): Promise<CdrRow> {
+  return inTransaction(db, async (trx) => {
+    const call = await trx.selectFrom('calls').selectAll().where('id', '=', callId).where('ended_at', 'is', null).executeTakeFirst();
+    if (!call) throw notFound('CALL', callId);
+    await trx
+      .updateTable('calls')
+      .set({ state: end.state, ended_at: end.endedAt, hangup_cause: end.hangupCause, sip_status: end.sipStatus ?? null })
+      .where('id', '=', callId)
+      .execute();
+    const cdr: CdrRow = {
+      id: uuid(),
+      tenant_id: call.tenant_id,
+      call_id: call.id,
+      direction: call.direction,
+      caller_number: call.caller_number,
+      caller_name: call.caller_name,
+      callee_number: call.callee_number,
+      callee_name: call.callee_name,
+      caller_extension_id: call.caller_extension_id,
+      callee_extension_id: call.callee_extension_id,
+      site_id: call.site_id,
+      sip_call_id: call.sip_call_id,
+      started_at: call.started_at,
+      answered_at: call.answered_at,
+      ended_at: end.endedAt,
+      duration_seconds: wholeSecondsBetween(call.started_at, end.endedAt),
+      billable_seconds: call.answered_at === null ? 0 : wholeSecondsBetween(call.answered_at, end.endedAt),
+      hangup_cause: end.hangupCause,
+      sip_status: end.sipStatus ?? null,
+      disposition: end.disposition ?? dispositionOf[end.state],
+      created_at: end.endedAt,
+    };
+    await trx.insertInto('cdrs').values(cdr).execute();
+    return cdr;
+  });
+}
+
+/**
+ * Crash recovery at start: close every call a previous run left open — of `instanceId` only, or
+ * all when none is given — as FAILED with disposition `interrupted`, each with its CDR. Returns
+ * how many were closed.
+ */
+export async function closeInterruptedCalls(db: Db, opts: { instanceId?: string; now: string }): Promise<number> {
+  return inTransaction(db, async (trx) => {
+    let query = trx.selectFrom('calls').select('id').where('ended_at', 'is', null);
+    if (opts.instanceId !== undefined) query = query.where('instance_id', '=', opts.instanceId);
+    const open = await query.execute();
+    for (const { id } of open) {
+      await finishCall(trx, id, { state: 'FAILED', endedAt: opts.now, hangupCause: 'SYSTEM_SHUTDOWN', disposition: 'interrupted' });
+    }
+    return open.length;
+  });
+}
+
+/** One call by id, open or ended; undefined when it is not the tenant's. */
+export async function findCall(db: Db, tenantId: string, callId: string): Promise<CallRow | undefined> {
+  return db.selectFrom('calls').selectAll().where('tenant_id', '=', tenantId).where('id', '=', callId).executeTakeFirst();
+}

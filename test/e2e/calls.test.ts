@@ -1,0 +1,206 @@
+/**
+ * Calls end to end (issue 4 first steps): the real `npm start` with the rtpengine it starts
+ * (rtpengine-daemon is installed by `npm test`), two extensions created through the API, B
+ * registered from 127.0.0.3 by the UDP client and then answered by a SIPp UAS bound on that same
+ * address and port, A a SIPp UAC that authenticates its INVITE (407) and calls B. Each outcome ends
+ * with the CDR checked through `GET /api/v1/cdrs`. Qualify is off so
+ * no OPTIONS reaches the SIPp UAS, which expects only the call.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SipUdpClient } from './support/sip-udp-client.js';
+import { runSipp, userLine, type SippResult } from './support/sipp.js';
+import { cleanEnv, freePort, killRun, launch, type Run } from './support/switchboard-run.js';
+
+const bootstrapKey = `sk_live_${randomBytes(24).toString('hex')}`;
+const RTP_MIN = 41200;
+const RTP_MAX = 41299;
+
+interface CdrRow {
+  caller_number: string;
+  caller_name: string | null;
+  callee_number: string;
+  disposition: string;
+  sip_status: number | null;
+  hangup_cause: string;
+  answered_at: string | null;
+  billable_seconds: number;
+}
+
+describe('calls end to end (npm start + rtpengine + SIPp)', () => {
+  let dataDir: string;
+  let sipPort: number;
+  let httpPort: number;
+  let run: Run | undefined;
+  let env: NodeJS.ProcessEnv;
+  const passwords: Record<string, string> = {};
+  const target = (): string => `127.0.0.1:${sipPort}`;
+  const api = (path: string, init: RequestInit = {}): Promise<Response> =>
+    fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { ...init, headers: { 'X-API-Key': bootstrapKey, 'Content-Type': 'application/json', ...init.headers } });
+  const createExtension = async (number: string, name: string): Promise<void> => {
+    const res = await api('/extensions', { method: 'POST', body: JSON.stringify({ number, display_name: name }) });
+    expect(res.status, await res.clone().text()).toBe(201);
+    passwords[number] = ((await res.json()) as { data: { sip_password: string } }).data.sip_password;
+  };
+  /**
+   * Register `number` from 127.0.0.3 and hand the port back for the SIPp UAS. Always the same port,
+   * so each test refreshes one binding instead of leaving a dead contact the next call would fork to.
+   */
+  let calleePort = 0;
+  const registerCallee = async (number: string): Promise<number> => {
+    if (calleePort === 0) calleePort = await freePort('127.0.0.3');
+    const phone = await SipUdpClient.open('127.0.0.3', { host: '127.0.0.1', port: sipPort }, calleePort);
+    try {
+      const { final } = await phone.register({ user: number, password: passwords[number]!, domain: '127.0.0.1', algorithm: 'MD5' });
+      expect(final?.status).toBe(200);
+      return phone.port;
+    } finally {
+      phone.close();
+    }
+  };
+  /** B runs `uasScenario` on its registered port while A runs `uacScenario` calling B. */
+  const call = async (uacScenario: string, uasScenario: string, callee: string): Promise<{ a: SippResult; b: SippResult }> => {
+    const port = await registerCallee(callee);
+    const b = runSipp({ scenario: uasScenario, target: target(), localAddress: '127.0.0.3', localPort: port, calls: 1, killAfterMs: 25_000 });
+    // Let the UAS bind before the INVITE can reach it.
+    await new Promise((r) => setTimeout(r, 300));
+    const a = await runSipp({ scenario: uacScenario, target: target(), calls: 1, service: callee, users: [userLine('3001', passwords['3001']!)], traceLogs: true });
+    return { a, b: await b };
+  };
+  /** Both SIPp runs and the server's call lines, for a failure message. */
+  const diagnostics = (a: SippResult, b: SippResult): string =>
+    `${a.output}\n--- B:\n${b.output}\n--- server:\n${(run?.lines ?? []).filter((l) => l.component === 'calls' || (l.level as number) >= 40).map((l) => JSON.stringify(l)).join('\n')}`;
+  /** The newest call record, through `GET /api/v1/cdrs` (newest first). */
+  const lastCdr = async (): Promise<CdrRow | undefined> => {
+    const res = await api('/cdrs?limit=1');
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { data: CdrRow[] }).data[0];
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-calls-'));
+    sipPort = await freePort();
+    do httpPort = await freePort();
+    while (httpPort === sipPort);
+    env = cleanEnv({
+        SWITCHBOARD_SIP_PORT: String(sipPort),
+        SWITCHBOARD_SIP_ADDRESS: '127.0.0.1',
+        SWITCHBOARD_ENGINE_ADMIN_PORT: '0',
+        SWITCHBOARD_HTTP_PORT: String(httpPort),
+        SWITCHBOARD_HTTP_ADDRESS: '127.0.0.1',
+        SWITCHBOARD_BOOTSTRAP_API_KEY: bootstrapKey,
+        SWITCHBOARD_DATA_DIR: dataDir,
+        SWITCHBOARD_LOG_LEVEL: 'debug', // the refusal reasons and call steps, in the failure message
+        SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
+        SWITCHBOARD_SIP_QUALIFY_SECONDS: '0',
+        // Short, for the no-answer case; every other case answers or cancels at once.
+        SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS: '3',
+        SWITCHBOARD_MEDIA: 'rtpengine',
+        SWITCHBOARD_RTP_PORT_MIN: String(RTP_MIN),
+        SWITCHBOARD_RTP_PORT_MAX: String(RTP_MAX),
+    });
+    run = launch(env);
+    await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
+    await createExtension('3001', 'Alice');
+    await createExtension('3002', 'Bob');
+    await createExtension('3003', 'Carol (never registers)');
+    await createExtension('3004', 'Dave (two phones)');
+  }, 90_000);
+
+  afterAll(() => {
+    killRun(run);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('A calls B, B answers, A hangs up: both scenarios pass, A’s answer SDP points at rtpengine, the CDR says answered', async () => {
+    const { a, b } = await call('uac-invite-auth-then-answered-bye.xml', 'uas-answer-then-expect-bye.xml', '3002');
+    expect(a.code, diagnostics(a, b)).toBe(0);
+    expect(b.code, b.output).toBe(0);
+    const sdp = /ANSWER_SDP c=([0-9.]+) m=(\d+)/.exec(a.output);
+    expect(sdp, a.output).not.toBeNull();
+    // rtpengine's own address and range, not the SIPp UAS's media port (6000 by default).
+    expect(sdp![1]).toBe('127.0.0.1');
+    expect(Number(sdp![2])).toBeGreaterThanOrEqual(RTP_MIN);
+    expect(Number(sdp![2])).toBeLessThanOrEqual(RTP_MAX);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', caller_name: 'Alice', callee_number: '3002', disposition: 'answered', hangup_cause: 'NORMAL_CLEARING', sip_status: 200 });
+    expect((await lastCdr())?.answered_at).not.toBeNull();
+  }, 60_000);
+
+  it('B answers 486: A gets 486, the CDR says busy', async () => {
+    const { a, b } = await call('uac-invite-auth-expect-486.xml', 'uas-busy.xml', '3002');
+    expect(a.code, diagnostics(a, b)).toBe(0);
+    expect(b.code, b.output).toBe(0);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', callee_number: '3002', disposition: 'busy', hangup_cause: 'USER_BUSY', sip_status: 486, billable_seconds: 0 });
+  }, 60_000);
+
+  it('A cancels while B rings: B is cancelled, A gets 487, the CDR says cancelled', async () => {
+    const { a, b } = await call('uac-invite-auth-then-cancel.xml', 'uas-ring-then-expect-cancel.xml', '3002');
+    expect(a.code, diagnostics(a, b)).toBe(0);
+    expect(b.code, b.output).toBe(0);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', callee_number: '3002', disposition: 'cancelled', hangup_cause: 'ORIGINATOR_CANCEL', sip_status: 487, answered_at: null });
+  }, 60_000);
+
+  it.each([
+    ['an extension that is not registered', '3003', 'uac-invite-auth-expect-480.xml', { disposition: 'no_answer', sip_status: 480, hangup_cause: 'NO_ANSWER' }],
+    ['a number that is no extension', '3999', 'uac-invite-auth-expect-404.xml', { disposition: 'failed', sip_status: 404, hangup_cause: 'UNALLOCATED_NUMBER' }],
+  ])('A calls %s: refused without ringing anyone, and still recorded', async (_what, number, scenario, cdr) => {
+    const a = await runSipp({ scenario, target: target(), calls: 1, service: number, users: [userLine('3001', passwords['3001']!)] });
+    expect(a.code, a.output).toBe(0);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', callee_number: number, billable_seconds: 0, ...cdr });
+  }, 60_000);
+
+  it('B has two phones: both ring, the second answers, the first is CANCELled; the call completes', async () => {
+    const phones: Array<{ address: string; port: number }> = [];
+    for (const address of ['127.0.0.4', '127.0.0.5']) {
+      const phone = await SipUdpClient.open(address, { host: '127.0.0.1', port: sipPort });
+      try {
+        const { final } = await phone.register({ user: '3004', password: passwords['3004']!, domain: '127.0.0.1', algorithm: 'MD5' });
+        expect(final?.status).toBe(200);
+        phones.push({ address, port: phone.port });
+      } finally {
+        phone.close();
+      }
+    }
+    const [ringing, answering] = phones as [{ address: string; port: number }, { address: string; port: number }];
+    const loser = runSipp({ scenario: 'uas-ring-then-expect-cancel.xml', target: target(), localAddress: ringing.address, localPort: ringing.port, calls: 1, killAfterMs: 25_000 });
+    const winner = runSipp({ scenario: 'uas-answer-then-expect-bye.xml', target: target(), localAddress: answering.address, localPort: answering.port, calls: 1, killAfterMs: 25_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const a = await runSipp({ scenario: 'uac-invite-auth-then-answered-bye.xml', target: target(), calls: 1, service: '3004', users: [userLine('3001', passwords['3001']!)] });
+    const [l, w] = await Promise.all([loser, winner]);
+    expect(a.code, diagnostics(a, w)).toBe(0);
+    expect(w.code, w.output).toBe(0);
+    expect(l.code, l.output).toBe(0);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ callee_number: '3004', disposition: 'answered', sip_status: 200 });
+  }, 60_000);
+
+  it('B rings and never answers: the ring timeout CANCELs B, A gets 480, the CDR says no answer', async () => {
+    const { a, b } = await call('uac-invite-auth-ring-then-480.xml', 'uas-ring-then-expect-cancel.xml', '3002');
+    expect(a.code, diagnostics(a, b)).toBe(0);
+    expect(b.code, b.output).toBe(0);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ callee_number: '3002', disposition: 'no_answer', hangup_cause: 'NO_ANSWER', sip_status: 480, answered_at: null });
+  }, 60_000);
+
+  // Last: it kills the server the other cases use.
+  it('Switchboard killed (SIGKILL) during an answered call: the next start closes the call with disposition interrupted', async () => {
+    // waitForLog also sees earlier lines: wait for one more 'bridged' than the earlier cases left.
+    const bridged = (): number => run!.lines.filter((l) => l.msg === 'call: bridged').length;
+    const before = bridged();
+    const port = await registerCallee('3002');
+    const b = runSipp({ scenario: 'uas-answer-then-expect-bye.xml', target: target(), localAddress: '127.0.0.3', localPort: port, calls: 1, killAfterMs: 8_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const a = runSipp({ scenario: 'uac-invite-auth-then-long-call.xml', target: target(), calls: 1, service: '3002', users: [userLine('3001', passwords['3001']!)], killAfterMs: 8_000 });
+    await expect.poll(bridged, { timeout: 10_000 }).toBeGreaterThan(before);
+    const exited = new Promise((resolve) => run!.child.once('exit', resolve));
+    killRun(run);
+    await exited;
+    // Both SIPp ends fail now (no BYE will come, theirs gets no answer); only the record matters.
+    await Promise.all([a, b]);
+    run = launch(env);
+    await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ callee_number: '3002', disposition: 'interrupted', hangup_cause: 'SYSTEM_SHUTDOWN' });
+    expect((await lastCdr())?.answered_at).not.toBeNull();
+  }, 90_000);
+});
