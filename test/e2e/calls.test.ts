@@ -7,13 +7,11 @@
  * no OPTIONS reaches the SIPp UAS, which expects only the call.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SipUdpClient } from './support/sip-udp-client.js';
 import { runSipp, userLine, type SippResult } from './support/sipp.js';
-import { cleanEnv, freePort, killRun, launch, type Run } from './support/switchboard-run.js';
+import { freePort, killRun, launch, loopbackStart, type Run } from './support/switchboard-run.js';
 
 const bootstrapKey = `sk_live_${randomBytes(24).toString('hex')}`;
 const RTP_MIN = 41200;
@@ -81,27 +79,16 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
   };
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-calls-'));
-    sipPort = await freePort();
-    do httpPort = await freePort();
-    while (httpPort === sipPort);
-    env = cleanEnv({
-        SWITCHBOARD_SIP_PORT: String(sipPort),
-        SWITCHBOARD_SIP_ADDRESS: '127.0.0.1',
-        SWITCHBOARD_ENGINE_ADMIN_PORT: '0',
-        SWITCHBOARD_HTTP_PORT: String(httpPort),
-        SWITCHBOARD_HTTP_ADDRESS: '127.0.0.1',
-        SWITCHBOARD_BOOTSTRAP_API_KEY: bootstrapKey,
-        SWITCHBOARD_DATA_DIR: dataDir,
-        SWITCHBOARD_LOG_LEVEL: 'debug', // the refusal reasons and call steps, in the failure message
-        SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
-        SWITCHBOARD_SIP_QUALIFY_SECONDS: '0',
-        // Short, for the no-answer case; every other case answers or cancels at once.
-        SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS: '3',
-        SWITCHBOARD_MEDIA: 'rtpengine',
-        SWITCHBOARD_RTP_PORT_MIN: String(RTP_MIN),
-        SWITCHBOARD_RTP_PORT_MAX: String(RTP_MAX),
-    });
+    ({ dataDir, sipPort, httpPort, env } = await loopbackStart('calls', bootstrapKey, {
+      SWITCHBOARD_LOG_LEVEL: 'debug', // the refusal reasons and call steps, in the failure message
+      SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
+      SWITCHBOARD_SIP_QUALIFY_SECONDS: '0',
+      // Short, for the no-answer case; every other case answers or cancels at once.
+      SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS: '3',
+      SWITCHBOARD_MEDIA: 'rtpengine',
+      SWITCHBOARD_RTP_PORT_MIN: String(RTP_MIN),
+      SWITCHBOARD_RTP_PORT_MAX: String(RTP_MAX),
+    }));
     run = launch(env);
     await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
     await createExtension('3001', 'Alice');

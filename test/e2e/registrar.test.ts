@@ -12,13 +12,11 @@
  * used by the UDP client.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SipUdpClient } from './support/sip-udp-client.js';
 import { runSipp, userLine } from './support/sipp.js';
-import { cleanEnv, freePort, killRun, launch, stopRun, type Run } from './support/switchboard-run.js';
+import { killRun, launch, loopbackStart, stopRun, type Run } from './support/switchboard-run.js';
 
 const DOMAIN = '127.0.0.1';
 const bootstrapKey = `sk_live_${randomBytes(24).toString('hex')}`;
@@ -72,22 +70,10 @@ describe('registrar end to end (npm start + SIPp)', () => {
   };
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-reg-'));
-    sipPort = await freePort();
-    do httpPort = await freePort();
-    while (httpPort === sipPort);
-    env = cleanEnv({
-      SWITCHBOARD_SIP_PORT: String(sipPort),
-      SWITCHBOARD_SIP_ADDRESS: '127.0.0.1',
-      SWITCHBOARD_ENGINE_ADMIN_PORT: '0',
-      SWITCHBOARD_HTTP_PORT: String(httpPort),
-      SWITCHBOARD_HTTP_ADDRESS: '127.0.0.1',
-      SWITCHBOARD_BOOTSTRAP_API_KEY: bootstrapKey,
-      SWITCHBOARD_DATA_DIR: dataDir,
-      SWITCHBOARD_LOG_LEVEL: 'info',
+    ({ dataDir, sipPort, httpPort, env } = await loopbackStart('reg', bootstrapKey, {
       SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
       SWITCHBOARD_SIP_QUALIFY_SECONDS: '2',
-    });
+    }));
     await start();
     for (const number of ['2001', '2002', '2003', '2004']) await createExtension(number);
   }, 90_000);

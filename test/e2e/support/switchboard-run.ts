@@ -6,7 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -132,4 +135,29 @@ export async function stopRun(run: Run): Promise<number | null | 'timeout'> {
   const exited = new Promise<number | null>((resolve) => run.child.once('exit', (code) => resolve(code)));
   process.kill(mainPid, 'SIGTERM');
   return Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
+}
+
+/**
+ * What every `npm start` e2e suite sets up first: free SIP and HTTP ports on loopback, a temp data
+ * directory, and the environment of a loopback-only start with a known bootstrap key (first start)
+ * and an OS-chosen engine admin port. `extra` adds or overrides variables.
+ */
+export async function loopbackStart(name: string, bootstrapKey: string, extra: Record<string, string> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), `switchboard-e2e-${name}-`));
+  const sipPort = await freePort();
+  let httpPort: number;
+  do httpPort = await freePort();
+  while (httpPort === sipPort);
+  const env = cleanEnv({
+    SWITCHBOARD_SIP_PORT: String(sipPort),
+    SWITCHBOARD_SIP_ADDRESS: '127.0.0.1',
+    SWITCHBOARD_ENGINE_ADMIN_PORT: '0',
+    SWITCHBOARD_HTTP_PORT: String(httpPort),
+    SWITCHBOARD_HTTP_ADDRESS: '127.0.0.1',
+    SWITCHBOARD_BOOTSTRAP_API_KEY: bootstrapKey,
+    SWITCHBOARD_DATA_DIR: dataDir,
+    SWITCHBOARD_LOG_LEVEL: 'info',
+    ...extra,
+  });
+  return { dataDir, sipPort, httpPort, env };
 }
