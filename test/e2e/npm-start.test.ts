@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, freePort, isAlive, killRun, launch, stopRun, type LogLine, type Run } from './support/switchboard-run.js';
+import { cleanEnv, freePort, isAlive, killRun, launch, loopbackStart, stopRun, type LogLine, type Run } from './support/switchboard-run.js';
 
-const freeSipPort = (): Promise<number> => freePort();
 
 function optionsRequest(port: number, transport: 'UDP' | 'TCP', localPort: number, callId: string): string {
   return [
@@ -159,25 +158,7 @@ describe('npm start', () => {
   const api = (path: string, init?: RequestInit): Promise<Response> => fetch(`http://127.0.0.1:${httpPort}${path}`, init);
 
   beforeAll(async () => {
-    sipPort = await freeSipPort();
-    do httpPort = await freeSipPort();
-    while (httpPort === sipPort);
-    dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
-    env = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (!k.startsWith('SWITCHBOARD_') && !k.startsWith('DRACHTIO_')) env[k] = v;
-    }
-    Object.assign(env, {
-      SWITCHBOARD_SIP_PORT: String(sipPort),
-      SWITCHBOARD_SIP_ADDRESS: '127.0.0.1',
-      // 0: the OS picks a free admin port and the engine reports it to main.
-      SWITCHBOARD_ENGINE_ADMIN_PORT: '0',
-      SWITCHBOARD_HTTP_PORT: String(httpPort),
-      SWITCHBOARD_HTTP_ADDRESS: '127.0.0.1',
-      SWITCHBOARD_BOOTSTRAP_API_KEY: bootstrapKey,
-      SWITCHBOARD_DATA_DIR: dataDir,
-      SWITCHBOARD_LOG_LEVEL: 'info',
-    });
+    ({ dataDir, sipPort, httpPort, env } = await loopbackStart('start', bootstrapKey));
     run = launch(env);
     child = run.child;
     lines = run.lines;
