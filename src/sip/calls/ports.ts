@@ -44,3 +44,82 @@ export interface SdpAnchor {
   answer(req: { callId: string; fromTag: string; toTag: string; sdp: string; flags?: { label?: string } }): Promise<{ sdp: string }>;
   delete(req: { callId: string }): Promise<void>;
 }
+
+/**
+ * Where a dialled number goes, decided by the PBX (src/pbx/dialplan implements it): the INVITE
+ * handler asks once per call and then executes the decision, never interpreting numbers itself.
+ */
+export interface CallRouter {
+  route(input: RouteInput): Promise<RouteDecision>;
+}
+
+export interface RouteInput {
+  tenantId: string;
+  /** The authenticated calling extension. */
+  callerExtensionId: string;
+  /** What was dialled: the user part of the Request-URI, as sent. */
+  dialed: string;
+  /** Epoch ms; the dialplan's time conditions are evaluated at this instant. */
+  at: number;
+}
+
+/** One line of the routing trace: which rule matched and what it decided (shown by routing/simulate, logged per call). */
+export interface RouteTraceEntry {
+  step: string;
+  detail: string;
+}
+
+export type RouteDecision =
+  /** Nothing to ring: answer the caller with `sipStatus` (404 unknown number, 486 DND, 403 not allowed…). */
+  | { kind: 'reject'; sipStatus: number; reason: string; callee: CallPartyInfo; trace: RouteTraceEntry[] }
+  /**
+   * A feature code (`*78` DND on…): `run` applies it; the handler answers the call, then hangs up,
+   * so the phone shows a completed call; a failed run answers `sipStatus` instead.
+   */
+  | { kind: 'feature'; code: string; callee: CallPartyInfo; trace: RouteTraceEntry[]; run(): Promise<{ ok: true } | { ok: false; sipStatus: number; reason: string }> }
+  /** Ring extensions step by step (an extension and its forwards, a ring group and its fallback). */
+  | {
+      kind: 'ring';
+      callee: CallPartyInfo;
+      plan: RingPlan;
+      trace: RouteTraceEntry[];
+      /** The call's overall ring limit when the plan needs more than the default (a long sequential group); null for the default. */
+      ringTimeoutMs: number | null;
+    };
+
+/**
+ * The steps of ringing one call, decided one at a time as earlier steps end unanswered: the PBX
+ * owns the strategy (forward on busy, sequential members, round robin), the SIP side only rings.
+ */
+export interface RingPlan {
+  /** The first step, or the end when nothing can ring at all. */
+  first(): Promise<RingStep | RingEnd>;
+  /** The step before ended unanswered with `outcome`: the next step, or the end. */
+  next(outcome: RingOutcome): Promise<RingStep | RingEnd>;
+  /** The call was answered by this extension during the current step (round-robin memory). */
+  answered(extensionId: string): void;
+}
+
+export interface RingStep {
+  kind: 'step';
+  /** Extensions whose live contacts all ring together in this step (an extension with none counts as unavailable, 480). */
+  extensionIds: string[];
+  /** The step ends as no answer (480) after this long; null: only the call's ring timeout ends it. */
+  timeoutMs: number | null;
+  /** Why this step, for the trace and logs ("ring group 600 member 1002", "forward on busy of 1002 to 1003"). */
+  reason: string;
+}
+
+export interface RingEnd {
+  kind: 'end';
+  /** The final answer to the caller: usually the outcome of the last step. */
+  sipStatus: number;
+  reason: string;
+}
+
+export interface RingOutcome {
+  /** 486 every contact busy (or the extensions were all at their call limit), 480 not registered or the step timed out, else the best failure. */
+  sipStatus: number;
+  /** True when the step's own timer ended it (no answer), not the phones. */
+  timedOut: boolean;
+}
