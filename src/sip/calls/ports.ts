@@ -25,13 +25,15 @@ export interface CallControl {
     callee: CallPartyInfo;
     siteId: string | null;
     sipCallId: string;
-    /** Each extension's own `max_concurrent_calls`. */
+    /** The caller extension's own `max_concurrent_calls` (the callee's is the router's business). */
     limits: { caller?: number; callee?: number };
+    /** The route's ring limit when it needs more than the default. */
+    ringTimeoutMs?: number | null;
     onRingTimeout: () => void;
   }): Promise<StartedCall>;
   ringing(callId: string): Promise<void>;
   /** False when the call can no longer be answered (cancelled or timed out meanwhile): hang the winner up. */
-  answered(callId: string): Promise<boolean>;
+  answered(callId: string, extensionId?: string | null): Promise<boolean>;
   /** Every fork failed; `sipStatus` is the best final response (RFC 3261 §16.7 step 6). */
   failed(callId: string, sipStatus: number): Promise<void>;
   callerCancelled(callId: string): Promise<void>;
