@@ -26,5 +26,8 @@ export function callControlOf(service: CallService): CallControl {
     async hungUp(callId) {
       await service.apply(callId, { type: 'hangup' });
     },
+    attachLegs(callId, legs) {
+      service.attachLegs(callId, legs);
+    },
   };
 }

@@ -3,6 +3,7 @@ import type { CallParty, PbxEvents } from '../../events/pbx-events.js';
 import type { Logger } from '../../obs/logger.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import { uuid } from '../../shared/ids.js';
+import type { CallLegs } from '../../sip/calls/index.js';
 import { closeInterruptedCalls, createCall, finishCall, updateCallState, type CallDirection, type Db } from '../../store/index.js';
 import { eventForFinalStatus, hangupCauseOf, isFinalCallState, reduceCallState, type CallEvent, type CallState, type Transition } from './call-state.js';
 
@@ -69,6 +70,8 @@ interface LiveCall extends LiveCallView {
   onRingTimeout?: () => void;
   /** Every event of a call is applied after the previous one finished persisting: one owner, one order. */
   queue: Promise<unknown>;
+  /** The bridged legs, once answered: what the live-calls API steers. */
+  legs?: CallLegs;
 }
 
 export type ApplyResult = Transition | { ok: false; from: 'UNKNOWN'; event: CallEvent['type'] };
@@ -156,6 +159,17 @@ export class CallService {
   get(callId: string): LiveCallView | undefined {
     const call = this.calls.get(callId);
     return call && { id: call.id, tenantId: call.tenantId, state: call.state, caller: call.caller, callee: call.callee, startedAt: call.startedAt, answeredExtensionId: call.answeredExtensionId };
+  }
+
+  /** The SIP side bridged the call: keep its legs for live call control. Ignored once the call has ended. */
+  attachLegs(callId: string, legs: CallLegs): void {
+    const call = this.calls.get(callId);
+    if (call) call.legs = legs;
+  }
+
+  /** The legs of a live, bridged call; undefined before the answer and after the end. */
+  legsOf(callId: string): CallLegs | undefined {
+    return this.calls.get(callId)?.legs;
   }
 
   /** How many live calls an extension is party to now (the limit counts these). */
