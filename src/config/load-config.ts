@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { SwitchboardError } from '../shared/errors.js';
+import type { Cidr } from './cidr.js';
 import { envSchema, secretKeys, type LogLevel, type ParsedEnv } from './env-schema.js';
 
 /**
@@ -43,6 +44,8 @@ export interface AppConfig {
   /** Registrar options: digest challenges offered (in order) and the OPTIONS qualify period (0 = off). */
   readonly registrar: { readonly digestAlgorithms: ReadonlyArray<'SHA-256' | 'MD5'>; readonly qualifySeconds: number };
   readonly calls: { readonly ringTimeoutSeconds: number };
+  /** Ranges webhook URLs may reach although the SSRF guard refuses them by default. */
+  readonly webhooks: { readonly allowlist: readonly Cidr[] };
   readonly logLevel: LogLevel;
   /** Absolute path of the data directory (resolved against the working directory). */
   readonly dataDir: string;
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
     media,
     registrar: { digestAlgorithms: e.SWITCHBOARD_SIP_DIGEST_ALGORITHMS, qualifySeconds: e.SWITCHBOARD_SIP_QUALIFY_SECONDS },
     calls: { ringTimeoutSeconds: e.SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS },
+    webhooks: { allowlist: e.SWITCHBOARD_WEBHOOK_ALLOWLIST },
     logLevel: e.SWITCHBOARD_LOG_LEVEL,
     dataDir: resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DATA_DIR),
     http: { address: e.SWITCHBOARD_HTTP_ADDRESS, port: e.SWITCHBOARD_HTTP_PORT },
