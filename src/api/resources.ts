@@ -1,3 +1,4 @@
+import type { TargetPolicy } from '../events/webhooks/webhook-target.js';
 import type { Clock } from '../shared/clock.js';
 import type { Db } from '../store/index.js';
 import type { ChangeCounter, ReadCache } from './read-cache.js';
@@ -25,6 +26,11 @@ export interface ResourceDeps {
   changeCounter?: ChangeCounter;
   /** The list-answer cache; built by `registerResourceRoutes` from `changeCounter` unless given. */
   readCache?: ReadCache;
+  /**
+   * The webhook SSRF policy: the admin allow-list (from SWITCHBOARD_WEBHOOK_ALLOWLIST) and the
+   * resolver (system DNS unless a test injects one). Absent → nothing allow-listed, system DNS.
+   */
+  webhooks?: TargetPolicy;
   /** Live values for the `/metrics` gauges that the store cannot answer (engine link state…). */
   metrics?: MetricsSources;
 }

@@ -14,6 +14,8 @@ import { registerCdrRoutes } from './cdrs/cdr.routes.js';
 import { registerLogRoutes } from './logs/logs.routes.js';
 import { registerMetricsRoutes } from './metrics/metrics.routes.js';
 import { registerUserMappingRoutes } from './user-mappings/index.js';
+import { registerWebhookRoutes } from './webhooks/index.js';
+import { registerEventSchemaRoute } from './events/events-schema.routes.js';
 
 /** One resource's route registration; each lives in its own folder under routes/. */
 export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) => void;
@@ -30,6 +32,8 @@ const resources: ResourceRegistrar[] = [
   registerExtensionRoutes,
   registerUserMappingRoutes,
   registerCdrRoutes,
+  registerWebhookRoutes,
+  registerEventSchemaRoute,
   registerAuditRoutes,
   registerLogRoutes,
   registerMetricsRoutes,
