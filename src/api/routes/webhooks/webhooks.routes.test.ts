@@ -94,9 +94,26 @@ describe('webhooks CRUD', () => {
   });
 
   it('answers 422 naming url for destinations the SSRF guard refuses — and writes nothing', async () => {
-    noAllowList();
+    // Names a rebinding attacker would point inside; everything else as the usual test resolver.
+    const inside: Record<string, string> = { 'private.example.com': '10.1.2.3', 'metadata.example.com': '169.254.169.254', 'ula.example.com': 'fd00:ec2::254', 'mapped.example.com': '::ffff:192.168.1.1' };
+    t.resources.webhooks = {
+      resolve: async (host) => {
+        const address = inside[host];
+        return address === undefined ? testResolver(host) : [{ address, family: address.includes(':') ? 6 : 4 }];
+      },
+    };
     const before = (await body(await t.call('GET', '/api/v1/webhooks'))).pagination.total;
-    for (const url of ['https://127.0.0.1/x', 'https://2130706433/x', 'https://0x7f.1/x', 'https://[::1]/x', 'https://[::ffff:127.0.0.1]/x', 'https://localhost./x', 'https://169.254.169.254/latest', 'https://10.0.0.1/x', 'http://crm.example.com/x', 'https://unknown.invalid/x']) {
+    const refused = [
+      'https://127.0.0.1/x', 'https://2130706433/x', 'https://0177.0.0.1/x', 'https://0x7f.1/x', 'https://127.1/x',
+      'https://[::1]/x', 'https://[::ffff:127.0.0.1]/x', 'https://[::127.0.0.1]/x', 'https://[64:ff9b::10.0.0.1]/x',
+      'https://localhost/x', 'https://localhost./x', 'https://169.254.169.254/latest', 'https://[fd00:ec2::254]/x',
+      'https://10.0.0.1/x', 'https://172.16.0.1/x', 'https://192.168.1.1/x', 'https://100.64.0.1/x', 'https://0.0.0.0/x',
+      'https://255.255.255.255/x', 'https://224.0.0.1/x', 'https://[fe80::1]/x', 'https://203.0.113.5/x',
+      'https://private.example.com/x', 'https://metadata.example.com/x', 'https://ula.example.com/x', 'https://mapped.example.com/x',
+      'http://crm.example.com/x', 'https://unknown.invalid/x',
+    ];
+    expect(refused.length).toBeGreaterThanOrEqual(20);
+    for (const url of refused) {
       const res = await create({ ...valid, url });
       const b = await body(res);
       expect(res.status, url).toBe(422);
@@ -104,6 +121,7 @@ describe('webhooks CRUD', () => {
       expect(b.error.details).toEqual([{ field: 'url', issue: expect.any(String) }]);
     }
     expect((await body(await t.call('GET', '/api/v1/webhooks'))).pagination.total).toBe(before);
+    noAllowList();
   });
 
   it('accepts http to an allow-listed range', async () => {
