@@ -63,9 +63,14 @@ export function patternMatches(pattern: string, type: string): boolean {
   return pattern === type;
 }
 
-/** True if any pattern of `filter` matches `type`; an empty filter matches nothing. */
+const subscribable: ReadonlySet<string> = new Set(SUBSCRIBABLE_EVENT_TYPES);
+
+/**
+ * True if any pattern of `filter` matches `type`; an empty filter matches nothing, and no filter
+ * (not even `*`) matches a type outside {@link SUBSCRIBABLE_EVENT_TYPES}, such as `webhook.test`.
+ */
 export function filterMatches(filter: readonly string[], type: string): boolean {
-  return filter.some((p) => patternMatches(p, type));
+  return subscribable.has(type) && filter.some((p) => patternMatches(p, type));
 }
 
 /**

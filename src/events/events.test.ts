@@ -62,6 +62,9 @@ describe('event filters', () => {
     expect(filterMatches(['registration.created'], 'registration.expired')).toBe(false);
     expect(filterMatches(['*'], 'security.ban')).toBe(true);
     expect(filterMatches([], 'call.start')).toBe(false);
+    // A test event goes only to the endpoint being tested, never through filters.
+    expect(filterMatches(['*'], 'webhook.test')).toBe(false);
+    expect(filterMatches(['webhook.*'], 'webhook.test')).toBe(false);
   });
 
   it('accepts known types and useful wildcards, refuses the rest with a reason', () => {
