@@ -20,7 +20,7 @@ const RTP_MIN = 41200;
 const RTP_MAX = 41299;
 // The SIPp ends' own RTP ports: a range of their own, clear of rtpengine's and of other suites'.
 const PHONE_RTP_MIN = 41400;
-const PHONE_RTP_MAX = 41449;
+const PHONE_RTP_MAX = 41419; // 41420-41449: the baresip phones of baresip.test.ts
 /** Packets in SIPp's G.711 recording (/usr/share/sip-tester/g711a.pcap, 30 ms each, 7.05 s). */
 const RECORDING_PACKETS = 236;
 
