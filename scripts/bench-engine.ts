@@ -40,6 +40,11 @@
  *
  *   npm run bench:calls                              60 s steps at 50,100,200,300 calls/s
  *   npm run bench:calls -- --step-seconds 20 --rates-pbx-calls 100,200 --media idle
+ *   npm run bench:calls -- --data-dir /dev/shm       the store on tmpfs: what its fsyncs cost
+ *
+ * Each step line also names the UDP receive drops per process (the kernel's drops column for the
+ * sockets each one holds): "apps" dropping is the app's ng client losing rtpengine's replies,
+ * "rtpengine" its ng socket losing requests, sipp a media port nobody reads (expected with RTP).
  *
  * --profile runs the engine under `node --cpu-prof` and prints its top self-time functions;
  * --engine-node-args=--max-semi-space-size=32 passes V8/Node flags to the engine process (space separated).
@@ -48,7 +53,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -101,6 +106,9 @@ const { values: flags } = parseArgs({
     'call-seconds': { type: 'string', default: '10' },
     media: { type: 'string', default: 'rtp' },
     'rtp-ports': { type: 'string', default: '16000-31999' },
+    // Where Switchboard's data directory (the SQLite store) goes; default under --out. A tmpfs
+    // (/dev/shm) makes fsync free: the difference to a disk run is what the store's commits cost.
+    'data-dir': { type: 'string' },
     pause: { type: 'string', default: '3' },
     'max-p95-ms': { type: 'string' },
     profile: { type: 'boolean', default: false },
@@ -153,6 +161,14 @@ const suites: Record<SuiteName, Suite> = {
     sippArgs: ['-d', String(pbxCallMs)], callSeconds: pbxCallMs / 1000, switchboard: 'calls',
   },
 };
+
+/** Switchboard's data directory for a suite: under the suite's output, or under --data-dir (removed at exit). */
+function dataDirOf(dir: string): string {
+  if (flags['data-dir'] === undefined) return join(dir, 'data');
+  const d = join(flags['data-dir'], `${basename(outDir)}-${basename(dir)}`);
+  process.on('exit', () => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
 
 // ---------------------------------------------------------------------------------------------
 // processes
@@ -269,12 +285,13 @@ async function startSystem(suite: Suite): Promise<System> {
 async function startSwitchboardSystem(dir: string, sipPort: number, profileDir: string | undefined): Promise<System> {
   const count = Number(flags.extensions);
   const t0 = Date.now();
-  const { csv, secretKeyHex } = await prepareBenchData(join(dir, 'data'), count);
+  const dataDir = dataDirOf(dir);
+  const { csv, secretKeyHex } = await prepareBenchData(dataDir, count);
   console.log(`register-auth: ${count} extensions created in ${Date.now() - t0} ms`);
   let httpPort = await freeUdpPort();
   while (httpPort === sipPort) httpPort = await freeUdpPort();
   const sb = await startSwitchboard({
-    root, dataDir: join(dir, 'data'), sipPort, httpPort, secretKeyHex, log: join(dir, 'switchboard.log'),
+    root, dataDir, sipPort, httpPort, secretKeyHex, log: join(dir, 'switchboard.log'),
     nodeFlags: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
   });
   children.add(sb.main);
@@ -331,17 +348,18 @@ async function startCallsSystem(dir: string, sipPort: number, profileDir: string
   if (flags.media === 'rtp' && !existsSync(PCAP)) throw new Error(`${PCAP} is missing (apt-get install sip-tester)`);
   const apiKey = `sk_live_${randomBytes(24).toString('hex')}`;
   const t0 = Date.now();
-  const { secretKeyHex } = await prepareBenchData(join(dir, 'data'), 2 * pairs, { apiKey });
+  const dataDir = dataDirOf(dir);
+  const { secretKeyHex } = await prepareBenchData(dataDir, 2 * pairs, { apiKey });
   const callers = join(dir, 'callers.csv');
   const callees = join(dir, 'callees.csv');
   const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
   writeFileSync(callers, ['SEQUENTIAL', ...range(pairs).map((i) => injectionLine(i, benchUser(pairs + i).number))].join('\n') + '\n');
   writeFileSync(callees, ['SEQUENTIAL', ...range(pairs).map((i) => injectionLine(pairs + i))].join('\n') + '\n');
-  console.log(`pbx-calls: ${2 * pairs} extensions created in ${Date.now() - t0} ms (${pairs} callers → ${pairs} callees)`);
+  console.log(`pbx-calls: ${2 * pairs} extensions created in ${Date.now() - t0} ms (${pairs} callers → ${pairs} callees), store in ${dataDir}`);
   let httpPort = await freeUdpPort();
   while (httpPort === sipPort) httpPort = await freeUdpPort();
   const sb: RunningSwitchboard = await startSwitchboard({
-    root, dataDir: join(dir, 'data'), sipPort, httpPort, secretKeyHex, log: join(dir, 'switchboard.log'),
+    root, dataDir, sipPort, httpPort, secretKeyHex, log: join(dir, 'switchboard.log'),
     nodeFlags: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
     env: {
       SWITCHBOARD_MEDIA: 'rtpengine',
@@ -362,12 +380,19 @@ async function startCallsSystem(dir: string, sipPort: number, profileDir: string
   const regDir = join(dir, 'register');
   mkdirSync(regDir, { recursive: true });
   copyFileSync(join(root, 'scripts/sipp/uac-register-digest-expect-200.xml'), join(regDir, 'register.xml'));
-  const regCode = await runSipp([
-    `127.0.0.1:${sipPort}`, '-sf', 'register.xml', '-inf', callees, '-i', '127.0.0.1', '-p', String(uasPort),
-    '-r', '1000', '-rp', '1000', '-m', String(pairs), '-l', '2000', '-timeout', '120s', '-recv_timeout', '8000',
-    '-nostdin', '-trace_stat', '-stf', 'stat.csv', '-fd', '1', '-trace_err',
-  ], regDir, 150_000);
-  const reg = readStat(join(regDir, 'stat.csv'));
+  // A loaded machine can lose a few to retransmission races: a second, slower pass registers
+  // every callee again (a refresh of the same binding where the first pass worked).
+  let regCode: number | null = null;
+  let reg = readStat(join(regDir, 'none'));
+  for (const rate of [500, 100]) {
+    regCode = await runSipp([
+      `127.0.0.1:${sipPort}`, '-sf', 'register.xml', '-inf', callees, '-i', '127.0.0.1', '-p', String(uasPort),
+      '-r', String(rate), '-rp', '1000', '-m', String(pairs), '-l', '2000', '-timeout', '150s', '-recv_timeout', '8000',
+      '-nostdin', '-trace_stat', '-stf', 'stat.csv', '-fd', '1', '-trace_err',
+    ], regDir, 180_000);
+    reg = readStat(join(regDir, 'stat.csv'));
+    if (regCode === 0 && reg.successful === pairs) break;
+  }
   if (regCode !== 0 || reg.successful !== pairs) {
     await stopChild(sb.main, 15000);
     throw new Error(`registering the ${pairs} callees failed (sipp exit ${regCode}, ${reg.successful} ok, ${reg.failed} failed); see ${regDir}`);
@@ -508,6 +533,8 @@ interface StepResult {
   udpRcvbufErrors: number;
   /** Datagrams the kernel dropped on the server's SIP socket (its receive buffer was full). */
   sipSocketDrops: number;
+  /** Receive drops on each process's UDP sockets during the step (long-lived processes only). */
+  dropsByProcess: Record<string, number>;
   wallSeconds: number;
   sippExit: number | null;
 }
@@ -523,6 +550,38 @@ function snapshot(pids: Record<string, number | undefined>): Snapshot {
   const ticks: Record<string, number> = {};
   for (const [name, pid] of Object.entries(pids)) ticks[name] = cpuTicks(pid);
   return { at: Date.now(), ticks, machine: machineTicks() };
+}
+
+/**
+ * Receive drops per process: the drops column of /proc/net/udp for every UDP socket each pid
+ * holds (socket inodes from /proc/<pid>/fd). Names which buffer overflowed: the SIP socket, the
+ * app's rtpengine ng client, rtpengine's ng socket, a SIPp media port nobody reads…
+ */
+function udpDropsByProcess(pids: Record<string, number | undefined>): Record<string, number> {
+  const byInode = new Map<string, number>();
+  for (const l of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const f = l.trim().split(/\s+/);
+    if (f.length > 12) byInode.set(f[9]!, Number(f.at(-1)) || 0);
+  }
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    if (!pid) continue;
+    let sum = 0;
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        try {
+          const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+          if (m) sum += byInode.get(m[1]!) ?? 0;
+        } catch {
+          // closed meanwhile
+        }
+      }
+    } catch {
+      continue; // the process is gone
+    }
+    out[name] = sum;
+  }
+  return out;
 }
 
 /** Drops counted on the UDP sockets bound to `port` (the drops column of /proc/net/udp). */
@@ -561,6 +620,7 @@ async function runStep(suite: Suite, sys: System, rate: number): Promise<StepRes
   const farFailed0 = sys.farFailed?.();
   const udp0 = udpCounters();
   const drops0 = udpSocketDrops(sys.sipPort);
+  const procDrops0 = udpDropsByProcess(pids());
   const start = snapshot(pids());
   const t0 = start.at;
   const sipp = spawn('sipp', args, { cwd: dir, stdio: ['ignore', openSync(join(dir, 'sipp.out'), 'w'), openSync(join(dir, 'sipp.err'), 'w')] });
@@ -609,6 +669,11 @@ async function runStep(suite: Suite, sys: System, rate: number): Promise<StepRes
   const busyPct = Math.round((1000 * (w1.machine[0] - w0.machine[0])) / HZ / secs) / 10;
   const stealPct = Math.round((1000 * (w1.machine[1] - w0.machine[1])) / HZ / secs) / 10;
   const udp1 = udpCounters();
+  const procDrops1 = udpDropsByProcess(pids());
+  const appName = (n: string): string => (n.startsWith('app') ? (sys.appPids.length === 1 ? 'apps' : n) : n);
+  const dropsByProcess = Object.fromEntries(
+    Object.entries(procDrops1).filter(([n]) => procDrops0[n] !== undefined).map(([n, v]) => [appName(n), v - (procDrops0[n] ?? 0)]).filter(([, v]) => (v as number) > 0),
+  ) as Record<string, number>;
   const appTicks = appNames.reduce((sum, n) => sum + (end.ticks[n] ?? 0) - (start.ticks[n] ?? 0), 0);
 
   const stat = readStat(join(dir, 'stat.csv'));
@@ -627,7 +692,7 @@ async function runStep(suite: Suite, sys: System, rate: number): Promise<StepRes
     otherCpuPct: Math.max(0, Math.round(10 * (busyPct - engineCpuPct - appCpuPct - sippCpuPct - Object.values(extraCpuPct).reduce((a, b) => a + b, 0))) / 10),
     stealPct,
     udpRcvbufErrors: (udp1.RcvbufErrors ?? 0) - (udp0.RcvbufErrors ?? 0),
-    sipSocketDrops: udpSocketDrops(sys.sipPort) - drops0,
+    sipSocketDrops: udpSocketDrops(sys.sipPort) - drops0, dropsByProcess,
     wallSeconds: Math.round(wall * 10) / 10, sippExit: code,
   };
   const why: string[] = [];
@@ -717,7 +782,8 @@ function line(r: StepResult): string {
     `retrans ${r.retransmissions} held ${r.createdPerSecondMedian}/s${calls}  ${rtd}  ` +
     `cpu(${r.cpuWindow}) engine ${r.engineCpuPct}% apps ${r.appCpuPct}%${extra} sipp ${r.sippCpuPct}% other ${r.otherCpuPct}% steal ${r.stealPct}%` +
     `  cpu/call engine ${r.engineCpuMsPerCall} ms apps ${r.appCpuMsPerCall} ms` +
-    `${r.udpRcvbufErrors ? `  udp drops ${r.udpRcvbufErrors} (SIP socket ${r.sipSocketDrops})` : ''}${r.why ? `  (${r.why})` : ''}`;
+    `${r.udpRcvbufErrors ? `  udp drops ${r.udpRcvbufErrors} (SIP socket ${r.sipSocketDrops}${Object.entries(r.dropsByProcess).map(([n, v]) => `, ${n} ${v}`).join('')})` : ''}` +
+    `${r.why ? `  (${r.why})` : ''}`;
 }
 
 async function main(): Promise<void> {
