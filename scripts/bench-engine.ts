@@ -58,6 +58,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import rtpengine from 'rtpengine-client';
+import { hotModules, hotSpots } from './cpu-profile.js';
 import { benchUser, injectionLine, prepareBenchData, startSwitchboard, type RunningSwitchboard } from './bench-apps/switchboard.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -411,7 +412,8 @@ async function startCallsSystem(dir: string, sipPort: number, profileDir: string
   await new Promise((r) => setTimeout(r, 500));
   if (uas.exitCode !== null) throw new Error(`the SIPp UAS exited at once (${uas.exitCode}); see ${uasDir}`);
 
-  const ng = new rtpengine.Client({ timeout: 1000 });
+  // A generous timeout: a late reply would be printed by the library (console.log) as unknown.
+  const ng = new rtpengine.Client({ timeout: 10_000 });
   ng.on('error', () => undefined);
   const statistics = (ng as unknown as { statistics: (dest: { host: string; port: number }) => Promise<Record<string, unknown>> }).statistics.bind(ng);
   /** rtpengine's own count of its sessions (every one is ours: it was started for this run). */
@@ -748,28 +750,6 @@ function readRtts(dir: string): number[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// profile
-
-/** Top self-time functions of a V8 .cpuprofile, as "file:line function". */
-function hotSpots(file: string, top = 15): string[] {
-  interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; startTime: number; endTime: number; samples: number[] };
-  const total = prof.samples.length || 1;
-  const self = new Map<string, number>();
-  for (const node of prof.nodes) {
-    const { functionName, url, lineNumber } = node.callFrame;
-    // tsx-compiled files report line 1 for everything: the file and function name are what is known.
-    const where = url ? `${url.replace(`file://${root}/`, '')}${lineNumber > 0 ? `:${lineNumber + 1}` : ''}` : '(native)';
-    const key = `${where} ${functionName || '(anonymous)'}`;
-    self.set(key, (self.get(key) ?? 0) + (node.hitCount ?? 0));
-  }
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([k, hits]) => `${((100 * hits) / total).toFixed(1).padStart(5)} %  ${k}`);
-}
-
-// ---------------------------------------------------------------------------------------------
 // main
 
 function line(r: StepResult): string {
@@ -798,7 +778,7 @@ async function main(): Promise<void> {
     `bench:engine  hold ${hold} s per step, calls ${selected.includes('pbx-calls') ? `${callMs} ms (engine), ${pbxCallMs / 1000} s (pbx-calls, media ${flags.media})` : `${callMs} ms`}; held = < 0.1 % failed and ≥ ${MIN_RATE_HELD * 100} % of the rate; ` +
       `clean = held and < 1 % retransmitted${maxP95 !== undefined ? ` and rtd p95 ≤ ${maxP95} ms` : ''}; output ${outDir}`,
   );
-  const summary: Array<{ suite: SuiteName; best?: StepResult; bestClean?: StepResult; firstFail?: StepResult; steps: StepResult[]; hotSpots?: string[]; checks?: string[] }> = [];
+  const summary: Array<{ suite: SuiteName; best?: StepResult; bestClean?: StepResult; firstFail?: StepResult; steps: StepResult[]; hotSpots?: string[]; hotModules?: string[]; checks?: string[] }> = [];
   for (const name of selected) {
     const suite = suites[name];
     if (!suite) throw new Error(`unknown suite ${name}`);
@@ -834,8 +814,10 @@ async function main(): Promise<void> {
     if (sys.profileDir && existsSync(sys.profileDir)) {
       const prof = readdirSync(sys.profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(sys.profileDir!, f))[0];
       if (prof) {
-        entry.hotSpots = hotSpots(prof);
-        console.log(`engine hot spots (${name}, self time, ${basename(prof)}):\n  ${entry.hotSpots.join('\n  ')}`);
+        entry.hotSpots = hotSpots(prof, root);
+        entry.hotModules = hotModules(prof, root);
+        // Switchboard suites profile main (the registrar and call code); the others the engine.
+        console.log(`${suite.switchboard ? 'main' : 'engine'} hot spots (${name}, self time, ${basename(prof)}):\n  ${entry.hotSpots.join('\n  ')}\nby module:\n  ${entry.hotModules.join('\n  ')}`);
       }
     }
     summary.push(entry);
