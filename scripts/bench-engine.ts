@@ -752,6 +752,13 @@ function readRtts(dir: string): number[] {
 // ---------------------------------------------------------------------------------------------
 // main
 
+/** Drops on sockets of no long-lived process of ours: the UAC SIPp's (gone by then; its media port is never read) or anyone else's. */
+function dropsElsewhere(r: StepResult): string {
+  const known = Object.values(r.dropsByProcess).reduce((a, b) => a + b, 0);
+  const rest = r.udpRcvbufErrors - known;
+  return rest > 0 ? `, elsewhere ${rest}${r.suite === 'pbx-calls' && flags.media === 'rtp' ? ' — mostly the UAC SIPp media port, which nobody reads' : ''}` : '';
+}
+
 function line(r: StepResult): string {
   const rtd = r.rtdMsP95 !== undefined ? `rtd p50/p95/p99 ${r.rtdMsP50}/${r.rtdMsP95}/${r.rtdMsP99} ms` : 'rtd n/a';
   const calls = r.peakConcurrent > 0 && suites[r.suite].callSeconds >= 2
@@ -762,7 +769,7 @@ function line(r: StepResult): string {
     `retrans ${r.retransmissions} held ${r.createdPerSecondMedian}/s${calls}  ${rtd}  ` +
     `cpu(${r.cpuWindow}) engine ${r.engineCpuPct}% apps ${r.appCpuPct}%${extra} sipp ${r.sippCpuPct}% other ${r.otherCpuPct}% steal ${r.stealPct}%` +
     `  cpu/call engine ${r.engineCpuMsPerCall} ms apps ${r.appCpuMsPerCall} ms` +
-    `${r.udpRcvbufErrors ? `  udp drops ${r.udpRcvbufErrors} (SIP socket ${r.sipSocketDrops}${Object.entries(r.dropsByProcess).map(([n, v]) => `, ${n} ${v}`).join('')})` : ''}` +
+    `${r.udpRcvbufErrors ? `  udp drops ${r.udpRcvbufErrors} (SIP socket ${r.sipSocketDrops}${Object.entries(r.dropsByProcess).map(([n, v]) => `, ${n} ${v}`).join('')}${dropsElsewhere(r)})` : ''}` +
     `${r.why ? `  (${r.why})` : ''}`;
 }
 
