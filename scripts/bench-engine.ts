@@ -430,7 +430,8 @@ async function startCallsSystem(dir: string, sipPort: number, profileDir: string
   };
   return {
     enginePid: sb.enginePid, appPids: [sb.main.pid], extraPids: { rtpengine: rtp.pid, 'sipp-uas': uas.pid },
-    sipPort, sippArgs: ['-inf', callers, ...(flags.media === 'rtp' ? ['-mp', String(await freeMediaPort())] : [])],
+    // A free media port even when idle: SIPp binds one anyway, 6000 by default, which another run may hold.
+    sipPort, sippArgs: ['-inf', callers, '-mp', String(await freeMediaPort())],
     editScenario: (xml) => (flags.media === 'rtp' ? xml : xml.replace(/<!-- BENCH-MEDIA -->.*<!-- \/BENCH-MEDIA -->/s, '')),
     liveCalls: sessions,
     farFailed: () => readStat(join(uasDir, 'stat.csv')).failed,
