@@ -24,4 +24,7 @@ export * from './request-log/request-log.writer.js';
 export * from './metrics/counts.repository.js';
 export * from './calls/call.repository.js';
 export * from './calls/cdr.repository.js';
+export * from './webhooks/webhook.repository.js';
+export * from './webhooks/webhook-delivery.repository.js';
+export type { BreakerState, DeliveryStatus } from './webhooks/webhook.table.js';
 export type { CallDirection, CdrDisposition, StoredCallState, StoredFinalCallState } from './calls/call.table.js';
