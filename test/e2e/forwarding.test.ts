@@ -119,7 +119,7 @@ describe('forwarding, DND and feature codes end to end (npm start + rtpengine + 
 
   it('forward on no answer: B rings for no_answer_seconds and is CANCELled, then C answers', async () => {
     await patch('5002', { forward: { busy: null, no_answer: '5003', no_answer_seconds: 5 } });
-    const b = uas('uas-ring-then-expect-cancel.xml', await register('5002', '127.0.0.3'));
+    const b = uas('uas-ring-long-then-expect-cancel.xml', await register('5002', '127.0.0.3'));
     const c = uas('uas-answer-then-expect-bye.xml', await register('5003', '127.0.0.6'));
     await settle();
     const started = Date.now();
