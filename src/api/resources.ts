@@ -1,5 +1,6 @@
 import type { TargetPolicy } from '../events/webhooks/webhook-target.js';
 import type { Clock } from '../shared/clock.js';
+import type { CallRouter } from '../sip/calls/ports.js';
 import type { Db } from '../store/index.js';
 import type { ChangeCounter, ReadCache } from './read-cache.js';
 
@@ -26,6 +27,11 @@ export interface ResourceDeps {
   changeCounter?: ChangeCounter;
   /** The list-answer cache; built by `registerResourceRoutes` from `changeCounter` unless given. */
   readCache?: ReadCache;
+  /**
+   * The call router the INVITE handler uses (src/pbx/dialplan/router.ts), for
+   * `POST /api/v1/routing/simulate`; without it (API-only tests, tools) that route answers 503.
+   */
+  router?: CallRouter;
   /**
    * The webhook SSRF policy: the admin allow-list (from SWITCHBOARD_WEBHOOK_ALLOWLIST) and the
    * resolver (system DNS unless a test injects one). Absent → nothing allow-listed, system DNS.

@@ -44,6 +44,8 @@ export interface AppConfig {
   /** Registrar options: digest challenges offered (in order) and the OPTIONS qualify period (0 = off). */
   readonly registrar: { readonly digestAlgorithms: ReadonlyArray<'SHA-256' | 'MD5'>; readonly qualifySeconds: number };
   readonly calls: { readonly ringTimeoutSeconds: number };
+  /** The dialplan file (absolute); undefined → the package's dialplan/default.json. */
+  readonly dialplan: { readonly path: string | undefined };
   /** Ranges webhook URLs may reach although the SSRF guard refuses them by default. */
   readonly webhooks: { readonly allowlist: readonly Cidr[] };
   readonly logLevel: LogLevel;
@@ -138,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
     media,
     registrar: { digestAlgorithms: e.SWITCHBOARD_SIP_DIGEST_ALGORITHMS, qualifySeconds: e.SWITCHBOARD_SIP_QUALIFY_SECONDS },
     calls: { ringTimeoutSeconds: e.SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS },
+    dialplan: { path: e.SWITCHBOARD_DIALPLAN === undefined ? undefined : resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DIALPLAN) },
     webhooks: { allowlist: e.SWITCHBOARD_WEBHOOK_ALLOWLIST },
     logLevel: e.SWITCHBOARD_LOG_LEVEL,
     dataDir: resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DATA_DIR),
