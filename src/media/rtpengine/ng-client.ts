@@ -24,6 +24,8 @@ export interface NgClientOptions {
   onStrayError?: (err: Error) => void;
 }
 
+const NG_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** Open a UDP ng client (rtpengine-client's `Client`, which encodes bencode and matches cookies). */
 export function createNgClient(opts: NgClientOptions): NgClient {
   const timeoutMs = opts.timeoutMs ?? 2000;
@@ -32,6 +34,16 @@ export function createNgClient(opts: NgClientOptions): NgClient {
   // Without a listener an 'error' event would throw and take the process down; late replies
   // after a timeout are the usual case, and the command that waited has already failed.
   client.on('error', (err: Error) => opts.onStrayError?.(err));
+  // Replies to hundreds of calls a second arrive in bursts while the event loop is busy with a
+  // store commit; the default receive buffer (~200 KB) overflows, and a dropped reply is a call
+  // failed with 503 or a release lost. The kernel caps the request at net.core.rmem_max.
+  client.socket.once('listening', () => {
+    try {
+      client.socket.setRecvBufferSize(NG_RECV_BUFFER_BYTES);
+    } catch {
+      // the default buffer still works
+    }
+  });
   const dest = { host: opts.host, port: opts.port };
   const where = `${opts.host}:${opts.port}`;
   let closed = false;

@@ -80,6 +80,16 @@ describe('RtpengineAnchor: failures', () => {
     await expect(anchor.delete({ callId: 'gone' })).resolves.toBeUndefined();
   });
 
+  it('tries a release again when rtpengine did not answer (a dropped datagram), and gives up after three tries', async () => {
+    let deletes = 0;
+    fake.handler = (req) => (req.command === 'delete' && ++deletes < 3 ? undefined : { result: 'ok' });
+    await expect(anchor.delete({ callId: 'c1' })).resolves.toBeUndefined();
+    expect(fake.sent('delete')).toHaveLength(3);
+    fake.handler = () => undefined;
+    await expect(anchor.delete({ callId: 'c2' })).rejects.toMatchObject({ code: 'media.unavailable' });
+    expect(fake.sent('delete')).toHaveLength(6);
+  });
+
   it('still fails a delete that rtpengine could not carry out for another reason', async () => {
     fake.handler = () => ({ result: 'error', 'error-reason': 'Incomplete message' });
     await expect(anchor.delete({ callId: 'c1' })).rejects.toMatchObject({ code: 'media.rejected' });

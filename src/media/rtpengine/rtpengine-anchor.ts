@@ -20,6 +20,9 @@ export interface RtpengineAnchorOptions {
 /** How many sessions one `list` may return; rtpengine's default (32) would hide stale ones on a busy box. */
 const listLimit = 100_000;
 
+/** A release is tried this often when rtpengine does not answer (each try waits the client's timeout). */
+const DELETE_ATTEMPTS = 3;
+
 /** rtpengine's wording when a call it does not know is queried or deleted with the `fatal` flag. */
 const unknownCall = /unknown call|not found/i;
 
@@ -60,11 +63,17 @@ export class RtpengineAnchor implements MediaAnchor {
 
   async delete(req: DeleteRequest): Promise<void> {
     const params = { 'call-id': this.wire(req.callId), ...(req.fromTag !== undefined ? { 'from-tag': req.fromTag } : {}) };
-    try {
-      // rtpengine 10.5 answers "ok" with a warning for an unknown call; older ones an error.
-      await this.client.send('delete', params);
-    } catch (err) {
-      if (!(err instanceof MediaError && err.code === 'media.rejected' && unknownCall.test(err.reason ?? ''))) throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // rtpengine 10.5 answers "ok" with a warning for an unknown call; older ones an error.
+        await this.client.send('delete', params);
+        break;
+      } catch (err) {
+        if (err instanceof MediaError && err.code === 'media.rejected' && unknownCall.test(err.reason ?? '')) break;
+        // A release lost to a dropped datagram would hold the call's ports until rtpengine's own
+        // timeout; deleting twice is harmless (the second finds no call), so try again.
+        if (!(err instanceof MediaError && err.code === 'media.unavailable') || attempt >= DELETE_ATTEMPTS) throw err;
+      }
     }
     if (req.fromTag === undefined) this.open.delete(req.callId);
   }

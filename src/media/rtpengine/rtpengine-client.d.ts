@@ -1,5 +1,6 @@
 // rtpengine-client 0.4 ships no types; this is the part of its UDP client that ng-client.ts uses.
 declare module 'rtpengine-client' {
+  import type { Socket } from 'node:dgram';
   import type { EventEmitter } from 'node:events';
 
   /** A bencode dictionary as the client encodes (request) or decodes (reply, strings as utf8). */
@@ -19,6 +20,8 @@ declare module 'rtpengine-client' {
     query: NgMethod;
     list: NgMethod;
     close(): void;
+    /** The UDP socket the client binds in its constructor. */
+    readonly socket: Socket;
   }
 
   const rtpengine: { Client: typeof Client };
