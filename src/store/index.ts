@@ -24,4 +24,6 @@ export * from './request-log/request-log.writer.js';
 export * from './metrics/counts.repository.js';
 export * from './calls/call.repository.js';
 export * from './calls/cdr.repository.js';
+export * from './ring-groups/ring-group.repository.js';
+export { dialNumberOwner, type DialNumberOwner } from './dial-numbers.js';
 export type { CallDirection, CdrDisposition, StoredCallState, StoredFinalCallState } from './calls/call.table.js';
