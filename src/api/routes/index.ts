@@ -11,6 +11,7 @@ import { registerUserRoutes } from './users/user.routes.js';
 import { registerExtensionRoutes } from './extensions/index.js';
 import { registerAuditRoutes } from './audit/audit.routes.js';
 import { registerCdrRoutes } from './cdrs/cdr.routes.js';
+import { registerRingGroupRoutes } from './ring-groups/ring-groups.routes.js';
 import { registerLogRoutes } from './logs/logs.routes.js';
 import { registerMetricsRoutes } from './metrics/metrics.routes.js';
 import { registerUserMappingRoutes } from './user-mappings/index.js';
@@ -28,6 +29,7 @@ const resources: ResourceRegistrar[] = [
   registerSiteRoutes,
   registerUserRoutes,
   registerExtensionRoutes,
+  registerRingGroupRoutes,
   registerUserMappingRoutes,
   registerCdrRoutes,
   registerAuditRoutes,
