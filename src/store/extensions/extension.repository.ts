@@ -348,3 +348,15 @@ export async function listAllDigestCredentials(db: Db): Promise<DigestCredential
     status: row.status,
   }));
 }
+
+/** The tenant's extensions with these ids (one query; unknown or foreign ids are left out), e.g. a ring group's members. */
+export async function getExtensionsByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<Extension[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('extensions')
+    .select(EXTENSION_COLUMNS)
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return rows.map(toExtension);
+}
