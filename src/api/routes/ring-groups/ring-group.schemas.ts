@@ -25,7 +25,7 @@ const MemberInput = z
     /** Lower rings first in sequential and round-robin; default: the member's place in the list. */
     priority: z.number().int().min(1).max(1000).optional(),
     /** Seconds this member rings (sequential, round-robin); null/absent: the group's member_timeout_seconds. */
-    timeout_seconds: z.number().int().min(5).max(300).nullable().optional(),
+    timeout_seconds: z.number().int().min(2).max(300).nullable().optional(),
   })
   .openapi('RingGroupMemberInput');
 
@@ -46,7 +46,7 @@ const settingsShape = {
   description: z.string().trim().max(500).nullable(),
   strategy: z.enum(STRATEGIES),
   ring_timeout_seconds: z.number().int().min(5).max(600).openapi({ description: 'the whole group rings at most this long', example: 30 }),
-  member_timeout_seconds: z.number().int().min(5).max(300).openapi({ description: 'default ring time of one member (sequential, round_robin)', example: 15 }),
+  member_timeout_seconds: z.number().int().min(2).max(300).openapi({ description: 'default ring time of one member (sequential, round_robin)', example: 15 }),
   fallback_number: FallbackNumber,
   site_id: z.uuid().nullable(),
   members: Members,
