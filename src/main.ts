@@ -31,6 +31,7 @@ import { EventBus } from './events/event-bus.js';
 import type { PbxEvents } from './events/pbx-events.js';
 import { CallService } from './pbx/calls/call-service.js';
 import { callControlOf } from './pbx/calls/call-control.js';
+import { extensionRouter } from './pbx/calls/extension-router.js';
 import { createHmac } from 'node:crypto';
 import { wallClock } from './shared/clock.js';
 import { BanList } from './sip/registrar/ban-list.js';
@@ -329,6 +330,7 @@ async function main(): Promise<void> {
         defaultTenantId: defaultTenant.id,
         location: registrar.location,
         calls: callControlOf(callService),
+        router: extensionRouter({ db, calls: callService }),
         media: media.anchor,
         challengeAlgorithms: config.registrar.digestAlgorithms,
       });

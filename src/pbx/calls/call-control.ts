@@ -14,8 +14,8 @@ export function callControlOf(service: CallService): CallControl {
     async ringing(callId) {
       await service.apply(callId, { type: 'ring' });
     },
-    async answered(callId) {
-      return (await service.apply(callId, { type: 'answer' })).ok;
+    async answered(callId, extensionId) {
+      return (await service.answer(callId, extensionId)).ok;
     },
     async failed(callId, sipStatus) {
       await service.apply(callId, eventForFinalStatus(sipStatus));
@@ -25,6 +25,9 @@ export function callControlOf(service: CallService): CallControl {
     },
     async hungUp(callId) {
       await service.apply(callId, { type: 'hangup' });
+    },
+    attachLegs(callId, legs) {
+      service.attachLegs(callId, legs);
     },
   };
 }

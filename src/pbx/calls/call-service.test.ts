@@ -121,11 +121,11 @@ describe('CallService', () => {
     expect(await getCdrByCall(store.db, tenantId, started.callId)).toMatchObject({ disposition: 'no_answer', hangup_cause: 'NO_ANSWER', sip_status: 480, duration_seconds: 10 });
   });
 
-  it('a callee at its limit is busy (486) and a caller at its limit is refused (403); both leave a CDR', async () => {
+  it('a callee at its given limit is busy (486) and a caller at its limit is refused (403); both leave a CDR', async () => {
     const calls = service({ maxCallsPerExtension: 1 });
     const first = await calls.startCall({ tenantId, direction: 'internal', caller: alice, callee: bob });
     expect(first.ok).toBe(true);
-    const toBusyBob = await calls.startCall({ tenantId, direction: 'internal', caller: carol, callee: bob });
+    const toBusyBob = await calls.startCall({ tenantId, direction: 'internal', caller: carol, callee: bob, limits: { callee: 1 } });
     expect(toBusyBob).toMatchObject({ ok: false, state: 'BUSY', sipStatus: 486 });
     expect(await getCdrByCall(store.db, tenantId, toBusyBob.callId)).toMatchObject({ disposition: 'busy', caller_number: '1003' });
     const fromBusyAlice = await calls.startCall({ tenantId, direction: 'internal', caller: alice, callee: carol });
@@ -134,6 +134,22 @@ describe('CallService', () => {
     expect(calls.activeCallCount('ext-c')).toBe(0);
     expect(events.filter(([t, p]) => t === 'extension.status' && (p as { extensionId: string }).extensionId === 'ext-c')).toEqual([]);
     expect(calls.liveCallCount).toBe(1);
+  });
+
+  it('leaves the callee limit to the router when none is given, and counts the extension that answered', async () => {
+    const calls = service({ maxCallsPerExtension: 1 });
+    const group = { number: '600', name: 'Sales', extensionId: null };
+    expect((await calls.startCall({ tenantId, direction: 'internal', caller: alice, callee: bob })).ok).toBe(true);
+    // bob is in a call, but without a callee limit the service does not refuse: the router decides busy.
+    const second = await calls.startCall({ tenantId, direction: 'internal', caller: carol, callee: group });
+    expect(second.ok).toBe(true);
+    expect(calls.activeCallCount('ext-b')).toBe(1);
+    expect((await calls.answer(second.callId, 'ext-b')).ok).toBe(true);
+    expect(calls.activeCallCount('ext-b')).toBe(2);
+    expect(calls.get(second.callId)?.answeredExtensionId).toBe('ext-b');
+    await calls.apply(second.callId, { type: 'hangup' });
+    expect(calls.activeCallCount('ext-b')).toBe(1);
+    expect(await getCdrByCall(store.db, tenantId, second.callId)).toMatchObject({ callee_number: '600', callee_extension_id: null, answered_extension_id: 'ext-b', disposition: 'answered' });
   });
 
   it('recoverInterruptedCalls closes this instance’s calls a crash left open', async () => {

@@ -3,6 +3,7 @@ import type { CallParty, PbxEvents } from '../../events/pbx-events.js';
 import type { Logger } from '../../obs/logger.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import { uuid } from '../../shared/ids.js';
+import type { CallLegs } from '../../sip/calls/index.js';
 import { closeInterruptedCalls, createCall, finishCall, updateCallState, type CallDirection, type Db } from '../../store/index.js';
 import { eventForFinalStatus, hangupCauseOf, isFinalCallState, reduceCallState, type CallEvent, type CallState, type Transition } from './call-state.js';
 
@@ -27,8 +28,14 @@ export interface StartCallInput {
   callee: CallParty;
   siteId?: string | null;
   sipCallId?: string | null;
-  /** Each party's own limit (the extension's `max_concurrent_calls`); the service default otherwise. */
+  /**
+   * Each party's own limit (the extension's `max_concurrent_calls`; the service default for a caller
+   * extension without one). The callee's is checked only when given: routed calls leave it to the
+   * router, which turns a callee at its limit into busy and may forward the call.
+   */
   limits?: { caller?: number; callee?: number };
+  /** This call's ring limit when it needs more than the service default (a long ring-group plan). */
+  ringTimeoutMs?: number | null;
   /**
    * Called once the ring timer has ended the call as NO_ANSWER, so the signalling side cancels
    * whatever it still has ringing and answers the caller; the call service owns no legs itself.
@@ -50,6 +57,8 @@ export interface LiveCallView {
   caller: CallParty;
   callee: CallParty;
   startedAt: string;
+  /** The extension that answered, once one has. */
+  answeredExtensionId: string | null;
 }
 
 interface LiveCall extends LiveCallView {
@@ -61,6 +70,8 @@ interface LiveCall extends LiveCallView {
   onRingTimeout?: () => void;
   /** Every event of a call is applied after the previous one finished persisting: one owner, one order. */
   queue: Promise<unknown>;
+  /** The bridged legs, once answered: what the live-calls API steers. */
+  legs?: CallLegs;
 }
 
 export type ApplyResult = Transition | { ok: false; from: 'UNKNOWN'; event: CallEvent['type'] };
@@ -107,7 +118,7 @@ export class CallService {
     });
     const extensionIds = [input.caller.extensionId, input.callee.extensionId].filter((e): e is string => e !== null);
     const call: LiveCall = {
-      id, tenantId: input.tenantId, state: 'INITIATED', caller: input.caller, callee: input.callee, startedAt, extensionIds,
+      id, tenantId: input.tenantId, state: 'INITIATED', caller: input.caller, callee: input.callee, startedAt, extensionIds, answeredExtensionId: null,
       queue: Promise.resolve(), tracked: false,
       ...(input.onRingTimeout ? { onRingTimeout: input.onRingTimeout } : {}),
     };
@@ -120,7 +131,7 @@ export class CallService {
     }
     call.tracked = true;
     this.track(call, +1);
-    call.ringTimer = this.opts.clock.setTimeout(() => void this.ringTimedOut(id), this.opts.ringTimeoutMs);
+    call.ringTimer = this.opts.clock.setTimeout(() => void this.ringTimedOut(id), input.ringTimeoutMs ?? this.opts.ringTimeoutMs);
     return { ok: true, callId: id };
   }
 
@@ -128,6 +139,14 @@ export class CallService {
    * Apply one event to a live call, after every earlier event of that call. An event the state
    * machine rejects (a late 200 after CANCEL, a second BYE) changes nothing and is returned as such.
    */
+  /**
+   * The call was answered, by `extensionId` when an extension answered (a ring-group member or a
+   * forward target counts the call against its limit and presence from now on).
+   */
+  answer(callId: string, extensionId?: string | null): Promise<ApplyResult> {
+    return this.apply(callId, { type: 'answer', ...(extensionId ? { extensionId } : {}) });
+  }
+
   apply(callId: string, event: CallEvent): Promise<ApplyResult> {
     const call = this.calls.get(callId);
     if (!call) return Promise.resolve({ ok: false, from: 'UNKNOWN', event: event.type });
@@ -139,7 +158,18 @@ export class CallService {
   /** A snapshot of one live call; undefined once it has ended. */
   get(callId: string): LiveCallView | undefined {
     const call = this.calls.get(callId);
-    return call && { id: call.id, tenantId: call.tenantId, state: call.state, caller: call.caller, callee: call.callee, startedAt: call.startedAt };
+    return call && { id: call.id, tenantId: call.tenantId, state: call.state, caller: call.caller, callee: call.callee, startedAt: call.startedAt, answeredExtensionId: call.answeredExtensionId };
+  }
+
+  /** The SIP side bridged the call: keep its legs for live call control. Ignored once the call has ended. */
+  attachLegs(callId: string, legs: CallLegs): void {
+    const call = this.calls.get(callId);
+    if (call) call.legs = legs;
+  }
+
+  /** The legs of a live, bridged call; undefined before the answer and after the end. */
+  legsOf(callId: string): CallLegs | undefined {
+    return this.calls.get(callId)?.legs;
   }
 
   /** How many live calls an extension is party to now (the limit counts these). */
@@ -178,8 +208,16 @@ export class CallService {
       if (call.tracked) this.track(call, -1);
       return transition;
     }
-    if (transition.state === 'ANSWERED') this.opts.clock.clearTimeout(call.ringTimer);
-    await updateCallState(this.opts.db, call.id, { state: transition.state, ...(transition.state === 'ANSWERED' ? { answeredAt: at } : {}) }).catch((err: unknown) =>
+    const answeredBy = event.type === 'answer' ? (event.extensionId ?? null) : null;
+    if (transition.state === 'ANSWERED') {
+      this.opts.clock.clearTimeout(call.ringTimer);
+      call.answeredExtensionId = answeredBy;
+      if (answeredBy !== null && call.tracked && !call.extensionIds.includes(answeredBy)) {
+        call.extensionIds.push(answeredBy);
+        this.trackOne(call, answeredBy, +1);
+      }
+    }
+    await updateCallState(this.opts.db, call.id, { state: transition.state, ...(transition.state === 'ANSWERED' ? { answeredAt: at, answeredExtensionId: answeredBy } : {}) }).catch((err: unknown) =>
       this.opts.log.error({ err, callId: call.id }, 'could not record a call state change'),
     );
     this.opts.bus.emit(transition.state === 'ANSWERED' ? 'call.answered' : 'call.ringing', base);
@@ -196,7 +234,8 @@ export class CallService {
   private refusal(input: StartCallInput): number | undefined {
     const max = this.opts.maxCallsPerExtension;
     if (input.caller.extensionId !== null && this.activeCallCount(input.caller.extensionId) >= (input.limits?.caller ?? max)) return 403;
-    if (input.callee.extensionId !== null && this.activeCallCount(input.callee.extensionId) >= (input.limits?.callee ?? max)) return 486;
+    const calleeLimit = input.limits?.callee;
+    if (input.callee.extensionId !== null && calleeLimit !== undefined && this.activeCallCount(input.callee.extensionId) >= calleeLimit) return 486;
     return undefined;
   }
 
@@ -207,14 +246,16 @@ export class CallService {
   }
 
   private track(call: LiveCall, delta: 1 | -1): void {
-    for (const extensionId of call.extensionIds) {
-      const count = Math.max(0, (this.perExtension.get(extensionId) ?? 0) + delta);
-      if (count === 0) this.perExtension.delete(extensionId);
-      else this.perExtension.set(extensionId, count);
-      // Presence changes only at the edges: the first live call and the end of the last one.
-      if ((delta === 1 && count === 1) || (delta === -1 && count === 0)) {
-        this.opts.bus.emit('extension.status', { tenantId: call.tenantId, extensionId, status: count === 0 ? 'idle' : 'in_call', activeCalls: count, at: this.isoNow() });
-      }
+    for (const extensionId of call.extensionIds) this.trackOne(call, extensionId, delta);
+  }
+
+  private trackOne(call: LiveCall, extensionId: string, delta: 1 | -1): void {
+    const count = Math.max(0, (this.perExtension.get(extensionId) ?? 0) + delta);
+    if (count === 0) this.perExtension.delete(extensionId);
+    else this.perExtension.set(extensionId, count);
+    // Presence changes only at the edges: the first live call and the end of the last one.
+    if ((delta === 1 && count === 1) || (delta === -1 && count === 0)) {
+      this.opts.bus.emit('extension.status', { tenantId: call.tenantId, extensionId, status: count === 0 ? 'idle' : 'in_call', activeCalls: count, at: this.isoNow() });
     }
   }
 

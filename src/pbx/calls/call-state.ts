@@ -39,7 +39,8 @@ export type HangupCause =
 
 export type CallEvent =
   | { readonly type: 'ring' }
-  | { readonly type: 'answer' }
+  /** `extensionId`: who answered, when an extension did (recorded on the call and its CDR). */
+  | { readonly type: 'answer'; readonly extensionId?: string }
   | { readonly type: 'hangup' }
   | { readonly type: 'fail'; readonly sipStatus: number; readonly cause: HangupCause }
   | { readonly type: 'busy'; readonly sipStatus: number }

@@ -12,7 +12,8 @@ import { flowUri } from '../registrar/srf-ping.js';
 
 type Dialog = Srf.Dialog;
 
-export type ForkOutcome = { answered: true; dialog: Dialog } | { answered: false; sipStatus: number };
+/** `target`: the binding that answered, so the caller knows which extension did. */
+export type ForkOutcome = { answered: true; dialog: Dialog; target: Binding } | { answered: false; sipStatus: number };
 
 export interface Fork {
   readonly outcome: Promise<ForkOutcome>;
@@ -55,6 +56,14 @@ export function forkInvite(
     pending.clear();
   };
   const outcome = new Promise<ForkOutcome>((resolve) => {
+    const branchFailed = (status: number): void => {
+      failures.push(status);
+      if (!settled && failures.length === targets.length) {
+        settled = true;
+        resolve({ answered: false, sipStatus: bestFailure(failures) });
+      }
+    };
+    if (targets.length === 0) resolve({ answered: false, sipStatus: 480 });
     for (const target of targets) {
       let request: PendingRequest | undefined;
       srf
@@ -78,23 +87,21 @@ export function forkInvite(
         .then((dialog) => {
           if (request) pending.delete(request);
           if (settled || cancelled) {
-            // Answered after another branch won or after the CANCEL: RFC 3261 §15, hang it up.
+            // Answered after another branch won or after the CANCEL: RFC 3261 §15, hang it up. As a
+            // branch of a cancelled fork it counts as terminated, so the fork still settles.
             hangUp(dialog);
+            branchFailed(487);
             return;
           }
           settled = true;
           cancelAll();
-          resolve({ answered: true, dialog });
+          resolve({ answered: true, dialog, target });
         })
         .catch((err: unknown) => {
           if (request) pending.delete(request);
           const status = (err as { status?: number }).status ?? 500;
           opts.log.debug({ contact: target.contactUri, status }, 'call: branch failed');
-          failures.push(status);
-          if (!settled && failures.length === targets.length) {
-            settled = true;
-            resolve({ answered: false, sipStatus: bestFailure(failures) });
-          }
+          branchFailed(status);
         });
     }
   });

@@ -12,9 +12,9 @@ import type { LocationService } from '../registrar/location.js';
 import { send } from '../registrar/register-handler.js';
 import { InviteAuthenticator } from './invite-auth.js';
 import { InviteHandler } from './invite-handler.js';
-import type { CallControl, SdpAnchor } from './ports.js';
+import type { CallControl, CallRouter, SdpAnchor } from './ports.js';
 
-export type { CallControl, CallPartyInfo, SdpAnchor, StartedCall } from './ports.js';
+export type * from './ports.js';
 
 export interface CallsDeps {
   db: Db;
@@ -25,6 +25,7 @@ export interface CallsDeps {
   location: LocationService;
   calls: CallControl;
   media: SdpAnchor;
+  router: CallRouter;
   challengeAlgorithms?: readonly DigestAlgorithm[];
 }
 
@@ -37,7 +38,7 @@ export function registerCalls(srf: Srf, deps: CallsDeps): void {
     directory,
     challengeAlgorithms: deps.challengeAlgorithms ?? DIGEST_ALGORITHMS,
   });
-  const handler = new InviteHandler({ srf, db: deps.db, log: deps.log, clock: deps.clock, auth, location: deps.location, calls: deps.calls, media: deps.media });
+  const handler = new InviteHandler({ srf, db: deps.db, log: deps.log, clock: deps.clock, auth, location: deps.location, calls: deps.calls, media: deps.media, router: deps.router });
   srf.invite((req, res) => {
     handler.handle(req, res).catch((err: unknown) => {
       deps.log.error({ err, sipCallId: req.get('Call-ID') }, 'INVITE failed');

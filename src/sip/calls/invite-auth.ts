@@ -34,11 +34,6 @@ export class InviteAuthenticator {
     this.signer = new NonceSigner({ secret: o.nonceSecret, clock: o.clock });
   }
 
-  /** An extension of the tenant by number (the callee), from the same cache. */
-  lookup(tenantId: string, number: string): Promise<DigestCredentials | undefined> {
-    return this.o.directory.credentialsOf(tenantId, number);
-  }
-
   async authenticate(req: { from: string | undefined; requestUri: string; proxyAuthorization: string | undefined; source: string }): Promise<CallerAuth> {
     const from = parseSipUri(req.from);
     if (!from || from.user === '') return { ok: false, status: 400, headers: {}, reason: 'no From user' };

@@ -1,10 +1,10 @@
 /**
- * One INVITE between extensions, start to end, as a B2BUA (issue 4 §2): authenticate the caller
- * (407), find the callee in the caller's tenant (404 unknown, 486 do-not-disturb, 480 not
- * registered), open the call in the call service (which may refuse it: busy limit), anchor the
- * media (offer on A's SDP before forking, answer with the winner's SDP), fork to every live
- * contact, answer A with the winner, and tie the two dialogs so a BYE on either ends both. Media
- * is released on every end. Outcomes go to the call service, which records the CDR.
+ * One INVITE from an extension, start to end, as a B2BUA (issue 4 §2): authenticate the caller
+ * (407), ask the PBX's router where the dialled number goes, open the call in the call service
+ * (which may refuse it: the caller's call limit), and execute the decision — refuse it, run a
+ * feature code, or anchor the media (offer on A's SDP), ring the plan's steps, answer A with the
+ * winner's SDP and tie the two dialogs. Media is released on every end. Outcomes go to the call
+ * service, which records the CDR.
  */
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../../obs/logger.js';
@@ -13,9 +13,12 @@ import { getExtension, type Db, type Extension } from '../../store/index.js';
 import { send } from '../registrar/register-handler.js';
 import { parseSipUri } from '../registrar/register-request.js';
 import type { LocationService } from '../registrar/location.js';
-import { forkInvite, hangUp, type Fork } from './fork.js';
+import { tieDialogs } from './bridge.js';
+import { declineAllMedia, FEATURE_CALL_HOLD_MS } from './feature-answer.js';
+import { hangUp } from './fork.js';
 import type { InviteAuthenticator } from './invite-auth.js';
-import type { CallControl, CallPartyInfo, SdpAnchor } from './ports.js';
+import type { CallControl, CallPartyInfo, CallRouter, RouteDecision, SdpAnchor } from './ports.js';
+import { runRingPlan, type RingRun } from './ring-plan-runner.js';
 
 type Req = Srf.SrfRequest;
 type Res = Srf.SrfResponse;
@@ -29,6 +32,7 @@ export interface InviteHandlerDeps {
   location: LocationService;
   calls: CallControl;
   media: SdpAnchor;
+  router: CallRouter;
 }
 
 /** The party as the other side sees it: the extension's caller ID when set, else its number and name. */
@@ -40,6 +44,17 @@ export function partyOf(ext: Extension): CallPartyInfo {
 export function fromHeader(party: CallPartyInfo, domain: string): string {
   const uri = `sip:${encodeURIComponent(party.number)}@${domain}`;
   return party.name ? `"${party.name.replace(/["\\]/g, (c) => `\\${c}`)}" <${uri}>` : `<${uri}>`;
+}
+
+/** What one INVITE's handling shares between its steps. */
+interface InviteContext {
+  req: Req;
+  res: Res;
+  callId: string;
+  log: Logger;
+  /** Set once the call is over for the caller (CANCEL, ring timeout, final answer). */
+  over: boolean;
+  ringing?: RingRun;
 }
 
 export class InviteHandler {
@@ -60,52 +75,73 @@ export class InviteHandler {
     });
     if (!auth.ok) return refuse(auth.status, `caller authentication: ${auth.reason}`, auth.headers);
     const tenantId = auth.tenant.id;
-    const target = parseSipUri(req.uri);
-    const calleeCreds = target && target.user !== '' ? await d.auth.lookup(tenantId, target.user) : undefined;
     const callerExt = await getExtension(d.db, tenantId, auth.caller.extensionId);
-    const calleeExt = calleeCreds?.status === 'active' ? await getExtension(d.db, tenantId, calleeCreds.extensionId) : undefined;
-    const contacts = calleeExt ? d.location.live(calleeExt.id, d.clock.now()) : [];
-    const sdp = typeof req.body === 'string' ? req.body : '';
-    // Decided before the call opens, but recorded like any call: every attempt gets its CDR.
-    const refusal: { status: number; why: string } | undefined = !calleeExt
-      ? { status: 404, why: 'unknown callee' }
-      : calleeExt.dnd
-        ? { status: 486, why: 'callee do-not-disturb' }
-        : contacts.length === 0
-          ? { status: 480, why: 'callee not registered' }
-          : sdp === ''
-            ? { status: 488, why: 'no SDP offer' }
-            : undefined;
-
+    const dialed = parseSipUri(req.uri)?.user ?? '';
+    const decision = await d.router.route({ tenantId, callerExtensionId: callerExt.id, dialed, at: d.clock.now() });
     const log = d.log.child({ sipCallId: req.get('Call-ID') });
-    // Set once the fork starts; the CANCEL and ring-timeout handlers run before and after that.
-    const active: { fork?: Fork } = {};
-    let over = false;
+    log.debug({ dialed, decision: decision.kind, trace: decision.trace }, 'call: routed');
+
+    const ctx: InviteContext = { req, res, callId: '', log, over: false };
     const started = await d.calls.startCall({
       tenantId,
       caller: partyOf(callerExt),
-      callee: calleeExt ? partyOf(calleeExt) : { number: target?.user ?? '', name: null, extensionId: null },
-      siteId: callerExt.siteId ?? calleeExt?.siteId ?? null,
+      callee: decision.callee,
+      siteId: callerExt.siteId ?? null,
       sipCallId: req.get('Call-ID'),
-      limits: { caller: callerExt.maxConcurrentCalls, ...(calleeExt ? { callee: calleeExt.maxConcurrentCalls } : {}) },
+      limits: { caller: callerExt.maxConcurrentCalls },
+      ...(decision.kind === 'ring' ? { ringTimeoutMs: decision.ringTimeoutMs } : {}),
       onRingTimeout: () => {
-        over = true;
-        active.fork?.cancel();
+        if (ctx.over) return;
+        ctx.over = true;
+        ctx.ringing?.cancel();
         send(res, 480, {});
       },
     });
     if (!started.ok) return refuse(started.sipStatus ?? 486, 'call limit');
+    ctx.callId = started.callId;
+    const sdp = typeof req.body === 'string' ? req.body : '';
+    // Decided before anything rings, but recorded like any call: every attempt gets its CDR.
+    const refusal = decision.kind === 'reject' ? { status: decision.sipStatus, why: decision.reason } : sdp === '' ? { status: 488, why: 'no SDP offer' } : undefined;
     if (refusal) {
+      ctx.over = true;
       refuse(refusal.status, refusal.why);
-      return void (await d.calls.failed(started.callId, refusal.status));
+      return void (await d.calls.failed(ctx.callId, refusal.status));
     }
-    const callId = started.callId;
-    log.debug({ callId, contacts: contacts.length }, 'call: started, anchoring media');
+    if (decision.kind === 'feature') return this.runFeature(ctx, decision, sdp);
+    if (decision.kind === 'ring') return this.ring(ctx, decision, sdp, fromHeader(partyOf(callerExt), auth.tenant.sip_domain));
+  }
+
+  /** A feature code: apply it, then answer (declining media) and hang up, or refuse when it failed. */
+  private async runFeature(ctx: InviteContext, decision: Extract<RouteDecision, { kind: 'feature' }>, offer: string): Promise<void> {
+    const { d } = this;
+    const result = await decision.run().catch((err: unknown) => {
+      ctx.log.error({ err, code: decision.code }, 'call: feature code failed');
+      return { ok: false as const, sipStatus: 500, reason: 'feature failed' };
+    });
+    if (!result.ok) {
+      ctx.over = true;
+      send(ctx.res, result.sipStatus, {});
+      return void (await d.calls.failed(ctx.callId, result.sipStatus));
+    }
+    const uas = await d.srf.createUAS(ctx.req, ctx.res, { localSdp: declineAllMedia(offer, d.clock.now()) });
+    ctx.over = true;
+    await d.calls.answered(ctx.callId, null);
+    uas.on('destroy', () => void d.calls.hungUp(ctx.callId));
+    d.clock.setTimeout(() => {
+      hangUp(uas);
+      void d.calls.hungUp(ctx.callId);
+    }, FEATURE_CALL_HOLD_MS);
+  }
+
+  /** Anchor the media, ring the plan step by step, and bridge whoever answers. */
+  private async ring(ctx: InviteContext, decision: Extract<RouteDecision, { kind: 'ring' }>, sdp: string, from: string): Promise<void> {
+    const { d } = this;
+    const { req, res, callId, log } = ctx;
     const releaseMedia = (): void => void d.media.delete({ callId }).catch((err: unknown) => log.warn({ err, callId }, 'call: media release failed'));
     req.on('cancel', () => {
-      if (over) return;
-      over = true;
-      active.fork?.cancel();
+      if (ctx.over) return;
+      ctx.over = true;
+      ctx.ringing?.cancel();
       releaseMedia();
       void d.calls.callerCancelled(callId);
     });
@@ -116,66 +152,49 @@ export class InviteHandler {
       offered = (await d.media.offer({ callId, fromTag: aTag, sdp, flags: { label: 'caller' } })).sdp;
     } catch (err) {
       log.error({ err, callId }, 'call: media offer failed');
-      over = true;
+      ctx.over = true;
       send(res, 503, {});
       return void d.calls.failed(callId, 503);
     }
-    if (over) return releaseMedia();
+    if (ctx.over) return releaseMedia();
 
-    log.debug({ callId }, 'call: media offered, forking');
     let ringingSent = false;
-    const fork = forkInvite(d.srf, contacts, {
+    ctx.ringing = runRingPlan({ srf: d.srf, location: d.location, clock: d.clock, log }, decision.plan, {
       sdp: offered,
-      from: fromHeader(partyOf(callerExt), auth.tenant.sip_domain),
-      log,
+      from,
       onRinging: () => {
-        if (over || ringingSent) return;
+        if (ctx.over || ringingSent) return;
         ringingSent = true;
         send(res, 180, {});
         void d.calls.ringing(callId);
       },
     });
-    active.fork = fork;
-    const outcome = await fork.outcome;
+    const outcome = await ctx.ringing.result;
     if (!outcome.answered) {
       releaseMedia();
-      if (over) return;
-      over = true;
+      if (ctx.over) return;
+      ctx.over = true;
+      log.debug({ callId, status: outcome.sipStatus, reason: outcome.reason }, 'call: nobody answered');
       send(res, outcome.sipStatus, {});
       return void d.calls.failed(callId, outcome.sipStatus);
     }
     const uac = outcome.dialog;
-    if (over || !(await d.calls.answered(callId))) {
+    if (ctx.over || !(await d.calls.answered(callId, outcome.extensionId))) {
       // Cancelled or timed out while the 200 was on its way.
       hangUp(uac);
       return releaseMedia();
     }
-    await this.bridge(req, res, uac, { callId, aTag, log, releaseMedia });
-  }
-
-  /** Answer A with B's media and tie the two dialogs: whichever side hangs up ends the other. */
-  private async bridge(req: Req, res: Res, uac: Srf.Dialog, c: { callId: string; aTag: string; log: Logger; releaseMedia: () => void }): Promise<void> {
-    const { d } = this;
+    ctx.over = true;
     let uas: Srf.Dialog;
     try {
-      const answer = await d.media.answer({ callId: c.callId, fromTag: c.aTag, toTag: uac.sip.remoteTag, sdp: uac.remote.sdp, flags: { label: 'callee' } });
+      const answer = await d.media.answer({ callId, fromTag: aTag, toTag: uac.sip.remoteTag, sdp: uac.remote.sdp, flags: { label: 'callee' } });
       uas = await d.srf.createUAS(req, res, { localSdp: answer.sdp });
     } catch (err) {
-      c.log.error({ err, callId: c.callId }, 'call: could not answer the caller');
+      log.error({ err, callId }, 'call: could not answer the caller');
       hangUp(uac);
-      c.releaseMedia();
-      return void d.calls.hungUp(c.callId);
+      releaseMedia();
+      return void d.calls.hungUp(callId);
     }
-    c.log.debug({ callId: c.callId }, 'call: bridged');
-    let ended = false;
-    const end = (other: Srf.Dialog): void => {
-      if (ended) return;
-      ended = true;
-      hangUp(other);
-      c.releaseMedia();
-      void d.calls.hungUp(c.callId);
-    };
-    uas.on('destroy', () => end(uac));
-    uac.on('destroy', () => end(uas));
+    tieDialogs({ callId, uas, uac }, { calls: d.calls, log, releaseMedia });
   }
 }

@@ -25,17 +25,37 @@ export interface CallControl {
     callee: CallPartyInfo;
     siteId: string | null;
     sipCallId: string;
-    /** Each extension's own `max_concurrent_calls`. */
+    /** The caller extension's own `max_concurrent_calls` (the callee's is the router's business). */
     limits: { caller?: number; callee?: number };
+    /** The route's ring limit when it needs more than the default. */
+    ringTimeoutMs?: number | null;
     onRingTimeout: () => void;
   }): Promise<StartedCall>;
   ringing(callId: string): Promise<void>;
   /** False when the call can no longer be answered (cancelled or timed out meanwhile): hang the winner up. */
-  answered(callId: string): Promise<boolean>;
+  answered(callId: string, extensionId?: string | null): Promise<boolean>;
   /** Every fork failed; `sipStatus` is the best final response (RFC 3261 §16.7 step 6). */
   failed(callId: string, sipStatus: number): Promise<void>;
   callerCancelled(callId: string): Promise<void>;
   hungUp(callId: string): Promise<void>;
+  /** The call is bridged: from now on the call service (and the live-calls API) steer it through `legs`. */
+  attachLegs(callId: string, legs: CallLegs): void;
+}
+
+/**
+ * One answered call's legs as call logic may steer them (issue 4 §7): the SIP side builds it when
+ * it bridges a call and hands it to the call service, which drives it for the live-calls API.
+ */
+export interface CallLegs {
+  /** BYE both legs; the call ends as COMPLETED. */
+  hangUp(): void;
+  /** Hold from the PBX: each party is re-INVITEd so neither hears the other; resolves once both answered. */
+  hold(): Promise<void>;
+  unhold(): Promise<void>;
+  /** Blind transfer of the caller's side to `number` (routed by the dialplan); the other leg is released once the target answers. */
+  transfer(number: string): Promise<void>;
+  /** Stop a transfer still ringing its target: the call goes on as it was. False when none is pending. */
+  cancelTransfer(): Promise<boolean>;
 }
 
 /** The media anchor's SDP operations (src/media/ports.ts MediaAnchor satisfies this). */

@@ -37,6 +37,7 @@ export async function createCall(db: Db, call: NewCall): Promise<CallRow> {
     callee_name: call.calleeName ?? null,
     caller_extension_id: call.callerExtensionId ?? null,
     callee_extension_id: call.calleeExtensionId ?? null,
+    answered_extension_id: null,
     site_id: call.siteId ?? null,
     sip_call_id: call.sipCallId ?? null,
     started_at: call.startedAt,
@@ -50,11 +51,15 @@ export async function createCall(db: Db, call: NewCall): Promise<CallRow> {
   return row;
 }
 
-/** Record a non-final state change (RINGING, ANSWERED); `answeredAt` with ANSWERED. */
-export async function updateCallState(db: Db, callId: string, change: { state: StoredCallState; answeredAt?: string }): Promise<void> {
+/** Record a non-final state change (RINGING, ANSWERED); `answeredAt` and who answered with ANSWERED. */
+export async function updateCallState(db: Db, callId: string, change: { state: StoredCallState; answeredAt?: string; answeredExtensionId?: string | null }): Promise<void> {
   const result = await db
     .updateTable('calls')
-    .set({ state: change.state, ...(change.answeredAt !== undefined ? { answered_at: change.answeredAt } : {}) })
+    .set({
+      state: change.state,
+      ...(change.answeredAt !== undefined ? { answered_at: change.answeredAt } : {}),
+      ...(change.answeredExtensionId !== undefined ? { answered_extension_id: change.answeredExtensionId } : {}),
+    })
     .where('id', '=', callId)
     .where('ended_at', 'is', null)
     .executeTakeFirst();
@@ -106,6 +111,7 @@ export async function finishCall(db: Db, callId: string, end: CallEnd): Promise<
       callee_name: call.callee_name,
       caller_extension_id: call.caller_extension_id,
       callee_extension_id: call.callee_extension_id,
+      answered_extension_id: call.answered_extension_id,
       site_id: call.site_id,
       sip_call_id: call.sip_call_id,
       started_at: call.started_at,

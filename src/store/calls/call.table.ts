@@ -26,6 +26,8 @@ export interface CallTable {
   callee_name: string | null;
   caller_extension_id: string | null;
   callee_extension_id: string | null;
+  /** The extension that answered (a ring-group member, a forward target); null until answered. */
+  answered_extension_id: string | null;
   site_id: string | null;
   sip_call_id: string | null;
   started_at: string;
@@ -49,6 +51,7 @@ export interface CdrTable {
   callee_name: string | null;
   caller_extension_id: string | null;
   callee_extension_id: string | null;
+  answered_extension_id: string | null;
   site_id: string | null;
   sip_call_id: string | null;
   started_at: string;

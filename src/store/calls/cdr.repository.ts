@@ -9,7 +9,7 @@ export interface CdrFilter {
   /** ISO-8601, exclusive: calls started before. */
   to?: string;
   direction?: CallDirection;
-  /** Either party's extension: a call between two extensions shows in both extensions' lists. */
+  /** Either party's extension, or the one that answered: a call between two extensions shows in both extensions' lists. */
   extensionId?: string;
   siteId?: string;
   disposition?: CdrDisposition;
@@ -23,7 +23,7 @@ function filtered(db: Db, tenantId: string, f: CdrFilter) {
   if (f.siteId !== undefined) q = q.where('site_id', '=', f.siteId);
   if (f.disposition !== undefined) q = q.where('disposition', '=', f.disposition);
   const ext = f.extensionId;
-  if (ext !== undefined) q = q.where((eb) => eb.or([eb('caller_extension_id', '=', ext), eb('callee_extension_id', '=', ext)]));
+  if (ext !== undefined) q = q.where((eb) => eb.or([eb('caller_extension_id', '=', ext), eb('callee_extension_id', '=', ext), eb('answered_extension_id', '=', ext)]));
   return q;
 }
 

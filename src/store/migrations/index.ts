@@ -3,6 +3,7 @@ import { initial } from './0001-initial.js';
 import { sessions } from './0002-sessions.js';
 import { mappingsAndRequestLog } from './0003-mappings-and-request-log.js';
 import { callsAndCdrs } from './0004-calls-and-cdrs.js';
+import { answeredBy } from './0005-answered-by.js';
 import { ringGroups } from './0006-ring-groups.js';
 
 /**
@@ -14,6 +15,6 @@ export const migrations: Record<string, Migration> = {
   '0002_sessions': sessions,
   '0003_mappings_and_request_log': mappingsAndRequestLog,
   '0004_calls_and_cdrs': callsAndCdrs,
-  // 0005 is the lead's (in flight on main); Kysely runs them in name order.
+  '0005_answered_by': answeredBy,
   '0006_ring_groups': ringGroups,
 };

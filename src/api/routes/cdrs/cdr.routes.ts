@@ -24,6 +24,7 @@ export const CdrSchema = z
     callee_name: z.string().nullable(),
     caller_extension_id: z.string().nullable(),
     callee_extension_id: z.string().nullable(),
+    answered_extension_id: z.string().nullable().openapi({ description: 'The extension that answered: a ring-group member or a forward target may differ from the one dialled' }),
     site_id: z.string().nullable(),
     sip_call_id: z.string().nullable(),
     started_at: z.string(),
