@@ -34,6 +34,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
+# The default dialplan is read at start (src/pbx/dialplan/load-dialplan.ts resolves it beside dist/).
+COPY dialplan ./dialplan
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 5060/udp 5060/tcp 8080/tcp

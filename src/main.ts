@@ -31,7 +31,9 @@ import { EventBus } from './events/event-bus.js';
 import type { PbxEvents } from './events/pbx-events.js';
 import { CallService } from './pbx/calls/call-service.js';
 import { callControlOf } from './pbx/calls/call-control.js';
-import { extensionRouter } from './pbx/calls/extension-router.js';
+import { createCallRouter } from './pbx/dialplan/router.js';
+import type { Dialplan } from './pbx/dialplan/dialplan.js';
+import { DialplanError, defaultDialplanPath, loadDialplan } from './pbx/dialplan/load-dialplan.js';
 import { createHmac } from 'node:crypto';
 import { wallClock } from './shared/clock.js';
 import { BanList } from './sip/registrar/ban-list.js';
@@ -199,7 +201,18 @@ async function main(): Promise<void> {
     console.error(`switchboard: ${err.message}`);
     process.exit(2);
   }
+  // The dialplan before anything starts: a broken one stops the start (exit 2, like a bad variable)
+  // with every problem named, rather than misroute calls later.
+  let dialplan: Dialplan;
+  try {
+    dialplan = loadDialplan(config.dialplan.path ?? defaultDialplanPath());
+  } catch (err) {
+    if (!(err instanceof DialplanError)) throw err;
+    console.error(`switchboard: ${err.message}`);
+    process.exit(2);
+  }
   const log = createLogger({ level: config.logLevel, name: 'switchboard' });
+  log.info({ dialplan: dialplan.source, rules: dialplan.rules.length }, 'dialplan loaded');
 
   let store: Store | undefined;
   let engine: EngineProcess | undefined;
@@ -321,6 +334,17 @@ async function main(): Promise<void> {
       maxCallsPerExtension,
     });
     await callService.recoverInterruptedCalls();
+    // Where dialled numbers go (dialplan, forwarding, DND, call limits); the INVITE handler and
+    // POST /api/v1/routing/simulate ask the same router. Ring groups plug in as `ringGroups`.
+    const router = createCallRouter({
+      db,
+      clock: wallClock,
+      log: log.child({ component: 'routing' }),
+      dialplan,
+      calls: callService,
+      ringGroups: undefined,
+      defaultRingTimeoutMs: config.calls.ringTimeoutSeconds * 1000,
+    });
     if (registrar && defaultTenant) {
       app.startCalls({
         db,
@@ -330,7 +354,7 @@ async function main(): Promise<void> {
         defaultTenantId: defaultTenant.id,
         location: registrar.location,
         calls: callControlOf(callService),
-        router: extensionRouter({ db, calls: callService }),
+        router,
         media: media.anchor,
         challengeAlgorithms: config.registrar.digestAlgorithms,
       });
@@ -355,6 +379,7 @@ async function main(): Promise<void> {
         secretKey: secretKey.key,
         clock: wallClock,
         changeCounter,
+        router,
         metrics: { engineConnected },
         ...(registrar ? { sip: { qualifyStatus: (id: string) => registrar.qualifyStatus(id) } } : {}),
       },

@@ -1,4 +1,5 @@
 import type { Clock } from '../shared/clock.js';
+import type { CallRouter } from '../sip/calls/ports.js';
 import type { Db } from '../store/index.js';
 import type { ChangeCounter, ReadCache } from './read-cache.js';
 
@@ -25,6 +26,11 @@ export interface ResourceDeps {
   changeCounter?: ChangeCounter;
   /** The list-answer cache; built by `registerResourceRoutes` from `changeCounter` unless given. */
   readCache?: ReadCache;
+  /**
+   * The call router the INVITE handler uses (src/pbx/dialplan/router.ts), for
+   * `POST /api/v1/routing/simulate`; without it (API-only tests, tools) that route answers 503.
+   */
+  router?: CallRouter;
   /** Live values for the `/metrics` gauges that the store cannot answer (engine link state…). */
   metrics?: MetricsSources;
 }

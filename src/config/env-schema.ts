@@ -71,6 +71,8 @@ export const envSchema = z.object({
   // Seconds between OPTIONS qualify rounds of registered phones; 0 turns qualify off.
   // How long an unanswered call rings before it ends as no answer (480 to the caller).
   SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS: withDefault(z.string().trim().regex(/^\d{1,4}$/, 'must be a number of seconds').transform(Number).refine((n) => n >= 1, 'must be at least 1'), 45),
+  // A dialplan file (JSON) to use instead of dialplan/default.json; relative to the working directory.
+  SWITCHBOARD_DIALPLAN: optional(z.string().trim()),
   SWITCHBOARD_SIP_QUALIFY_SECONDS: withDefault(z.string().trim().regex(/^\d{1,5}$/, 'must be a number of seconds (0 = off)').transform(Number), 30),
   // Media: `auto` anchors through rtpengine when one is there (RTPENGINE_NG, or the binary to start
   // one), else direct; `direct` never anchors; `rtpengine` makes a missing rtpengine a start error.

@@ -43,6 +43,8 @@ export interface AppConfig {
   /** Registrar options: digest challenges offered (in order) and the OPTIONS qualify period (0 = off). */
   readonly registrar: { readonly digestAlgorithms: ReadonlyArray<'SHA-256' | 'MD5'>; readonly qualifySeconds: number };
   readonly calls: { readonly ringTimeoutSeconds: number };
+  /** The dialplan file (absolute); undefined → the package's dialplan/default.json. */
+  readonly dialplan: { readonly path: string | undefined };
   readonly logLevel: LogLevel;
   /** Absolute path of the data directory (resolved against the working directory). */
   readonly dataDir: string;
@@ -135,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
     media,
     registrar: { digestAlgorithms: e.SWITCHBOARD_SIP_DIGEST_ALGORITHMS, qualifySeconds: e.SWITCHBOARD_SIP_QUALIFY_SECONDS },
     calls: { ringTimeoutSeconds: e.SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS },
+    dialplan: { path: e.SWITCHBOARD_DIALPLAN === undefined ? undefined : resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DIALPLAN) },
     logLevel: e.SWITCHBOARD_LOG_LEVEL,
     dataDir: resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DATA_DIR),
     http: { address: e.SWITCHBOARD_HTTP_ADDRESS, port: e.SWITCHBOARD_HTTP_PORT },

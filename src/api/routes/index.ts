@@ -12,6 +12,7 @@ import { registerExtensionRoutes } from './extensions/index.js';
 import { registerAuditRoutes } from './audit/audit.routes.js';
 import { registerCdrRoutes } from './cdrs/cdr.routes.js';
 import { registerRingGroupRoutes } from './ring-groups/ring-groups.routes.js';
+import { registerRoutingRoutes } from './routing/routing.routes.js';
 import { registerLogRoutes } from './logs/logs.routes.js';
 import { registerMetricsRoutes } from './metrics/metrics.routes.js';
 import { registerUserMappingRoutes } from './user-mappings/index.js';
@@ -31,6 +32,7 @@ const resources: ResourceRegistrar[] = [
   registerExtensionRoutes,
   registerRingGroupRoutes,
   registerUserMappingRoutes,
+  registerRoutingRoutes,
   registerCdrRoutes,
   registerAuditRoutes,
   registerLogRoutes,

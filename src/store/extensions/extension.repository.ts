@@ -360,3 +360,19 @@ export async function getExtensionsByIds(db: Db, tenantId: string, ids: readonly
     .execute();
   return rows.map(toExtension);
 }
+
+/** The settings a phone changes on itself with feature codes (`*78` DND, `*72` forward): never a secret. */
+export type ExtensionCallSettings = Pick<ExtensionFields, 'dnd' | 'forward'>;
+
+/**
+ * {@link updateExtension} for {@link ExtensionCallSettings}, for callers that hold no secret key
+ * (the dialplan's feature codes): the key is only read to re-hash a new password or number, and
+ * these fields are neither, so an empty one is passed and never used.
+ */
+export async function updateExtensionCallSettings(db: Db, tenantId: string, id: string, fields: ExtensionCallSettings): Promise<Extension> {
+  const settings: ExtensionCallSettings = {
+    ...(fields.dnd !== undefined && { dnd: fields.dnd }),
+    ...(fields.forward !== undefined && { forward: fields.forward }),
+  };
+  return updateExtension(db, Buffer.alloc(0), tenantId, id, settings);
+}
