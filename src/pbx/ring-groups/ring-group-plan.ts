@@ -68,7 +68,7 @@ export function createRingGroupPlan(input: RingGroupPlanInput): RingPlan {
         if (!skip) return true;
         if (skip.busy) busy++;
         trace.push({ step: 'ring-group-skip', detail: `${label} member ${m.number} skipped: ${skip.reason}` });
-        log.debug({ group: group.number, member: m.number, reason: skip.reason }, 'ring group member skipped');
+        log.info({ group: group.number, member: m.number, reason: skip.reason }, 'ring group member skipped');
         return false;
       });
       if (current.length === 0) continue;
