@@ -24,7 +24,11 @@ export interface RingGroupPlanInput {
   /** In the order they are to be tried. */
   members: PlanMember[];
   activity: ExtensionActivity;
-  /** The call's routing trace; skips found while the plan runs are appended to it. */
+  /**
+   * The target's trace; skips found while the plan runs are appended to it and logged. (The router
+   * copies the trace when it resolves the group, so routing/simulate shows the resolver's "would be
+   * skipped now" entries, and the log the ones decided mid-call.)
+   */
   trace: RouteTraceEntry[];
   log: Logger;
   /** A member answered (for the round-robin memory). */
