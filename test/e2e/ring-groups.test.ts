@@ -85,7 +85,8 @@ describe('ring groups end to end (npm start + rtpengine + SIPp)', () => {
     }));
     run = launch(env);
     await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
-    for (const number of ['5001', ...Object.keys(MEMBERS)]) {
+    // 5107 never registers: a member with no phone, for the fallback case.
+    for (const number of ['5001', ...Object.keys(MEMBERS), '5107']) {
       const ext = await post('/extensions', { number, display_name: `Ext ${number}` });
       ids[number] = ext.id;
       passwords[number] = ext.sip_password!;
@@ -151,5 +152,15 @@ describe('ring groups end to end (npm start + rtpengine + SIPp)', () => {
     // The memory moved on, in the store (so a restart keeps it).
     const group = ((await (await api('/ring-groups?number=530')).json()) as { data: Array<{ last_answered_extension_id: string | null }> }).data[0];
     expect(group?.last_answered_extension_id).toBe(ids['5106']);
+  }, 60_000);
+
+  it('fallback: every member unavailable, the call goes on to the fallback number, which answers', async () => {
+    await post('/ring-groups', { number: '540', name: 'Night', strategy: 'sequential', fallback_number: '5101', members: [{ extension_id: ids['5107'] }] });
+    const fallback = uas('5101', 'uas-answer-then-expect-bye.xml');
+    const a = await dial('540');
+    const f = await fallback;
+    expect(a.code, diagnostics(a, f)).toBe(0);
+    expect(f.code, f.output).toBe(0);
+    await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ callee_number: '540', disposition: 'answered', answered_extension_id: ids['5101'] });
   }, 60_000);
 });
