@@ -86,6 +86,12 @@ describe('ring group resolver', () => {
     expect(await firstIds(r)).toEqual([ids['1001']]);
   });
 
+  it('traces the members a long hunt never reaches within the group time', async () => {
+    await group({ strategy: 'sequential', ringTimeoutSeconds: 20, members: ['1001', '1002', '1003'].map((n) => ({ extensionId: ids[n]!, timeoutSeconds: 10 })) });
+    const target = (await resolver().resolve(tenantId, '600'))!;
+    expect(target.trace.map((e) => e.detail)).toContain("the group's 20 s end the hunt before 1003 would ring (if nobody before answers)");
+  });
+
   it('a group without members ends at once with 480', async () => {
     await group({ members: [] });
     expect(await (await resolver().resolve(tenantId, '600'))!.plan.first()).toMatchObject({ kind: 'end', sipStatus: 480 });

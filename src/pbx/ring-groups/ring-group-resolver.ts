@@ -71,6 +71,10 @@ export function createRingGroupResolver(deps: RingGroupResolverDeps): RingGroupR
         if (skip) trace.push({ step: 'ring-group-member', detail: `member ${m.number} would be skipped now: ${skip.reason}` });
       }
       const ringTimeoutMs = group.ringTimeoutSeconds * 1000;
+      const unreached = membersPastRingTime(group, ordered, ringTimeoutMs);
+      if (unreached.length > 0) {
+        trace.push({ step: 'ring-group-member', detail: `the group's ${group.ringTimeoutSeconds} s end the hunt before ${unreached.join(', ')} would ring (if nobody before answers)` });
+      }
       const plan = createRingGroupPlan({
         group: { number: group.number, strategy: group.strategy, ringTimeoutMs },
         members: ordered,
@@ -85,6 +89,21 @@ export function createRingGroupResolver(deps: RingGroupResolverDeps): RingGroupR
       await Promise.all([...pending]);
     },
   };
+}
+
+/**
+ * Members whose turn (one after the other) would start after the group's ring time: worth a trace
+ * line, since a long member timeout silently keeps the members after it from ever ringing.
+ */
+function membersPastRingTime(group: RingGroup, ordered: PlanMember[], ringTimeoutMs: number): string[] {
+  if (group.strategy === 'simultaneous') return [];
+  let startsAt = 0;
+  const late: string[] = [];
+  for (const m of ordered) {
+    if (startsAt >= ringTimeoutMs) late.push(m.number);
+    startsAt += m.timeoutMs;
+  }
+  return late;
 }
 
 /** "ring group 600 "Sales" (sequential, 30 s): 1001 (15 s), 1002 (10 s); fallback 1000". */
