@@ -22,6 +22,7 @@ import { OPENAPI_PATH } from './api/openapi.js';
 import { listenApi, type RunningApi } from './api/server.js';
 import { SqliteIdempotencyStore } from './api/sqlite-idempotency.js';
 import { ConfigError, loadConfig, sipContactUri, type AppConfig } from './config/load-config.js';
+import { allowListOf } from './events/webhooks/ip-ranges.js';
 import { loadOrCreateInstanceId } from './config/instance-id.js';
 import { loadOrCreateSecretKey } from './config/secret-key.js';
 import { MediaStartError, startMedia, type MediaRuntime } from './media/start-media.js';
@@ -383,6 +384,8 @@ async function main(): Promise<void> {
         changeCounter,
         router,
         metrics: { engineConnected },
+        // The SSRF allow-list for webhook URLs, checked at creation (and by the dispatcher at delivery).
+        webhooks: { allow: allowListOf(config.webhooks.allowlist) },
         ...(registrar ? { sip: { qualifyStatus: (id: string) => registrar.qualifyStatus(id) } } : {}),
       },
       readiness: [

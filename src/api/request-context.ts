@@ -20,6 +20,10 @@ export const REQUEST_LOG_REDACT = [
   '*.*.password',
   'sip_password',
   '*.sip_password',
+  // Webhook signing secrets (a request body or a view logged by mistake must not carry one).
+  'secret',
+  '*.secret',
+  '*.*.secret',
 ];
 
 /** Copies headers with credential values replaced, so they can be logged safely. */

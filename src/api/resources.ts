@@ -1,3 +1,4 @@
+import type { TargetPolicy } from '../events/webhooks/webhook-target.js';
 import type { Clock } from '../shared/clock.js';
 import type { CallRouter } from '../sip/calls/ports.js';
 import type { Db } from '../store/index.js';
@@ -31,6 +32,11 @@ export interface ResourceDeps {
    * `POST /api/v1/routing/simulate`; without it (API-only tests, tools) that route answers 503.
    */
   router?: CallRouter;
+  /**
+   * The webhook SSRF policy: the admin allow-list (from SWITCHBOARD_WEBHOOK_ALLOWLIST) and the
+   * resolver (system DNS unless a test injects one). Absent → nothing allow-listed, system DNS.
+   */
+  webhooks?: TargetPolicy;
   /** Live values for the `/metrics` gauges that the store cannot answer (engine link state…). */
   metrics?: MetricsSources;
 }

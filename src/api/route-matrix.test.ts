@@ -47,6 +47,8 @@ const fixtures: Record<string, (t: Api) => Promise<Params>> = {
     expect(res.status).toBeLessThan(300);
     return { external_user_id: 'crm-matrix-1', extension_id: ext.id };
   },
+  // The URL resolves through the test resolver (test-helpers.ts) to a public address.
+  webhooks: async (t) => ({ id: (await body(await t.call('POST', '/api/v1/webhooks', { body: { name: 'matrix', url: 'https://matrix.example.com/hook', events: ['call.*'] } }))).data.id }),
   users: async (t) => {
     const user = (await body(await t.call('POST', '/api/v1/users', { body: { email: 'matrix@acme.test', name: 'Matrix', role: 'user', password: 'correct horse battery' } }))).data;
     return { id: user.id };
@@ -61,6 +63,7 @@ const bodies: Record<string, unknown> = {
   'PATCH /api/v1/users/{id}': { name: 'renamed' },
   'PATCH /api/v1/extensions/{id}': { dnd: true },
   'PATCH /api/v1/ring-groups/{id}': { name: 'renamed' },
+  'PATCH /api/v1/webhooks/{id}': { name: 'renamed' },
   'PUT /api/v1/user-mappings/{external_user_id}': { extension_number: '7003' },
 };
 

@@ -57,6 +57,15 @@ describe('secrets at rest through the API', () => {
     expect((await t.call('POST', '/api/v1/auth/password-reset', { key: '', body: { token: reset.token, new_password: pw3 } })).status).toBeLessThan(300);
     secrets.push(pw1, pw2, pw3, login.access_token, login.refresh_token, refreshed.access_token, refreshed.refresh_token, reset.token);
 
+    // Webhooks: a given secret (replayed once), a generated one, a rotated one.
+    const givenHook = 'Given-Webhook-Secret-0001';
+    const hookBody = { name: 'crm', url: 'https://crm.example.com/hook', events: ['call.*'], secret: givenHook };
+    await ok(await t.call('POST', '/api/v1/webhooks', { body: hookBody, headers: idem('w1') }), 201);
+    await ok(await t.call('POST', '/api/v1/webhooks', { body: hookBody, headers: idem('w1') }), 201);
+    const h2 = await ok(await t.call('POST', '/api/v1/webhooks', { body: { ...hookBody, secret: undefined }, headers: idem('w2') }), 201);
+    const rotatedHook = await ok(await t.call('POST', `/api/v1/webhooks/${h2.id}/rotate-secret`, { headers: idem('w3') }), 200);
+    secrets.push(givenHook, h2.secret, rotatedHook.secret);
+
     // A key sent in the query string (some clients do) must not reach the request log either.
     await t.call('GET', `/api/v1/extensions?api_key=${t.adminKey}`);
 

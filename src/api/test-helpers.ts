@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { FakeClock } from '../../test/support/fake-clock.js';
+import type { Resolver } from '../events/webhooks/webhook-target.js';
 import { wallClock } from '../shared/clock.js';
 import { RequestLogWriter, createApiKey, createTenant } from '../store/index.js';
 import { openTestStore, testSecretKey } from '../store/test-helpers.js';
@@ -30,6 +31,12 @@ export function testApi(overrides: Partial<ApiDeps> = {}) {
   return { app, clock, lines };
 }
 
+/** A resolver for webhook URLs in tests: `*.example.{com,org,net}` → a public address, else not found. */
+export const testResolver: Resolver = async (host) => {
+  if (/(^|\.)example\.(com|org|net)\.?$/i.test(host)) return [{ address: '93.184.215.14', family: 4 }];
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+};
+
 /** Any JSON body, loosely typed for assertions (`Response.json()` is `unknown` under strict lib types). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function body(res: Response): Promise<any> {
@@ -49,7 +56,9 @@ export async function testApiWithStore(overrides: Partial<ApiDeps> = {}, options
   await new Promise((resolve) => setTimeout(resolve, 2));
   const otherTenant = await createTenant(store.db, { name: 'Other', sipDomain: 'other.test' });
   // The read cache as main.ts wires it (writes through this store invalidate it at once).
-  const resources: ResourceDeps = { db: store.db, secretKey, clock: wallClock, changeCounter: store.changeCounter };
+  // Webhook URLs resolve without real DNS: names under example.com/.org/.net get a public address
+  // (example.com's own), anything else fails like NXDOMAIN. Tests swap `resources.webhooks` to allow-list loopback.
+  const resources: ResourceDeps = { db: store.db, secretKey, clock: wallClock, changeCounter: store.changeCounter, webhooks: { resolve: testResolver } };
   // The SQLite request log as main.ts wires it; tests call `requestLog.flush()` before reading it.
   const requestLog = new RequestLogWriter(store.db);
   const t = testApi({

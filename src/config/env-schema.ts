@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseCidrList, type Cidr } from './cidr.js';
 
 /** Log levels pino understands; `silent` turns logging off (tests). */
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -95,6 +96,16 @@ export const envSchema = z.object({
   // The address rtpengine binds RTP to and writes into SDP; phones must reach it. Default: the SIP
   // address, or the host's first non-loopback IPv4 address when SIP listens on every interface.
   SWITCHBOARD_RTP_ADDRESS: optional(z.string().trim().refine((s) => isIP(s) === 4, 'must be an IPv4 address the phones can reach')),
+  // Address ranges webhooks may reach although the SSRF guard refuses them by default (private,
+  // loopback…): comma-separated CIDRs, e.g. `10.20.0.0/16,127.0.0.1`. Empty: none.
+  SWITCHBOARD_WEBHOOK_ALLOWLIST: withDefault(
+    z.string().transform((s, ctx): Cidr[] => {
+      const { cidrs, errors } = parseCidrList(s);
+      for (const message of errors) ctx.addIssue({ code: 'custom', message });
+      return cidrs;
+    }),
+    [],
+  ),
   // AES-256 key for secrets at rest; absent → a key file in the data directory.
   SWITCHBOARD_SECRET_KEY: optional(
     z

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       registrar: { digestAlgorithms: ['SHA-256', 'MD5'], qualifySeconds: 30 },
       calls: { ringTimeoutSeconds: 45 },
       dialplan: { path: undefined },
+      webhooks: { allowlist: [] },
       logLevel: 'info',
       dataDir: '/srv/switchboard/data',
       http: { address: '0.0.0.0', port: 8080 },
@@ -52,6 +53,7 @@ describe('loadConfig', () => {
         SWITCHBOARD_SIP_QUALIFY_SECONDS: '0',
         SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS: '20',
         SWITCHBOARD_DIALPLAN: 'conf/dialplan.json',
+        SWITCHBOARD_WEBHOOK_ALLOWLIST: '10.20.0.0/16, ::1',
         DRACHTIO_SECRET: 'fixed',
       },
       opts,
@@ -63,6 +65,7 @@ describe('loadConfig', () => {
       registrar: { digestAlgorithms: ['MD5', 'SHA-256'], qualifySeconds: 0 },
       calls: { ringTimeoutSeconds: 20 },
       dialplan: { path: '/srv/switchboard/conf/dialplan.json' },
+      webhooks: { allowlist: [{ address: '10.20.0.0', prefix: 16, family: 'ipv4' }, { address: '::1', prefix: 128, family: 'ipv6' }] },
       logLevel: 'debug',
       dataDir: '/var/lib/switchboard',
       http: { address: '0.0.0.0', port: 8080 },
@@ -112,6 +115,16 @@ describe('loadConfig', () => {
     );
     expect(problems.find((p) => p.startsWith('SWITCHBOARD_SIP_PORT'))).toContain('"abc"');
     expect(problems.find((p) => p.startsWith('SWITCHBOARD_SIP_PROT'))).toContain('unknown variable');
+  });
+
+  it('names each bad entry of the webhook allow-list', () => {
+    const problems = problemsOf({ SWITCHBOARD_WEBHOOK_ALLOWLIST: '10.0.0.0/8, 0177.0.0.1, 10.0.0.0/33, ::1/129, fd00::/8' });
+    expect(problems.every((p) => p.startsWith('SWITCHBOARD_WEBHOOK_ALLOWLIST: '))).toBe(true);
+    expect(problems.map((p) => p.split(': ').slice(1).join(': ').replace(/ \(got .*$/, ''))).toEqual([
+      '"0177.0.0.1" is not an IP address or CIDR range',
+      '"10.0.0.0/33": prefix length must be 0-32',
+      '"::1/129": prefix length must be 0-128',
+    ]);
   });
 
   it('puts every problem in the error message', () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { SwitchboardError } from '../shared/errors.js';
+import type { Cidr } from './cidr.js';
 import { envSchema, secretKeys, type LogLevel, type ParsedEnv } from './env-schema.js';
 
 /**
@@ -45,6 +46,8 @@ export interface AppConfig {
   readonly calls: { readonly ringTimeoutSeconds: number };
   /** The dialplan file (absolute); undefined → the package's dialplan/default.json. */
   readonly dialplan: { readonly path: string | undefined };
+  /** Ranges webhook URLs may reach although the SSRF guard refuses them by default. */
+  readonly webhooks: { readonly allowlist: readonly Cidr[] };
   readonly logLevel: LogLevel;
   /** Absolute path of the data directory (resolved against the working directory). */
   readonly dataDir: string;
@@ -138,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
     registrar: { digestAlgorithms: e.SWITCHBOARD_SIP_DIGEST_ALGORITHMS, qualifySeconds: e.SWITCHBOARD_SIP_QUALIFY_SECONDS },
     calls: { ringTimeoutSeconds: e.SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS },
     dialplan: { path: e.SWITCHBOARD_DIALPLAN === undefined ? undefined : resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DIALPLAN) },
+    webhooks: { allowlist: e.SWITCHBOARD_WEBHOOK_ALLOWLIST },
     logLevel: e.SWITCHBOARD_LOG_LEVEL,
     dataDir: resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DATA_DIR),
     http: { address: e.SWITCHBOARD_HTTP_ADDRESS, port: e.SWITCHBOARD_HTTP_PORT },

@@ -6,6 +6,7 @@ import { openTestStore, testSecretKey } from './test-helpers.js';
 import { createTenant } from './tenants/tenant.repository.js';
 import { createExtension, updateExtension } from './extensions/extension.repository.js';
 import { createApiKey } from './api-keys/api-key.repository.js';
+import { createWebhook, updateWebhook } from './webhooks/webhook.repository.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -18,7 +19,7 @@ function allBytes(path: string): Buffer {
 }
 
 describe('secrets at rest (issue 3: a dump of the database contains no secret)', () => {
-  it('keeps SIP passwords and API keys out of the file, WAL included', async () => {
+  it('keeps SIP passwords, API keys and webhook secrets out of the file, WAL included', async () => {
     dir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
     const store = await openTestStore(join(dir, 'switchboard.db'));
     const tenant = await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' });
@@ -28,13 +29,17 @@ describe('secrets at rest (issue 3: a dump of the database contains no secret)',
     const changed = 'Changed-SIP-Passw0rd-0815';
     await updateExtension(store.db, testSecretKey(), tenant.id, extension.id, { sipPassword: changed });
     const { key } = await createApiKey(store.db, { tenantId: tenant.id, name: 'crm', scopes: ['admin'] });
+    const webhookSecret = 'whsec_V2ViaG9vay1zaWduaW5nLXNlY3JldC0wMDAx';
+    const rotatedWebhookSecret = 'Rotated-Webhook-Secret-0042';
+    const hook = await createWebhook(store.db, testSecretKey(), { tenantId: tenant.id, name: 'crm', url: 'https://crm.example.com/hook', events: ['*'], secret: webhookSecret });
+    await updateWebhook(store.db, testSecretKey(), tenant.id, hook.id, { secret: rotatedWebhookSecret });
 
     const before = allBytes(dir);
     await store.close();
     const after = allBytes(dir);
     for (const bytes of [before, after]) {
       expect(bytes.length).toBeGreaterThan(0);
-      for (const secret of [sipPassword, changed, generated.sipPassword, key]) {
+      for (const secret of [sipPassword, changed, generated.sipPassword, key, webhookSecret, rotatedWebhookSecret]) {
         expect(bytes.includes(Buffer.from(secret, 'utf8'))).toBe(false);
         expect(bytes.includes(Buffer.from(secret, 'utf16le'))).toBe(false);
       }

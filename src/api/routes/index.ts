@@ -16,6 +16,8 @@ import { registerRoutingRoutes } from './routing/routing.routes.js';
 import { registerLogRoutes } from './logs/logs.routes.js';
 import { registerMetricsRoutes } from './metrics/metrics.routes.js';
 import { registerUserMappingRoutes } from './user-mappings/index.js';
+import { registerWebhookRoutes } from './webhooks/index.js';
+import { registerEventSchemaRoute } from './events/events-schema.routes.js';
 
 /** One resource's route registration; each lives in its own folder under routes/. */
 export type ResourceRegistrar = (app: OpenAPIHono<ApiEnv>, deps: ResourceDeps) => void;
@@ -34,6 +36,8 @@ const resources: ResourceRegistrar[] = [
   registerUserMappingRoutes,
   registerRoutingRoutes,
   registerCdrRoutes,
+  registerWebhookRoutes,
+  registerEventSchemaRoute,
   registerAuditRoutes,
   registerLogRoutes,
   registerMetricsRoutes,

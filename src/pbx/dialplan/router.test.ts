@@ -159,6 +159,12 @@ describe('router: forwarding and DND', () => {
     await set('1002', { forward: { always: '1999' } });
     expect(await walk(await route('1002'), [timeout])).toEqual(['1002/-', 'end 480']);
   });
+  it('never follows a forward to a feature code', async () => {
+    await set('1002', { forward: { always: '*78' } });
+    const d = await route('1002');
+    expect(await walk(d, [timeout])).toEqual(['1002/-', 'end 480']);
+    expect(d.trace.map((t) => t.detail)).toEqual(expect.arrayContaining([expect.stringMatching(/→ \*78 not followed: a feature code cannot be a forward target/)]));
+  });
 });
 
 describe('router: ring groups and time conditions', () => {
@@ -172,6 +178,16 @@ describe('router: ring groups and time conditions', () => {
     const d = await route('600');
     expect(d).toMatchObject({ kind: 'ring', callee: { number: '600', name: 'Sales' }, ringTimeoutMs: 50_000 });
     expect(await walk(d, [timeout, timeout])).toEqual(['1002/5000', '1003/-', 'end 480']);
+  });
+
+  it('stops a ring group whose fallback leads back to itself', async () => {
+    groups = {
+      resolve: async (_t, number) =>
+        number === '600' ? { callee: { number: '600', name: 'Loop', extensionId: null }, plan: singleStepPlan({ extensionIds: [ids['1002'] ?? ''], timeoutMs: 1000, reason: 'group 600' }), fallbackNumber: '600', ringTimeoutMs: 1000, trace: [] } : undefined,
+    };
+    const d = await route('600');
+    expect(await walk(d, [timeout])).toEqual(['1002/1000', 'end 480']);
+    expect(d.trace.map((t) => t.detail)).toEqual(expect.arrayContaining([expect.stringMatching(/fallback → 600 not followed: ring group 600 is already on this call's path/)]));
   });
 
   it('a rule limited to a time condition applies only then', async () => {

@@ -5,6 +5,7 @@ import { mappingsAndRequestLog } from './0003-mappings-and-request-log.js';
 import { callsAndCdrs } from './0004-calls-and-cdrs.js';
 import { answeredBy } from './0005-answered-by.js';
 import { ringGroups } from './0006-ring-groups.js';
+import { webhooks } from './0008-webhooks.js';
 
 /**
  * Every migration, by name, in order. Imported statically rather than read from a folder so the
@@ -17,4 +18,6 @@ export const migrations: Record<string, Migration> = {
   '0004_calls_and_cdrs': callsAndCdrs,
   '0005_answered_by': answeredBy,
   '0006_ring_groups': ringGroups,
+  // 0007 is taken by work in flight elsewhere; the key must stay exactly this.
+  '0008_webhooks': webhooks,
 };

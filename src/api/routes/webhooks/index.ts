@@ -1,0 +1,11 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { ApiEnv } from '../../env.js';
+import type { ResourceDeps } from '../../resources.js';
+import { registerWebhookDeliveryRoutes } from './webhook-deliveries.routes.js';
+import { registerWebhookCrudRoutes } from './webhooks.routes.js';
+
+/** The webhooks resource (issue 5 §3): CRUD and secret rotation, then the delivery log and test event. */
+export function registerWebhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
+  registerWebhookCrudRoutes(app, deps);
+  registerWebhookDeliveryRoutes(app, deps);
+}

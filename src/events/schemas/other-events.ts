@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/** Payloads (`data`) of the non-call events (issue 5 §1), named as the EDGVoIP seed names them. */
+
+const instant = z.iso.datetime({ offset: true });
+const port = z.number().int().min(0).max(65535);
+
+/**
+ * An extension's status changed: registration (`registered`/`unregistered`, with how and from where
+ * the phone connects) or call presence (`in_call`/`idle`, with its live call count).
+ */
+export const ExtensionStatusData = z.object({
+  extension_id: z.string(),
+  extension: z.string(),
+  previous_status: z.enum(['registered', 'unregistered', 'in_call', 'idle']).nullable(),
+  current_status: z.enum(['registered', 'unregistered', 'in_call', 'idle']),
+  connection_type: z.enum(['sip', 'ws', 'wss']).nullable(),
+  registration_ip: z.string().nullable(),
+  registration_port: port.nullable(),
+  active_calls: z.number().int().nonnegative().optional(),
+});
+
+export const TrunkStatusData = z.object({
+  trunk_id: z.string(),
+  trunk_name: z.string(),
+  previous_status: z.string().nullable(),
+  current_status: z.string(),
+  /** Why, when the change is a failure (a SIP status, a timeout). */
+  reason: z.string().nullable().optional(),
+});
+
+export const VoicemailReceivedData = z.object({
+  voicemail_id: z.string(),
+  call_id: z.string().nullable(),
+  extension_id: z.string(),
+  mailbox: z.string(),
+  from_number: z.string(),
+  from_name: z.string().nullable(),
+  to_number: z.string(),
+  duration_seconds: z.number().int().nonnegative(),
+  received_at: instant,
+  /** The CRM user the mailbox maps to (external user mappings), for the CRM bridge's targeting. */
+  target_crm_user: z.string().nullable().optional(),
+});
+
+/** Any API answer ≥ 400, so integrators see failed calls to the API they did not make themselves. */
+export const ApiErrorData = z.object({
+  request_id: z.string(),
+  endpoint: z.string(),
+  method: z.string(),
+  status_code: z.number().int().min(400).max(599),
+  error_code: z.string(),
+  error_message: z.string(),
+  api_key_id: z.string().nullable(),
+});
+
+export const RegistrationCreatedData = z.object({
+  registration_id: z.string(),
+  extension_id: z.string(),
+  extension: z.string(),
+  contact: z.string(),
+  transport: z.string(),
+  source_ip: z.string(),
+  source_port: port,
+  user_agent: z.string().nullable(),
+  expires_at: instant,
+});
+
+export const RegistrationExpiredData = z.object({
+  registration_id: z.string(),
+  extension_id: z.string(),
+  extension: z.string(),
+  contact: z.string(),
+  /** `expired` (not refreshed in time), `unregistered` (Expires: 0), `removed` (by the API or a password change). */
+  reason: z.enum(['expired', 'unregistered', 'removed']),
+});
+
+export const SecurityBanData = z.object({
+  ip: z.string(),
+  source: z.enum(['sip', 'api']),
+  reason: z.string(),
+  failures: z.number().int().nonnegative(),
+  banned_until: instant.nullable(),
+});
+
+/** What `POST /webhooks/{id}/test` sends: enough for a receiver to check its signature code. */
+export const WebhookTestData = z.object({ webhook_id: z.string(), message: z.string() });

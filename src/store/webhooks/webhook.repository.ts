@@ -1,0 +1,176 @@
+import { uuid } from '../../shared/ids.js';
+import { fromDbBool, nowIso, pageBounds, toDbBool, type Db, type Page, type PageRequest } from '../database.js';
+import { notFound, withDbErrors } from '../db-errors.js';
+import { decryptSecret, encryptSecret } from '../secrets.js';
+import type { BreakerState, WebhookTable } from './webhook.table.js';
+
+/**
+ * Webhook endpoints. The store keeps what it is given: URL safety, filter and header validation
+ * happen in events/webhooks (called by the API at creation and by the dispatcher at delivery).
+ * Reads never return the secret; only {@link getWebhookSecret} decrypts it, for signing.
+ */
+export interface Webhook {
+  id: string;
+  tenantId: string;
+  name: string;
+  url: string;
+  events: string[];
+  headers: Record<string, string>;
+  retryCount: number;
+  timeoutMs: number;
+  enabled: boolean;
+  breaker: { state: BreakerState; consecutiveFailures: number; pausedUntil: string | null };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Settable fields (the breaker is the dispatcher's: {@link setWebhookBreaker}). */
+export interface WebhookFields {
+  name?: string;
+  url?: string;
+  events?: string[];
+  headers?: Record<string, string>;
+  retryCount?: number;
+  timeoutMs?: number;
+  enabled?: boolean;
+}
+
+export const DEFAULT_RETRY_COUNT = 3;
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+/** Every column but the secret, so lists neither read nor copy it. */
+const COLUMNS = [
+  'id', 'tenant_id', 'name', 'url', 'events', 'headers', 'retry_count', 'timeout_ms', 'enabled',
+  'breaker_state', 'consecutive_failures', 'paused_until', 'created_at', 'updated_at',
+] as const satisfies readonly (keyof WebhookTable)[];
+type WebhookRow = Pick<WebhookTable, (typeof COLUMNS)[number]>;
+
+function toWebhook(row: WebhookRow): Webhook {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    url: row.url,
+    events: JSON.parse(row.events) as string[],
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    retryCount: row.retry_count,
+    timeoutMs: row.timeout_ms,
+    enabled: fromDbBool(row.enabled),
+    breaker: { state: row.breaker_state, consecutiveFailures: row.consecutive_failures, pausedUntil: row.paused_until },
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function columns(f: WebhookFields): Partial<WebhookTable> {
+  return {
+    ...(f.name !== undefined && { name: f.name }),
+    ...(f.url !== undefined && { url: f.url }),
+    ...(f.events !== undefined && { events: JSON.stringify(f.events) }),
+    ...(f.headers !== undefined && { headers: JSON.stringify(f.headers) }),
+    ...(f.retryCount !== undefined && { retry_count: f.retryCount }),
+    ...(f.timeoutMs !== undefined && { timeout_ms: f.timeoutMs }),
+    ...(f.enabled !== undefined && { enabled: toDbBool(f.enabled) }),
+  };
+}
+
+/** Creates an endpoint with its secret encrypted (AAD = the row id, so it cannot be moved to another row). */
+export async function createWebhook(
+  db: Db,
+  secretKey: Buffer,
+  input: WebhookFields & { tenantId: string; name: string; url: string; events: string[]; secret: string },
+): Promise<Webhook> {
+  const id = uuid();
+  const now = nowIso();
+  const row: WebhookTable = {
+    id,
+    tenant_id: input.tenantId,
+    name: input.name,
+    url: input.url,
+    events: '[]',
+    secret_enc: encryptSecret(secretKey, input.secret, `webhook:${id}`),
+    headers: '{}',
+    retry_count: DEFAULT_RETRY_COUNT,
+    timeout_ms: DEFAULT_TIMEOUT_MS,
+    enabled: 1,
+    breaker_state: 'closed',
+    consecutive_failures: 0,
+    paused_until: null,
+    created_at: now,
+    updated_at: now,
+    ...columns(input),
+  };
+  await withDbErrors('webhook', () => db.insertInto('webhooks').values(row).execute());
+  return toWebhook(row);
+}
+
+/** The endpoint within its tenant, or `WEBHOOK_NOT_FOUND`. */
+export async function getWebhook(db: Db, tenantId: string, id: string): Promise<Webhook> {
+  const row = await db.selectFrom('webhooks').select(COLUMNS).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('webhook', id);
+  return toWebhook(row);
+}
+
+/** A page of a tenant's endpoints, oldest first. */
+export async function listWebhooks(db: Db, tenantId: string, page: PageRequest & { enabled?: boolean } = {}): Promise<Page<Webhook>> {
+  const { limit, offset } = pageBounds(page);
+  let query = db.selectFrom('webhooks').where('tenant_id', '=', tenantId);
+  if (page.enabled !== undefined) query = query.where('enabled', '=', toDbBool(page.enabled));
+  const [rows, count] = await Promise.all([
+    query.select(COLUMNS).orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute(),
+    query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: rows.map(toWebhook), total: Number(count.n) };
+}
+
+/** Enabled endpoints of every tenant: what the dispatcher matches each event against. */
+export async function listEnabledWebhooks(db: Db, tenantId?: string): Promise<Webhook[]> {
+  let query = db.selectFrom('webhooks').select(COLUMNS).where('enabled', '=', 1);
+  if (tenantId !== undefined) query = query.where('tenant_id', '=', tenantId);
+  return (await query.orderBy('created_at').execute()).map(toWebhook);
+}
+
+/** Updates fields; `secret` replaces the signing secret (rotation). */
+export async function updateWebhook(db: Db, secretKey: Buffer, tenantId: string, id: string, patch: WebhookFields & { secret?: string }): Promise<Webhook> {
+  const row = await withDbErrors('webhook', () =>
+    db
+      .updateTable('webhooks')
+      .set({
+        ...columns(patch),
+        ...(patch.secret !== undefined && { secret_enc: encryptSecret(secretKey, patch.secret, `webhook:${id}`) }),
+        updated_at: nowIso(),
+      })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .returning(COLUMNS)
+      .executeTakeFirst(),
+  );
+  if (!row) throw notFound('webhook', id);
+  return toWebhook(row);
+}
+
+/** Deletes an endpoint and (cascade) its delivery log. */
+export async function deleteWebhook(db: Db, tenantId: string, id: string): Promise<void> {
+  const result = await db.deleteFrom('webhooks').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  if (result.numDeletedRows === 0n) throw notFound('webhook', id);
+}
+
+/** The signing secret in clear, for the dispatcher (and the test-event sender) only. */
+export async function getWebhookSecret(db: Db, secretKey: Buffer, tenantId: string, id: string): Promise<string> {
+  const row = await db.selectFrom('webhooks').select('secret_enc').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('webhook', id);
+  return decryptSecret(secretKey, row.secret_enc, `webhook:${id}`);
+}
+
+/** The dispatcher's record of an endpoint's health (shown read-only by the API). */
+export async function setWebhookBreaker(
+  db: Db,
+  id: string,
+  breaker: { state: BreakerState; consecutiveFailures: number; pausedUntil: string | null },
+): Promise<void> {
+  await db
+    .updateTable('webhooks')
+    .set({ breaker_state: breaker.state, consecutive_failures: breaker.consecutiveFailures, paused_until: breaker.pausedUntil })
+    .where('id', '=', id)
+    .execute();
+}

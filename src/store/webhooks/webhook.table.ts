@@ -1,0 +1,47 @@
+/** Row shape of `webhooks`. The signing secret is never stored in clear (see webhook.repository.ts). */
+export interface WebhookTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  url: string;
+  /** JSON array of event types and wildcards. */
+  events: string;
+  /** AES-256-GCM ciphertext of the signing secret with the row id as AAD. */
+  secret_enc: string;
+  /** JSON object of custom headers. */
+  headers: string;
+  retry_count: number;
+  timeout_ms: number;
+  enabled: number;
+  breaker_state: BreakerState;
+  consecutive_failures: number;
+  paused_until: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Circuit breaker of one endpoint: `open` pauses deliveries until `paused_until`, `half_open` lets one probe through. */
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** Row shape of `webhook_deliveries`: one event to one endpoint, with its last attempt's outcome. */
+export interface WebhookDeliveryTable {
+  id: string;
+  webhook_id: string;
+  tenant_id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  response_excerpt: string | null;
+  last_duration_ms: number | null;
+  first_attempt_at: string | null;
+  last_attempt_at: string | null;
+  delivered_at: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
