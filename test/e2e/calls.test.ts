@@ -3,19 +3,26 @@
  * (rtpengine-daemon is installed by `npm test`), two extensions created through the API, B
  * registered from 127.0.0.3 by the UDP client and then answered by a SIPp UAS bound on that same
  * address and port, A a SIPp UAC that authenticates its INVITE (407) and calls B. Each outcome ends
- * with the CDR checked through `GET /api/v1/cdrs`. Qualify is off so
+ * with the CDR checked through `GET /api/v1/cdrs`. The answered call carries audio both ways (A
+ * plays SIPp's G.711 recording, B echoes it) and rtpengine's own counters must show both. Qualify is off so
  * no OPTIONS reaches the SIPp UAS, which expects only the call.
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SipUdpClient } from './support/sip-udp-client.js';
-import { runSipp, userLine, type SippResult } from './support/sipp.js';
+import { freeRtpPort, ngOf, relayedRtpPackets } from './support/rtp.js';
+import { runSipp, userLine, type SippResult, type SippRun } from './support/sipp.js';
 import { freePort, killRun, launch, loopbackStart, type Run } from './support/switchboard-run.js';
 
 const bootstrapKey = `sk_live_${randomBytes(24).toString('hex')}`;
 const RTP_MIN = 41200;
 const RTP_MAX = 41299;
+// The SIPp ends' own RTP ports: a range of their own, clear of rtpengine's and of other suites'.
+const PHONE_RTP_MIN = 41400;
+const PHONE_RTP_MAX = 41419; // 41420-41449: the baresip phones of baresip.test.ts
+/** Packets in SIPp's G.711 recording (/usr/share/sip-tester/g711a.pcap, 30 ms each, 7.05 s). */
+const RECORDING_PACKETS = 236;
 
 interface CdrRow {
   caller_number: string;
@@ -59,13 +66,13 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
       phone.close();
     }
   };
-  /** B runs `uasScenario` on its registered port while A runs `uacScenario` calling B. */
-  const call = async (uacScenario: string, uasScenario: string, callee: string): Promise<{ a: SippResult; b: SippResult }> => {
+  /** B runs `uasScenario` on its registered port while A runs `uacScenario` calling B; `extra` adds SIPp options to each. */
+  const call = async (uacScenario: string, uasScenario: string, callee: string, extra: { a?: Partial<SippRun>; b?: Partial<SippRun> } = {}): Promise<{ a: SippResult; b: SippResult }> => {
     const port = await registerCallee(callee);
-    const b = runSipp({ scenario: uasScenario, target: target(), localAddress: '127.0.0.3', localPort: port, calls: 1, killAfterMs: 25_000 });
+    const b = runSipp({ scenario: uasScenario, target: target(), localAddress: '127.0.0.3', localPort: port, calls: 1, killAfterMs: 25_000, ...extra.b });
     // Let the UAS bind before the INVITE can reach it.
     await new Promise((r) => setTimeout(r, 300));
-    const a = await runSipp({ scenario: uacScenario, target: target(), calls: 1, service: callee, users: [userLine('3001', passwords['3001']!)], traceLogs: true });
+    const a = await runSipp({ scenario: uacScenario, target: target(), calls: 1, service: callee, users: [userLine('3001', passwords['3001']!)], traceLogs: true, ...extra.a });
     return { a, b: await b };
   };
   /** Both SIPp runs and the server's call lines, for a failure message. */
@@ -102,18 +109,42 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('A calls B, B answers, A hangs up: both scenarios pass, A’s answer SDP points at rtpengine, the CDR says answered', async () => {
-    const { a, b } = await call('uac-invite-auth-then-answered-bye.xml', 'uas-answer-then-expect-bye.xml', '3002');
+  it('A calls B, B answers and echoes what A plays, A hangs up: the audio went both ways through rtpengine, the CDR says answered', async () => {
+    // A plays SIPp's recording to the address in the answer; B (-rtp_echo) sends every packet back.
+    const media = {
+      a: { mediaPort: await freeRtpPort('127.0.0.1', PHONE_RTP_MIN, PHONE_RTP_MAX, 4) },
+      b: { mediaPort: await freeRtpPort('127.0.0.3', PHONE_RTP_MIN, PHONE_RTP_MAX, 4), rtpEcho: true },
+    };
+    const talking = call('uac-invite-auth-then-audio-bye.xml', 'uas-answer-pcma-then-expect-bye.xml', '3002', media);
+    // rtpengine deletes a session at the BYE (--delete-delay=0), so its counters are read while A
+    // is still on the line: A holds the call 9 s after the answer, the recording lasts 7.05 s.
+    const ng = ngOf(run!.lines);
+    let seen: Record<string, number> = {};
+    const enough = RECORDING_PACKETS - 12; // all but the last 0.36 s: read before the BYE, with margin
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      const now = await relayedRtpPackets(ng).catch(() => ({}));
+      if (Object.keys(now).length > 0) seen = now;
+      if ((seen.caller ?? 0) >= enough && (seen.callee ?? 0) >= enough) break;
+    }
+    const { a, b } = await talking;
     expect(a.code, diagnostics(a, b)).toBe(0);
     expect(b.code, b.output).toBe(0);
+    // Packets rtpengine got from A and relayed to B, and B's echo it got and relayed back to A.
+    expect(seen.caller, `rtpengine's RTP packets by side: ${JSON.stringify(seen)}`).toBeGreaterThanOrEqual(enough);
+    expect(seen.callee, `rtpengine's RTP packets by side: ${JSON.stringify(seen)}`).toBeGreaterThanOrEqual(enough);
+    // Never more than the recording: nothing else (no loop, no other call) is counted here.
+    expect(seen.caller).toBeLessThanOrEqual(RECORDING_PACKETS);
     const sdp = /ANSWER_SDP c=([0-9.]+) m=(\d+)/.exec(a.output);
     expect(sdp, a.output).not.toBeNull();
-    // rtpengine's own address and range, not the SIPp UAS's media port (6000 by default).
+    // rtpengine's own address and range, not the SIPp UAS's media port.
     expect(sdp![1]).toBe('127.0.0.1');
     expect(Number(sdp![2])).toBeGreaterThanOrEqual(RTP_MIN);
     expect(Number(sdp![2])).toBeLessThanOrEqual(RTP_MAX);
     await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', caller_name: 'Alice', callee_number: '3002', disposition: 'answered', hangup_cause: 'NORMAL_CLEARING', sip_status: 200 });
-    expect((await lastCdr())?.answered_at).not.toBeNull();
+    const cdr = await lastCdr();
+    expect(cdr?.answered_at).not.toBeNull();
+    // The call lasted the 9 s A held it.
+    expect(cdr?.billable_seconds).toBeGreaterThanOrEqual(8);
   }, 60_000);
 
   it('B answers 486: A gets 486, the CDR says busy', async () => {

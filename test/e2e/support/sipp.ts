@@ -32,6 +32,14 @@ export interface SippRun {
   traceLogs?: boolean;
   /** The user part of the Request-URI ([service]) of a UAC scenario. */
   service?: string;
+  /**
+   * The RTP port ([media_port], `-mp`; SIPp also binds it + 2). Without it SIPp takes 6000, which
+   * parallel runs share. With it the media address is `localAddress` too (SIPp's default is the
+   * host's primary address, not loopback).
+   */
+  mediaPort?: number;
+  /** Send every RTP packet received on `mediaPort` back to its sender (`-rtp_echo`). */
+  rtpEcho?: boolean;
 }
 
 /** An injection line for {@link SippRun.users} (SIPp expands a keyword held in a field, not fields inside one). */
@@ -44,6 +52,8 @@ export async function runSipp(o: SippRun): Promise<SippResult> {
     const local = o.localAddress ?? '127.0.0.1';
     const args = [o.target, '-sf', join(repoRoot, 'test/e2e/sipp', o.scenario), '-i', local, '-p', String(o.localPort ?? (await freePort(local))),
       '-m', String(o.calls), '-r', String(o.rate ?? 10), '-timeout', '20s', '-recv_timeout', '5000', '-nostdin', '-trace_stat', '-stf', join(dir, 'stat.csv'), '-trace_err', '-error_file', join(dir, 'err.log')];
+    if (o.mediaPort !== undefined) args.push('-mi', local, '-mp', String(o.mediaPort));
+    if (o.rtpEcho) args.push('-rtp_echo');
     if (o.service !== undefined) args.push('-s', o.service);
     if (o.traceLogs) args.push('-trace_logs');
     if (o.users) {
