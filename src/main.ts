@@ -32,6 +32,7 @@ import { EventBus } from './events/event-bus.js';
 import type { PbxEvents } from './events/pbx-events.js';
 import { CallService } from './pbx/calls/call-service.js';
 import { callControlOf } from './pbx/calls/call-control.js';
+import { createRingGroupResolver } from './pbx/ring-groups/index.js';
 import { createCallRouter } from './pbx/dialplan/router.js';
 import type { Dialplan } from './pbx/dialplan/dialplan.js';
 import { DialplanError, defaultDialplanPath, loadDialplan } from './pbx/dialplan/load-dialplan.js';
@@ -343,7 +344,8 @@ async function main(): Promise<void> {
       log: log.child({ component: 'routing' }),
       dialplan,
       calls: callService,
-      ringGroups: undefined,
+      // Ring groups by number; the router routes a group's fallback when its plan ends unanswered.
+      ringGroups: createRingGroupResolver({ db, clock: wallClock, log: log.child({ component: 'ring-groups' }), calls: callService }),
       defaultRingTimeoutMs: config.calls.ringTimeoutSeconds * 1000,
     });
     if (registrar && defaultTenant) {

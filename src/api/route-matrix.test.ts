@@ -34,6 +34,12 @@ const fixtures: Record<string, (t: Api) => Promise<Params>> = {
     const call = await createCall(t.db, { tenantId: t.tenant.id, direction: 'internal', callerNumber: '7001', calleeNumber: '7002', instanceId: 'matrix', startedAt: '2026-11-21T10:00:00.000Z' });
     return { id: (await finishCall(t.db, call.id, { state: 'BUSY', endedAt: '2026-11-21T10:00:03.000Z', hangupCause: 'USER_BUSY', sipStatus: 486 })).id };
   },
+  'ring-groups': async (t) => {
+    const member = await createExt(t, { number: '7004' });
+    const res = await t.call('POST', '/api/v1/ring-groups', { body: { number: '7600', name: 'Matrix group', members: [{ extension_id: member.id }] } });
+    expect(res.status).toBe(201);
+    return { id: (await body(res)).data.id };
+  },
   registrations: async (t) => ({ id: (await bind(t, await createExt(t, { number: '7002' }))).id }),
   'user-mappings': async (t) => {
     const ext = await createExt(t, { number: '7003' });
@@ -56,6 +62,7 @@ const bodies: Record<string, unknown> = {
   'PATCH /api/v1/sites/{id}': { name: 'renamed' },
   'PATCH /api/v1/users/{id}': { name: 'renamed' },
   'PATCH /api/v1/extensions/{id}': { dnd: true },
+  'PATCH /api/v1/ring-groups/{id}': { name: 'renamed' },
   'PATCH /api/v1/webhooks/{id}': { name: 'renamed' },
   'PUT /api/v1/user-mappings/{external_user_id}': { extension_number: '7003' },
 };

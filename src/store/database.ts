@@ -12,6 +12,7 @@ import type { PasswordResetTokenTable, RetiredRefreshTokenTable, SessionTable } 
 import type { UserMappingTable } from './user-mappings/user-mapping.table.js';
 import type { RequestLogTable } from './request-log/request-log.table.js';
 import type { CallTable, CdrTable } from './calls/call.table.js';
+import type { RingGroupMemberTable, RingGroupTable } from './ring-groups/ring-group.table.js';
 import type { WebhookDeliveryTable, WebhookTable } from './webhooks/webhook.table.js';
 
 /** Every table the store knows, keyed by table name; Kysely checks queries against it. */
@@ -31,6 +32,8 @@ export interface Database {
   api_request_log: RequestLogTable;
   calls: CallTable;
   cdrs: CdrTable;
+  ring_groups: RingGroupTable;
+  ring_group_members: RingGroupMemberTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
 }

@@ -24,6 +24,8 @@ export * from './request-log/request-log.writer.js';
 export * from './metrics/counts.repository.js';
 export * from './calls/call.repository.js';
 export * from './calls/cdr.repository.js';
+export * from './ring-groups/ring-group.repository.js';
+export { dialNumberOwner, type DialNumberOwner } from './dial-numbers.js';
 export * from './webhooks/webhook.repository.js';
 export * from './webhooks/webhook-delivery.repository.js';
 export type { BreakerState, DeliveryStatus } from './webhooks/webhook.table.js';

@@ -12,7 +12,11 @@ export async function migrateToLatest(
   db: Kysely<Database>,
   provided: Record<string, Migration> = migrations,
 ): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(provided) } });
+  // Numbers are reserved per branch (0006 ring groups, 0007…) and branches land in any order, so a
+  // database that already ran 0008 must still accept 0006 when it arrives: Kysely refuses that
+  // ("corrupted migrations") unless unordered migrations are allowed. The rule this asks for: a
+  // migration may depend only on migrations numbered before it, never on a later one.
+  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(provided) }, allowUnorderedMigrations: true });
   const resultSet = await migrator.migrateToLatest();
   if (resultSet.error !== undefined) {
     const failed = resultSet.results?.find((r) => r.status === 'Error')?.migrationName ?? '(unknown)';

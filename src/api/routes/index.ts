@@ -11,6 +11,7 @@ import { registerUserRoutes } from './users/user.routes.js';
 import { registerExtensionRoutes } from './extensions/index.js';
 import { registerAuditRoutes } from './audit/audit.routes.js';
 import { registerCdrRoutes } from './cdrs/cdr.routes.js';
+import { registerRingGroupRoutes } from './ring-groups/ring-groups.routes.js';
 import { registerRoutingRoutes } from './routing/routing.routes.js';
 import { registerLogRoutes } from './logs/logs.routes.js';
 import { registerMetricsRoutes } from './metrics/metrics.routes.js';
@@ -31,6 +32,7 @@ const resources: ResourceRegistrar[] = [
   registerSiteRoutes,
   registerUserRoutes,
   registerExtensionRoutes,
+  registerRingGroupRoutes,
   registerUserMappingRoutes,
   registerRoutingRoutes,
   registerCdrRoutes,

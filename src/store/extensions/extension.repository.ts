@@ -4,6 +4,7 @@ import { fromDbBool, inTransaction, nowIso, pageBounds, toDbBool, type Db, type 
 import { notFound, withDbErrors } from '../db-errors.js';
 import { decryptSecret, encryptSecret } from '../secrets.js';
 import { bumpStoreVersion, noteBindingsRemoved } from '../change-version.js';
+import { assertDialNumberFree } from '../dial-numbers.js';
 import type { ExtensionTable } from './extension.table.js';
 
 /** Forwarding rules; kept as one JSON value because the API reads and writes them together. */
@@ -169,6 +170,8 @@ export async function createExtension(
 ): Promise<{ extension: Extension; sipPassword: string }> {
   return inTransaction(db, async (trx) => {
     const realm = await realmOf(trx, input.tenantId);
+    // Extensions and ring groups share the dial space; the unique constraint covers extensions only.
+    await assertDialNumberFree(trx, input.tenantId, input.number);
     const id = uuid();
     const now = nowIso();
     const sipPassword = input.sipPassword ?? generateSipPassword();
@@ -258,6 +261,7 @@ export async function updateExtension(
   return inTransaction(db, async (trx) => {
     const current = await getExtension(trx, tenantId, id);
     const number = patch.number ?? current.number;
+    if (number !== current.number) await assertDialNumberFree(trx, tenantId, number, { kind: 'extension', id });
     const rehash = patch.sipPassword !== undefined || number !== current.number;
     const password = rehash ? (patch.sipPassword ?? (await getExtensionSipPassword(trx, secretKey, tenantId, id))) : undefined;
     const secret =
@@ -277,7 +281,7 @@ export async function updateExtension(
   });
 }
 
-/** Deletes an extension; its registrations go with it (foreign-key cascade). */
+/** Deletes an extension; its registrations and ring-group memberships go with it (foreign-key cascade). */
 export async function deleteExtension(db: Db, tenantId: string, id: string): Promise<void> {
   const result = await db.deleteFrom('extensions').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   bumpStoreVersion('extensions');
@@ -343,6 +347,18 @@ export async function listAllDigestCredentials(db: Db): Promise<DigestCredential
     ha1Sha256: row.ha1_sha256,
     status: row.status,
   }));
+}
+
+/** The tenant's extensions with these ids (one query; unknown or foreign ids are left out), e.g. a ring group's members. */
+export async function getExtensionsByIds(db: Db, tenantId: string, ids: readonly string[]): Promise<Extension[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('extensions')
+    .select(EXTENSION_COLUMNS)
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return rows.map(toExtension);
 }
 
 /** The settings a phone changes on itself with feature codes (`*78` DND, `*72` forward): never a secret. */

@@ -4,6 +4,7 @@ import { sessions } from './0002-sessions.js';
 import { mappingsAndRequestLog } from './0003-mappings-and-request-log.js';
 import { callsAndCdrs } from './0004-calls-and-cdrs.js';
 import { answeredBy } from './0005-answered-by.js';
+import { ringGroups } from './0006-ring-groups.js';
 import { webhooks } from './0008-webhooks.js';
 
 /**
@@ -16,6 +17,7 @@ export const migrations: Record<string, Migration> = {
   '0003_mappings_and_request_log': mappingsAndRequestLog,
   '0004_calls_and_cdrs': callsAndCdrs,
   '0005_answered_by': answeredBy,
-  // 0006 and 0007 are taken by work in flight elsewhere; the key must stay exactly this.
+  '0006_ring_groups': ringGroups,
+  // 0007 is taken by work in flight elsewhere; the key must stay exactly this.
   '0008_webhooks': webhooks,
 };

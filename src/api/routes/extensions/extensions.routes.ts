@@ -7,6 +7,7 @@ import {
   getExtension,
   inTransaction,
   listExtensions,
+  ringGroupNumbersWithMember,
   updateExtension,
 } from '../../../store/index.js';
 import { auditActor } from '../../audit.js';
@@ -94,6 +95,7 @@ export const deleteExtensionRoute = defineRoute({
   scope: 'extensions:write',
   tags,
   summary: 'Delete an extension and its registrations',
+  description: 'The extension also leaves every ring group it was a member of (the groups keep ringing the others); the audit entry lists them.',
   request: { params: IdParams },
   responses: { 204: noContent, ...errorResponses([404]) },
 });
@@ -197,13 +199,15 @@ export function registerExtensionCrudRoutes(app: OpenAPIHono<ApiEnv>, deps: Reso
       const current = await getExtension(trx, tenantId, id);
       // Explicit rather than left to the foreign-key cascade, so the audit entry can say how many.
       const bindingsRemoved = await deleteRegistrationsOfExtension(trx, id);
+      // The extension leaves its ring groups (cascade; the groups ring the others): say which.
+      const ringGroupsLeft = await ringGroupNumbersWithMember(trx, tenantId, id);
       await deleteExtension(trx, tenantId, id);
       await appendAudit(trx, {
         ...auditActor(c),
         action: 'extension.deleted',
         targetType: 'extension',
         targetId: id,
-        details: { number: current.number, bindings_removed: bindingsRemoved },
+        details: { number: current.number, bindings_removed: bindingsRemoved, ring_groups_left: ringGroupsLeft },
       });
     });
     return c.body(null, 204);
