@@ -145,7 +145,7 @@ describe('hold and transfer end to end (npm start + rtpengine + scripted phones)
   it('blind transfer: B REFERs A to C; NOTIFY 100 then 200, C rings with A’s media anchored, A is re-INVITEd, B is released; A and C talk on a new call', async () => {
     const before = await knownCdrs();
     const [a, b, c] = await three();
-    const { ab } = await connect(a, b);
+    await connect(a, b);
     const ba = b.dialogs[0]!;
     await b.reinvite(ba, b.sdp('sendonly', 2)); // B holds A first, as phones do
     expect(await b.refer(ba, `<sip:3103@127.0.0.1>`)).toBe(202);
