@@ -17,6 +17,8 @@ const RTP_MAX = 41799;
 
 interface CdrRow {
   id: string;
+  call_id: string;
+  transferred_to_call_id: string | null;
   caller_number: string;
   callee_number: string;
   disposition: string;
@@ -173,7 +175,9 @@ describe('hold and transfer end to end (npm start + rtpengine + scripted phones)
     await expect.poll(async () => (await cdrsSince(before)).length, { timeout: 5000 }).toBe(2);
     const [transferred, original] = await cdrsSince(before);
     expect(original).toMatchObject({ caller_number: '3101', callee_number: '3102', disposition: 'answered', hangup_cause: 'NORMAL_CLEARING' });
-    expect(transferred).toMatchObject({ caller_number: '3101', callee_number: '3103', disposition: 'answered', hangup_cause: 'NORMAL_CLEARING' });
+    expect(transferred).toMatchObject({ caller_number: '3101', callee_number: '3103', disposition: 'answered', hangup_cause: 'NORMAL_CLEARING', transferred_to_call_id: null });
+    // The original's record names the call A went on in.
+    expect(original!.transferred_to_call_id).toBe(transferred!.call_id);
     expect(a.received.filter(isBye)).toHaveLength(1); // A’s original dialog was never released: one BYE, after C hung up.
   }, 60_000);
 
@@ -194,7 +198,7 @@ describe('hold and transfer end to end (npm start + rtpengine + scripted phones)
     await expect.poll(async () => (await cdrsSince(before)).length, { timeout: 5000 }).toBe(2);
     const [attempt, original] = await cdrsSince(before);
     expect(attempt).toMatchObject({ caller_number: '3101', callee_number: '3104', disposition: 'no_answer', sip_status: 480 });
-    expect(original).toMatchObject({ caller_number: '3101', callee_number: '3102', disposition: 'answered', hangup_cause: 'NORMAL_CLEARING' });
+    expect(original).toMatchObject({ caller_number: '3101', callee_number: '3102', disposition: 'answered', hangup_cause: 'NORMAL_CLEARING', transferred_to_call_id: null });
   }, 60_000);
 
   it('attended transfer: B holds A, calls C, REFERs A with Replaces naming its call to C; A and C are joined, both of B’s legs released', async () => {
@@ -227,7 +231,8 @@ describe('hold and transfer end to end (npm start + rtpengine + scripted phones)
     const rows = await cdrsSince(before);
     const joined = rows.find((r) => r.caller_number === '3101' && r.callee_number === '3103');
     expect(joined).toMatchObject({ disposition: 'answered', hangup_cause: 'NORMAL_CLEARING' });
-    expect(rows.find((r) => r.caller_number === '3101' && r.callee_number === '3102')).toMatchObject({ disposition: 'answered' });
-    expect(rows.find((r) => r.caller_number === '3102' && r.callee_number === '3103')).toMatchObject({ disposition: 'answered' });
+    // Both calls B was in end answered and name the joined call.
+    expect(rows.find((r) => r.caller_number === '3101' && r.callee_number === '3102')).toMatchObject({ disposition: 'answered', transferred_to_call_id: joined!.call_id });
+    expect(rows.find((r) => r.caller_number === '3102' && r.callee_number === '3103')).toMatchObject({ disposition: 'answered', transferred_to_call_id: joined!.call_id });
   }, 60_000);
 });
