@@ -235,4 +235,26 @@ describe('hold and transfer end to end (npm start + rtpengine + scripted phones)
     expect(rows.find((r) => r.caller_number === '3101' && r.callee_number === '3102')).toMatchObject({ disposition: 'answered', transferred_to_call_id: joined!.call_id });
     expect(rows.find((r) => r.caller_number === '3102' && r.callee_number === '3103')).toMatchObject({ disposition: 'answered', transferred_to_call_id: joined!.call_id });
   }, 60_000);
+
+  it('INVITE with Replaces (RFC 3891): C takes B’s place in the A–B call; B gets a BYE, A is re-INVITEd onto C’s media, a new call records A–C', async () => {
+    const before = await knownCdrs();
+    const [a, b, c] = await three();
+    const { ab } = await connect(a, b);
+    const ba = b.dialogs[0]!;
+    // B's dialog with the PBX, as B would describe it to C (call-id, B's tag, the PBX's tag).
+    const unknown = await c.call('3102', c.sdp(), ['Replaces: nope@x;to-tag=1;from-tag=2']);
+    expect(unknown).toBe(481);
+    const cd = await c.call('3102', c.sdp(), [`Replaces: ${ba.callId};to-tag=${ba.remoteTag};from-tag=${ba.localTag}`]);
+    if (typeof cd === 'number') throw new Error(`INVITE with Replaces refused with ${cd}\n${serverLog()}`);
+    await b.waitForRequest(isBye);
+    const atA = await a.waitForRequest(isInvite);
+    expect(mediaOf(atA.body).address).toBe('127.0.0.1');
+    expect(await a.bye(ab)).toBe(200);
+    await c.waitForRequest(isBye);
+    await expect.poll(async () => (await cdrsSince(before)).filter((r) => r.disposition === 'answered').length, { timeout: 5000 }).toBe(2);
+    const rows = await cdrsSince(before);
+    const joined = rows.find((r) => r.caller_number === '3103' && r.callee_number === '3101');
+    expect(joined).toMatchObject({ disposition: 'answered', hangup_cause: 'NORMAL_CLEARING' });
+    expect(rows.find((r) => r.caller_number === '3101' && r.callee_number === '3102')).toMatchObject({ disposition: 'answered', transferred_to_call_id: joined!.call_id });
+  }, 60_000);
 });

@@ -18,7 +18,9 @@ import type { BridgeDeps } from './bridge-types.js';
 import { DialogRegistry } from './dialog-registry.js';
 import { declineAllMedia, FEATURE_CALL_HOLD_MS } from './feature-answer.js';
 import { hangUp } from './fork.js';
+import { answerReplacingInvite } from './invite-replaces.js';
 import { fromHeader } from './party-header.js';
+import { parseReplaces } from './replaces.js';
 import type { InviteAuthenticator } from './invite-auth.js';
 import type { CallControl, CallPartyInfo, CallRouter, RouteDecision, SdpAnchor } from './ports.js';
 import { runRingPlan, type RingRun } from './ring-plan-runner.js';
@@ -93,6 +95,13 @@ export class InviteHandler {
     if (!auth.ok) return refuse(auth.status, `caller authentication: ${auth.reason}`, auth.headers);
     const tenantId = auth.tenant.id;
     const callerExt = await getExtension(d.db, tenantId, auth.caller.extensionId);
+    if (req.has('Replaces')) {
+      // RFC 3891: not a new call to route but a takeover of an existing one (400 when unreadable, §6.1).
+      const replaces = parseReplaces(req.get('Replaces'));
+      if (!replaces) return refuse(400, 'malformed Replaces');
+      const party = partyOf(callerExt);
+      return answerReplacingInvite(req, res, replaces, { party, tenantId, siteId: callerExt.siteId ?? null, sipDomain: auth.tenant.sip_domain }, this.bridgeDeps);
+    }
     const dialed = parseSipUri(req.uri)?.user ?? '';
     const decision = await d.router.route({ tenantId, callerExtensionId: callerExt.id, dialed, at: d.clock.now() });
     const log = d.log.child({ sipCallId: req.get('Call-ID') });

@@ -113,14 +113,14 @@ export class SipPhone {
   }
 
   /** INVITE `number` at the PBX, answer the 407, ACK the 200; the dialog, or the final status when refused. */
-  async call(number: string, sdp = this.sdp()): Promise<Dialog | number> {
+  async call(number: string, sdp = this.sdp(), extraHeaders: string[] = []): Promise<Dialog | number> {
     const callId = `${token()}@${this.address}`;
     const localTag = token();
     const ruri = `sip:${number}@${this.server.host}`;
     const localUri = `sip:${this.user}@${this.server.host}`;
     const invite = (cseq: number, auth?: string): Promise<SipMessage> =>
       this.request(
-        [`INVITE ${ruri} SIP/2.0`, this.via(), 'Max-Forwards: 70', `From: <${localUri}>;tag=${localTag}`, `To: <${ruri}>`, `Call-ID: ${callId}`, `CSeq: ${cseq} INVITE`, `Contact: ${this.contact}`, 'Content-Type: application/sdp', ...(auth ? [`Proxy-Authorization: ${auth}`] : [])],
+        [`INVITE ${ruri} SIP/2.0`, this.via(), 'Max-Forwards: 70', `From: <${localUri}>;tag=${localTag}`, `To: <${ruri}>`, `Call-ID: ${callId}`, `CSeq: ${cseq} INVITE`, `Contact: ${this.contact}`, 'Content-Type: application/sdp', ...extraHeaders, ...(auth ? [`Proxy-Authorization: ${auth}`] : [])],
         sdp,
         callId,
         30_000,
