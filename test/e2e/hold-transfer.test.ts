@@ -61,6 +61,13 @@ describe('hold and transfer end to end (npm start + rtpengine + scripted phones)
     if (typeof ab === 'number') throw new Error(`${a.user} → ${b.user} refused with ${ab}\n${serverLog()}`);
     return { ab, ba: await b.waitForDialog() };
   };
+  /** `x` and `y` each send RTP to the SDP they were last given: both must receive the other's through rtpengine. */
+  const talk = async (x: SipPhone, xSdp: string, y: SipPhone, ySdp: string): Promise<void> => {
+    const [x0, y0] = [x.rtpReceived, y.rtpReceived];
+    await Promise.all([x.sendRtp(xSdp), y.sendRtp(ySdp)]);
+    await expect.poll(() => y.rtpReceived - y0, { timeout: 3000 }).toBeGreaterThan(5);
+    await expect.poll(() => x.rtpReceived - x0, { timeout: 3000 }).toBeGreaterThan(5);
+  };
   const events = (type: string): LogLine[] => (run?.lines ?? []).filter((l) => l.msg === 'call event' && l.event === type);
   const serverLog = (): string => (run?.lines ?? []).filter((l) => l.component === 'calls' || (l.level as number) >= 40).map((l) => JSON.stringify(l)).join('\n');
   const cdrs = async (limit: number): Promise<CdrRow[]> => {
@@ -124,6 +131,8 @@ describe('hold and transfer end to end (npm start + rtpengine + scripted phones)
     expect(directionOf(resumed.body)).toBe('sendrecv');
     expect(directionOf(invitesAtB()[2]!.body)).toBe('sendrecv');
     await expect.poll(() => events('call.unhold').length, { timeout: 3000 }).toBe(1);
+    // Off hold, media flows both ways through rtpengine again.
+    await talk(a, resumed.body, b, invitesAtB()[2]!.body);
 
     // A session refresh (same direction) is relayed too, without an event.
     await a.reinvite(ab, a.sdp('sendrecv', 4));
@@ -169,7 +178,11 @@ describe('hold and transfer end to end (npm start + rtpengine + scripted phones)
     await expect.poll(() => events('call.transfer').length, { timeout: 3000 }).toBeGreaterThanOrEqual(1);
     expect(events('call.transfer').at(-1)).toMatchObject({ kind: 'blind', target: '3103', transferor: { number: '3102' } });
 
-    // A and C talk; C hangs up, A gets the BYE.
+    // A and C talk: each one's RTP, sent where its latest SDP says (rtpengine), reaches the other.
+    await talk(a, moved.body, c, inviteAtC.body);
+    expect(b.rtpReceived).toBe(0); // none of it went to the released transferor
+
+    // C hangs up, A gets the BYE.
     expect(await c.bye(cd)).toBe(200);
     await a.waitForRequest(isBye);
     await expect.poll(async () => (await cdrsSince(before)).length, { timeout: 5000 }).toBe(2);
@@ -224,6 +237,7 @@ describe('hold and transfer end to end (npm start + rtpengine + scripted phones)
     // Both of B's dialogs get a BYE (or B's own BYE was accepted).
     await expect.poll(() => b.received.filter(isBye).length, { timeout: 5000 }).toBe(2);
     await expect.poll(() => events('call.transfer').filter((e) => e.kind === 'attended').length, { timeout: 3000 }).toBe(2);
+    await talk(a, atA.body, c, atC.body);
 
     expect(await a.bye(ab)).toBe(200);
     await c.waitForRequest(isBye);

@@ -55,6 +55,9 @@ const uriOf = (v: string | undefined): string => /<([^>]+)>/.exec(v ?? '')?.[1] 
 
 export class SipPhone {
   private sock!: Socket;
+  private rtp!: Socket;
+  /** RTP packets received on `rtpPort` (from rtpengine), so a test sees whose audio reaches whom. */
+  rtpReceived = 0;
   private waiters: Array<{ match: (m: SipMessage) => boolean; resolve: (m: SipMessage) => void }> = [];
   /** Every request the server sent this phone, in order. */
   readonly received: SipMessage[] = [];
@@ -78,6 +81,12 @@ export class SipPhone {
       p.sock.once('error', reject);
       p.sock.bind(0, address, () => resolve());
     });
+    p.rtp = createSocket('udp4');
+    p.rtp.on('message', () => void p.rtpReceived++);
+    await new Promise<void>((resolve, reject) => {
+      p.rtp.once('error', reject);
+      p.rtp.bind(rtpPort, address, () => resolve());
+    });
     return p;
   }
 
@@ -91,6 +100,24 @@ export class SipPhone {
 
   close(): void {
     this.sock.close();
+    this.rtp.close();
+  }
+
+  /** Send `count` PCMU packets (20 ms apart) from `rtpPort` to the address and port of `sdp`. */
+  async sendRtp(sdp: string, count = 10): Promise<void> {
+    const address = /c=IN IP4 ([0-9.]+)/.exec(sdp)?.[1] ?? '';
+    const port = Number(/m=audio (\d+)/.exec(sdp)?.[1] ?? 0);
+    const ssrc = randomBytes(4);
+    for (let i = 0; i < count; i++) {
+      const header = Buffer.alloc(12);
+      header[0] = 0x80;
+      header[1] = 0; // PCMU
+      header.writeUInt16BE(i, 2);
+      header.writeUInt32BE(i * 160, 4);
+      ssrc.copy(header, 8);
+      this.rtp.send(Buffer.concat([header, Buffer.alloc(160, 0xff)]), port, address);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   sdp(direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' = 'sendrecv', version = 1): string {
