@@ -214,6 +214,30 @@ describe('hold and transfer end to end (npm start + rtpengine + scripted phones)
     expect(original).toMatchObject({ caller_number: '3101', callee_number: '3102', disposition: 'answered', hangup_cause: 'NORMAL_CLEARING', transferred_to_call_id: null });
   }, 60_000);
 
+  it('blind transfer where B hangs up right after the 202: A still reaches C; to a phone-less number A is hung up', async () => {
+    const before = await knownCdrs();
+    const [a, b, c] = await three();
+    await connect(a, b);
+    const ba = b.dialogs[0]!;
+    expect(await b.refer(ba, '<sip:3103@127.0.0.1>')).toBe(202);
+    expect(await b.bye(ba)).toBe(200);
+    const cd = await c.waitForDialog();
+    const moved = await a.waitForRequest(isInvite);
+    await talk(a, moved.body, c, c.received.find(isInvite)!.body);
+    expect(await c.bye(cd)).toBe(200);
+    await a.waitForRequest(isBye);
+    await expect.poll(async () => (await cdrsSince(before)).length, { timeout: 5000 }).toBe(2);
+    const [transferred, original] = await cdrsSince(before);
+    expect(original).toMatchObject({ callee_number: '3102', disposition: 'answered', transferred_to_call_id: transferred!.call_id });
+
+    const { ab: ab2 } = await connect(a, b);
+    const ba2 = b.dialogs.find((d) => !d.ended)!;
+    expect(await b.refer(ba2, '<sip:3104@127.0.0.1>')).toBe(202);
+    await b.bye(ba2);
+    await expect.poll(() => a.received.filter(isBye).length, { timeout: 5000 }).toBe(2);
+    expect(ab2.callId).not.toBe('');
+  }, 60_000);
+
   it('attended transfer: B holds A, calls C, REFERs A with Replaces naming its call to C; A and C are joined, both of B’s legs released', async () => {
     const before = await knownCdrs();
     const [a, b, c] = await three();

@@ -11,7 +11,7 @@
  * only a failed/busy/no-answer record of the attempt beside the call that went on.
  */
 import type Srf from 'drachtio-srf';
-import { type Bridge, type BridgeDeps, type BridgeSide, statusOf } from './bridge-types.js';
+import { type Bridge, type BridgeDeps, type BridgeSide, otherSide, statusOf } from './bridge-types.js';
 import { hangUp } from './fork.js';
 import { fromHeader } from './party-header.js';
 import { runRingPlan, type RingRun } from './ring-plan-runner.js';
@@ -43,13 +43,22 @@ export async function startBlindTransfer(
   const callerExtensionId = transferee.party.extensionId;
   if (callerExtensionId === null) return { ok: false, sipStatus: 403 };
   bridge.busy = true;
+  // Pending from now on, not only once it rings: a transferor hanging up right after the 202 must
+  // find the transfer under way, and a transferee hanging up must be able to stop it.
+  const ringing: { run?: RingRun; cancelled: boolean } = { cancelled: false };
+  bridge.pendingTransfer = {
+    cancel: () => {
+      ringing.cancelled = true;
+      ringing.run?.cancel();
+    },
+  };
+  bridge.transferor = otherSide(bridge, transferee);
   let started = false;
   try {
     const decision = await d.router.route({ tenantId: bridge.tenantId, callerExtensionId, dialed: number, at: d.clock.now() });
     log.debug({ decision: decision.kind, trace: decision.trace }, 'call: transfer target routed');
     // A feature code is no place to send a caller: only something that rings can be a target.
     if (decision.kind !== 'ring') return { ok: false, sipStatus: decision.kind === 'reject' ? decision.sipStatus : 403 };
-    const ringing: { run?: RingRun } = {};
     let timedOut = false;
     const call = await d.calls.startCall({
       tenantId: bridge.tenantId,
@@ -67,6 +76,10 @@ export async function startBlindTransfer(
     if (!call.ok) return { ok: false, sipStatus: call.sipStatus ?? 486 };
     const newCallId = call.callId;
     const releaseMedia = (): void => void d.media.delete({ callId: newCallId }).catch((err: unknown) => log.warn({ err }, 'call: media release failed'));
+    if (ringing.cancelled) {
+      await d.calls.failed(newCallId, 487);
+      return { ok: false, sipStatus: 487 };
+    }
     let offer: string;
     try {
       // The transferee may have been put on hold before the REFER (its last SDP then says recvonly):
@@ -87,7 +100,7 @@ export async function startBlindTransfer(
       },
     });
     ringing.run = run;
-    bridge.pendingTransfer = { cancel: () => run.cancel() };
+    if (ringing.cancelled) run.cancel();
     started = true;
     // Announced before the old call is finished, so consumers see call.transfer before its call.ended.
     const announce = (): Promise<void> => d.calls.transferred(bridge.callId, { kind: 'blind', transferor: transferor?.party ?? null, target: number, newCallId });
@@ -100,13 +113,22 @@ export async function startBlindTransfer(
     );
     void done.then((r) => {
       bridge.pendingTransfer = undefined;
+      bridge.transferor = undefined;
       bridge.busy = false;
+      // The transferor left while the target rang and the target never answered: nobody is left to talk to.
+      if (!r.ok && bridge.transferorGone) bridge.hangUp();
       log.info({ ok: r.ok, ...(r.ok ? { newCallId: r.newCallId } : { sipStatus: r.sipStatus }) }, 'call: blind transfer ended');
       if (!r.ok) releaseMedia();
     });
     return { ok: true, done };
   } finally {
-    if (!started) bridge.busy = false;
+    if (!started) {
+      bridge.busy = false;
+      bridge.pendingTransfer = undefined;
+      bridge.transferor = undefined;
+      // Failed before anything rang, and the transferor has already gone: the transferee is alone.
+      if (bridge.transferorGone) bridge.hangUp();
+    }
   }
 }
 

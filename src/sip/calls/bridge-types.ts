@@ -40,6 +40,10 @@ export interface Bridge {
   pbxHeld: boolean;
   /** A transfer still ringing its target: cancelling it lets the call go on. */
   pendingTransfer?: { cancel(): void };
+  /** The side a pending transfer will release (the REFER's sender, or the callee for the API). */
+  transferor?: BridgeSide;
+  /** That side hung up while the target rang (RFC 5589 §6 allows it right after the 202). */
+  transferorGone: boolean;
   /** Ended (BYE, hang-up) or handed over to a new call by a transfer. */
   readonly over: boolean;
   /**

@@ -45,6 +45,7 @@ export function tieDialogs(input: TieInput, d: BridgeDeps): Bridge {
     callee,
     busy: false,
     pbxHeld: false,
+    transferorGone: false,
     get over() {
       return over;
     },
@@ -61,6 +62,12 @@ export function tieDialogs(input: TieInput, d: BridgeDeps): Bridge {
     const other = s === caller ? callee : caller;
     on(s.dialog, 'destroy', () => {
       if (over) return;
+      if (bridge.pendingTransfer && bridge.transferor === s) {
+        // A blind transferor may hang up as soon as its REFER is accepted: the transferee keeps waiting
+        // for the target, and is hung up only if the target never answers.
+        bridge.transferorGone = true;
+        return;
+      }
       hangUp(other.dialog);
       finish();
     });
