@@ -32,6 +32,13 @@ export async function attendedTransfer(bridge: Bridge, transferor: BridgeSide, r
   const target = otherSide(other, found.side);
   bridge.busy = true;
   other.busy = true;
+  // The transferor may hang up either of its legs while the two others are joined: that must not
+  // take the transferee or the target down with it (see the destroy handler in bridge.ts).
+  for (const [b, side] of [[bridge, transferor], [other, found.side]] as const) {
+    b.pendingTransfer = { cancel: () => undefined };
+    b.transferor = side;
+  }
+  let joined = false;
   try {
     const call = await d.calls.startCall({
       tenantId: bridge.tenantId,
@@ -88,9 +95,15 @@ export async function attendedTransfer(bridge: Bridge, transferor: BridgeSide, r
     bridge.finish();
     other.finish();
     log.info({ newCallId }, 'call: attended transfer completed');
+    joined = true;
     return { ok: true, newCallId };
   } finally {
-    bridge.busy = false;
-    other.busy = false;
+    for (const b of [bridge, other]) {
+      b.busy = false;
+      b.pendingTransfer = undefined;
+      b.transferor = undefined;
+      // Not joined, and the transferor left this call meanwhile: its remaining party is alone.
+      if (!joined && b.transferorGone) b.hangUp();
+    }
   }
 }
