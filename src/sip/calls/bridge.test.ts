@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { Binding } from '../registrar/location.js';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import { tieDialogs } from './bridge.js';
 import type { Bridge, BridgeDeps, TieInput } from './bridge-types.js';
@@ -72,7 +73,13 @@ const flush = async (): Promise<void> => {
 const alice: CallPartyInfo = { number: '1001', name: 'Alice', extensionId: 'ext-a' };
 const bob: CallPartyInfo = { number: '1002', name: 'Bob', extensionId: 'ext-b' };
 
-function setup() {
+interface Extra {
+  srf?: unknown;
+  router?: BridgeDeps['router'];
+  location?: unknown;
+}
+
+function setup(extra: Extra = {}) {
   const log: string[] = [];
   const media = {
     ops: [] as Array<Record<string, unknown>>,
@@ -99,11 +106,28 @@ function setup() {
       log.push(`hungUp ${callId}`);
       return Promise.resolve();
     },
-    attachLegs: (_callId: string, l: CallLegs) => void (legs = l),
+    attachLegs: (callId: string, l: CallLegs) => {
+      if (callId === 'call-1') legs = l;
+      else log.push(`attachLegs ${callId}`);
+    },
+    startCall: () => Promise.resolve({ ok: true, callId: 'call-2' }),
+    ringing: () => Promise.resolve(),
+    answered: (callId: string) => {
+      log.push(`answered ${callId}`);
+      return Promise.resolve(true);
+    },
+    failed: (callId: string, status: number) => {
+      log.push(`failed ${callId} ${status}`);
+      return Promise.resolve();
+    },
+    transferred: (callId: string, info: { newCallId?: string }) => {
+      log.push(`transferred ${callId} → ${info.newCallId}`);
+      return Promise.resolve();
+    },
   } as unknown as CallControl;
   const registry = new DialogRegistry();
   const deps: BridgeDeps = {
-    srf: {} as never, calls, media, router: { route: () => Promise.reject(new Error('no routing here')) }, location: {} as never,
+    srf: (extra.srf ?? {}) as never, calls, media, router: extra.router ?? { route: () => Promise.reject(new Error('no routing here')) }, location: (extra.location ?? {}) as never,
     clock: new FakeClock(0), log: pino({ level: 'silent' }), registry, tie: (input) => tieDialogs(input, deps),
   };
   const a = new FakeDialog('a-call@x', 'pbx-a', 'tag-a', '10.0.0.1');
@@ -241,3 +265,76 @@ describe('bridge: CallLegs and the end of the call', () => {
     expect(log).toEqual(['hungUp call-1']);
   });
 });
+
+describe('bridge: blind transfer from the API (CallLegs.transfer)', () => {
+  const carol: CallPartyInfo = { number: '1003', name: 'Carol', extensionId: 'ext-c' };
+  /** Routing to Carol, one contact, and a UAC INVITE the test settles. */
+  function transferSetup(route: 'ring' | 'reject' = 'ring') {
+    const target = { resolve: (_d: unknown) => undefined as void, reject: (_e: unknown) => undefined as void, cancelled: false };
+    const srf = {
+      createUAC(_uri: string, _opts: unknown, cbs: { cbRequest: (err: unknown, req: { cancel(): void }) => void }) {
+        return new Promise((resolve, reject) => {
+          target.resolve = resolve;
+          target.reject = reject;
+          cbs.cbRequest(undefined, {
+            cancel() {
+              target.cancelled = true;
+              reject(Object.assign(new Error('cancelled'), { status: 487 }));
+            },
+          });
+        });
+      },
+    };
+    const router: BridgeDeps['router'] = {
+      route: () =>
+        Promise.resolve(
+          route === 'reject'
+            ? { kind: 'reject' as const, sipStatus: 404, reason: 'unknown', callee: carol, trace: [] }
+            : {
+                kind: 'ring' as const, callee: carol, trace: [], ringTimeoutMs: null,
+                plan: {
+                  first: () => Promise.resolve({ kind: 'step' as const, extensionIds: ['ext-c'], timeoutMs: null, reason: 'carol' }),
+                  next: (o: { sipStatus: number }) => Promise.resolve({ kind: 'end' as const, sipStatus: o.sipStatus, reason: 'done' }),
+                  answered: () => undefined,
+                },
+              },
+        ),
+    };
+    const location = { live: () => [{ extensionId: 'ext-c', contactUri: 'sip:c@127.0.0.1:5099', sourceAddress: '127.0.0.1', sourcePort: 5099, transport: 'UDP' } as unknown as Binding] };
+    return { ...setup({ srf, router, location }), target };
+  }
+
+  it('rings the target with the transferee’s media; on answer the caller is re-INVITEd onto it, the callee released, the new call bridged', async () => {
+    const { a, b, media, log, legs, target, registry } = transferSetup();
+    await legs().transfer('1003');
+    expect(media.ops.at(-1)).toMatchObject({ op: 'offer', callId: 'call-2', fromTag: 'tag-a' });
+    const c = new FakeDialog('c-call@pbx', 'pbx-c', 'tag-c', '10.0.0.3');
+    target.resolve(c);
+    await flush();
+    expect(media.ops.find((o) => o.op === 'answer')).toMatchObject({ callId: 'call-2', fromTag: 'tag-a', toTag: 'tag-c' });
+    expect(a.modified[0]).toContain('anchored-answer:');
+    expect(a.destroyed).toBe(false);
+    expect(b.destroyed).toBe(true);
+    expect(log).toEqual(['answered call-2', 'attachLegs call-2', 'transferred call-1 → call-2', 'hungUp call-1']);
+    expect(registry.find('c-call@pbx', 'tag-c', 'pbx-c')?.bridge.callId).toBe('call-2');
+    expect(media.ops.filter((o) => o.op === 'delete')).toEqual([{ op: 'delete', callId: 'call-1' }]);
+  });
+
+  it('cancelTransfer stops the ringing target; the call goes on untouched', async () => {
+    const { a, b, log, legs, target, bridge } = transferSetup();
+    await legs().transfer('1003');
+    expect(await legs().cancelTransfer()).toBe(true);
+    await flush();
+    expect(target.cancelled).toBe(true);
+    expect(log).toContain('failed call-2 487');
+    expect([a.destroyed, b.destroyed, bridge.over, bridge.busy]).toEqual([false, false, false, false]);
+    expect(await legs().cancelTransfer()).toBe(false);
+  });
+
+  it('a number the router rejects fails at once with its status', async () => {
+    const { legs, bridge } = transferSetup('reject');
+    await expect(legs().transfer('999')).rejects.toMatchObject({ code: 'call.transfer_failed', sipStatus: 404 });
+    expect([bridge.over, bridge.busy]).toEqual([false, false]);
+  });
+});
+
