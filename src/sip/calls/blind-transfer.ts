@@ -157,7 +157,16 @@ async function complete(
     await d.calls.hungUp(newCallId);
     return { ok: false, sipStatus: 487 };
   }
-  const answer = await d.media.answer({ callId: newCallId, fromTag: transferee.tag, toTag: target.sip.remoteTag, sdp: target.remote.sdp, flags: { label: 'callee' } });
+  let answer: { sdp: string };
+  try {
+    answer = await d.media.answer({ callId: newCallId, fromTag: transferee.tag, toTag: target.sip.remoteTag, sdp: target.remote.sdp, flags: { label: 'callee' } });
+  } catch (err) {
+    // No media for the new call: the target is hung up, the original call goes on.
+    d.log.error({ err, callId: bridge.callId }, 'call: transfer media answer failed');
+    hangUp(target);
+    await d.calls.hungUp(newCallId);
+    return { ok: false, sipStatus: 503 };
+  }
   // From here the transferee belongs to the new call: a BYE of the transferor no longer reaches it.
   bridge.untie();
   let transfereeSdp: string;
