@@ -45,6 +45,8 @@ export function partyOf(ext: Extension): CallPartyInfo {
   return { number: ext.callerIdNumber ?? ext.number, name: ext.callerIdName ?? ext.displayName, extensionId: ext.id };
 }
 
+/** Moved to party-header.ts (transfers place legs too); re-exported for existing importers. */
+export { fromHeader } from './party-header.js';
 
 /** What one INVITE's handling shares between its steps. */
 interface InviteContext {
