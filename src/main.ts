@@ -348,6 +348,10 @@ async function main(): Promise<void> {
       ringGroups: createRingGroupResolver({ db, clock: wallClock, log: log.child({ component: 'ring-groups' }), calls: callService }),
       defaultRingTimeoutMs: config.calls.ringTimeoutSeconds * 1000,
     });
+    // Mid-call changes are rare and what an operator asks about afterwards ("who put whom on hold,
+    // where did the call go"): logged until the webhook/WebSocket consumers arrive.
+    const callEventLog = log.child({ component: 'calls' });
+    for (const type of ['call.hold', 'call.unhold', 'call.transfer'] as const) events.on(type, (e) => callEventLog.info({ event: type, ...e }, 'call event'));
     if (registrar && defaultTenant) {
       app.startCalls({
         db,

@@ -5,6 +5,7 @@ import { mappingsAndRequestLog } from './0003-mappings-and-request-log.js';
 import { callsAndCdrs } from './0004-calls-and-cdrs.js';
 import { answeredBy } from './0005-answered-by.js';
 import { ringGroups } from './0006-ring-groups.js';
+import { transfers } from './0007-transfers.js';
 import { webhooks } from './0008-webhooks.js';
 
 /**
@@ -18,6 +19,6 @@ export const migrations: Record<string, Migration> = {
   '0004_calls_and_cdrs': callsAndCdrs,
   '0005_answered_by': answeredBy,
   '0006_ring_groups': ringGroups,
-  // 0007 is taken by work in flight elsewhere; the key must stay exactly this.
+  '0007_transfers': transfers,
   '0008_webhooks': webhooks,
 };
