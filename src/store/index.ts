@@ -24,4 +24,4 @@ export * from './request-log/request-log.writer.js';
 export * from './metrics/counts.repository.js';
 export * from './calls/call.repository.js';
 export * from './calls/cdr.repository.js';
-export type { CallDirection, CdrDisposition, StoredCallState, StoredFinalCallState } from './calls/call.table.js';
+export type { CallDirection, CdrDisposition, CdrTable, StoredCallState, StoredFinalCallState } from './calls/call.table.js';
