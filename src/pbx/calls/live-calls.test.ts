@@ -118,7 +118,7 @@ describe('LiveCalls', () => {
         const started = await service.startCall({ tenantId: input.tenantId, direction: 'internal', caller: alice, callee: { ...bob, number: input.to } });
         if (input.to === '404') {
           await service.apply(started.callId, { type: 'fail', sipStatus: 404, cause: 'UNALLOCATED_NUMBER' });
-          return { ok: false, callId: started.callId, sipStatus: 404 };
+          return { ok: false, callId: started.callId, sipStatus: 404, refusedBy: 'destination' as const };
         }
         return { ok: true, callId: started.callId };
       }),
@@ -126,7 +126,7 @@ describe('LiveCalls', () => {
     live.useOriginator(originator);
     const ok = await live.originate({ tenantId, extensionId: 'ext-a', to: '1002', callerId: null, ringTimeoutMs: 30_000 });
     expect(ok).toMatchObject({ ok: true, call: { state: 'INITIATED', caller: alice } });
-    expect(await live.originate({ tenantId, extensionId: 'ext-a', to: '404', callerId: null, ringTimeoutMs: 30_000 })).toMatchObject({ ok: false, sipStatus: 404 });
+    expect(await live.originate({ tenantId, extensionId: 'ext-a', to: '404', callerId: null, ringTimeoutMs: 30_000 })).toMatchObject({ ok: false, sipStatus: 404, refusedBy: 'destination' });
   });
 });
 

@@ -30,11 +30,14 @@ export interface OriginateInput {
 }
 
 /** The call as started: refused ones are recorded (with their CDR) and carry the SIP status they ended with. */
-export type OriginateOutcome = { ok: true; call: LiveCallView } | { ok: false; callId: string; sipStatus: number };
+export type OriginateOutcome =
+  | { ok: true; call: LiveCallView }
+  /** `refusedBy`: the originating extension (call limit, no phone registered) or the destination (unknown, busy…). */
+  | { ok: false; callId: string; sipStatus: number; refusedBy: 'extension' | 'destination' };
 
 /** The signalling side's click-to-call (src/sip/calls/originate.ts); it opens the call in the call service itself. */
 export interface Originator {
-  originate(input: OriginateInput): Promise<{ ok: boolean; callId: string; sipStatus?: number }>;
+  originate(input: OriginateInput): Promise<{ ok: boolean; callId: string; sipStatus?: number; refusedBy?: 'extension' | 'destination' }>;
 }
 
 export class LiveCalls {
@@ -110,10 +113,10 @@ export class LiveCalls {
   async originate(input: OriginateInput): Promise<OriginateOutcome> {
     if (!this.originator) throw new Error('origination is not available: SIP calls are not running');
     const started = await this.originator.originate(input);
-    if (!started.ok) return { ok: false, callId: started.callId, sipStatus: started.sipStatus ?? 500 };
+    if (!started.ok) return { ok: false, callId: started.callId, sipStatus: started.sipStatus ?? 500, refusedBy: started.refusedBy ?? 'destination' };
     const call = this.service.get(started.callId);
-    // Ended already (the phone refused at once): report it as refused with the call's id.
-    if (!call) return { ok: false, callId: started.callId, sipStatus: 480 };
+    // Ended already (every phone refused at once): report it as the extension's refusal, with the call's id.
+    if (!call) return { ok: false, callId: started.callId, sipStatus: 480, refusedBy: 'extension' };
     return { ok: true, call };
   }
 
