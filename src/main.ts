@@ -31,6 +31,7 @@ import { EventBus } from './events/event-bus.js';
 import type { PbxEvents } from './events/pbx-events.js';
 import { CallService } from './pbx/calls/call-service.js';
 import { callControlOf } from './pbx/calls/call-control.js';
+import { LiveCalls } from './pbx/calls/live-calls.js';
 import { extensionRouter } from './pbx/calls/extension-router.js';
 import { createHmac } from 'node:crypto';
 import { wallClock } from './shared/clock.js';
@@ -321,8 +322,10 @@ async function main(): Promise<void> {
       maxCallsPerExtension,
     });
     await callService.recoverInterruptedCalls();
+    // The live-calls API's view of the calls; click-to-call works once the INVITE route runs.
+    const liveCalls = new LiveCalls(callService);
     if (registrar && defaultTenant) {
-      app.startCalls({
+      const sipCalls = app.startCalls({
         db,
         log: sipLog.child({ component: 'calls' }),
         clock: wallClock,
@@ -334,6 +337,7 @@ async function main(): Promise<void> {
         media: media.anchor,
         challengeAlgorithms: config.registrar.digestAlgorithms,
       });
+      liveCalls.useOriginator(sipCalls);
     }
 
     // The engine's link is up while the app runs and the embedded engine lives; an external
@@ -355,6 +359,7 @@ async function main(): Promise<void> {
         secretKey: secretKey.key,
         clock: wallClock,
         changeCounter,
+        calls: liveCalls,
         metrics: { engineConnected },
         ...(registrar ? { sip: { qualifyStatus: (id: string) => registrar.qualifyStatus(id) } } : {}),
       },

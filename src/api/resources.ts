@@ -1,3 +1,4 @@
+import type { LiveCalls } from '../pbx/calls/live-calls.js';
 import type { Clock } from '../shared/clock.js';
 import type { Db } from '../store/index.js';
 import type { ChangeCounter, ReadCache } from './read-cache.js';
@@ -25,6 +26,8 @@ export interface ResourceDeps {
   changeCounter?: ChangeCounter;
   /** The list-answer cache; built by `registerResourceRoutes` from `changeCounter` unless given. */
   readCache?: ReadCache;
+  /** The PBX's live calls (`/api/v1/calls`); without them (tools, tests without a PBX) those routes answer 503. */
+  calls?: LiveCalls;
   /** Live values for the `/metrics` gauges that the store cannot answer (engine link state…). */
   metrics?: MetricsSources;
 }

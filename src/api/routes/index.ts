@@ -11,6 +11,7 @@ import { registerUserRoutes } from './users/user.routes.js';
 import { registerExtensionRoutes } from './extensions/index.js';
 import { registerAuditRoutes } from './audit/audit.routes.js';
 import { registerCdrRoutes } from './cdrs/cdr.routes.js';
+import { registerLiveCallRoutes } from './calls/index.js';
 import { registerLogRoutes } from './logs/logs.routes.js';
 import { registerMetricsRoutes } from './metrics/metrics.routes.js';
 import { registerUserMappingRoutes } from './user-mappings/index.js';
@@ -29,6 +30,7 @@ const resources: ResourceRegistrar[] = [
   registerUserRoutes,
   registerExtensionRoutes,
   registerUserMappingRoutes,
+  registerLiveCallRoutes,
   registerCdrRoutes,
   registerAuditRoutes,
   registerLogRoutes,
