@@ -322,6 +322,10 @@ async function main(): Promise<void> {
       maxCallsPerExtension,
     });
     await callService.recoverInterruptedCalls();
+    // Mid-call changes are rare and what an operator asks about afterwards ("who put whom on hold,
+    // where did the call go"): logged until the webhook/WebSocket consumers arrive.
+    const callEventLog = log.child({ component: 'calls' });
+    for (const type of ['call.hold', 'call.unhold', 'call.transfer'] as const) events.on(type, (e) => callEventLog.info({ event: type, ...e }, 'call event'));
     // The live-calls API's view of the calls; click-to-call works once the INVITE route runs.
     const liveCalls = new LiveCalls(callService);
     if (registrar && defaultTenant) {

@@ -28,6 +28,11 @@ export interface OfferRequest {
   readonly callId: string;
   /** The tag of the side that sent this offer (the SIP From-tag of its dialog). */
   readonly fromTag: string;
+  /**
+   * The other side's tag, for a re-offer inside an established session (a re-INVITE, hold): either
+   * side may re-offer, and the pair of tags tells rtpengine which direction is being renegotiated.
+   */
+  readonly toTag?: string;
   readonly sdp: string;
   readonly flags?: MediaFlags;
 }

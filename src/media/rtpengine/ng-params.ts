@@ -23,7 +23,7 @@ function sideOptions(flags: MediaFlags = {}): NgDictionary {
 
 /** The ng `offer` dictionary; `wireCallId` is the call id as rtpengine knows it (owner-tagged). */
 export function offerParams(req: OfferRequest, wireCallId: string): NgDictionary {
-  return { 'call-id': wireCallId, 'from-tag': req.fromTag, sdp: req.sdp, ...sideOptions(req.flags) };
+  return { 'call-id': wireCallId, 'from-tag': req.fromTag, ...(req.toTag !== undefined ? { 'to-tag': req.toTag } : {}), sdp: req.sdp, ...sideOptions(req.flags) };
 }
 
 /** The ng `answer` dictionary. */

@@ -37,6 +37,12 @@ describe('RtpengineAnchor: the ng dictionaries it sends', () => {
     expect(fake.sent('offer')[0]).toMatchObject({ ICE: 'force', 'transport-protocol': 'UDP/TLS/RTP/SAVPF', 'record call': 'yes', label: 'caller' });
   });
 
+  it('a re-offer (re-INVITE) names both tags, so rtpengine knows which side renegotiates', async () => {
+    fake.handler = () => ({ result: 'ok', sdp: 'x' });
+    await anchor.offer({ callId: 'c1', fromTag: 'tt', toTag: 'ft', sdp });
+    expect(fake.sent('offer')[0]).toMatchObject({ 'call-id': 'sb-test-c1', 'from-tag': 'tt', 'to-tag': 'ft', sdp });
+  });
+
   it('answers with both tags', async () => {
     fake.handler = () => ({ result: 'ok', sdp: 'answered' });
     await expect(anchor.answer({ callId: 'c1', fromTag: 'ft', toTag: 'tt', sdp })).resolves.toEqual({ sdp: 'answered' });

@@ -26,6 +26,12 @@ export function callControlOf(service: CallService): CallControl {
     async hungUp(callId) {
       await service.apply(callId, { type: 'hangup' });
     },
+    async held(callId, on, by) {
+      await service.held(callId, on, by);
+    },
+    async transferred(callId, info) {
+      await service.transferred(callId, info);
+    },
     attachLegs(callId, legs) {
       service.attachLegs(callId, legs);
     },

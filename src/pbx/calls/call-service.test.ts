@@ -27,7 +27,7 @@ beforeEach(async () => {
   clock = new FakeClock(t0);
   bus = new EventBus<PbxEvents>();
   events = [];
-  for (const type of ['call.start', 'call.ringing', 'call.answered', 'call.ended', 'extension.status'] as const) {
+  for (const type of ['call.start', 'call.ringing', 'call.answered', 'call.ended', 'extension.status', 'call.hold', 'call.unhold', 'call.transfer'] as const) {
     bus.on(type, (payload) => events.push([type, payload]));
   }
 });
@@ -166,5 +166,29 @@ describe('CallService', () => {
     expect(await calls.startCall({ tenantId, direction: 'internal', caller: carol, callee: bob, limits: { callee: 1 } })).toMatchObject({ ok: false, sipStatus: 486 });
     expect(await calls.startCall({ tenantId, direction: 'internal', caller: alice, callee: carol, limits: { caller: 1 } })).toMatchObject({ ok: false, sipStatus: 403 });
     expect((await calls.startCall({ tenantId, direction: 'internal', caller: alice, callee: carol, limits: { caller: 2 } })).ok).toBe(true);
+  });
+
+  it('hold, unhold and transfer are events of an answered call only; a transfer links the CDR to the new call', async () => {
+    const calls = service();
+    const started = await calls.startCall({ tenantId, direction: 'internal', caller: alice, callee: bob });
+    if (!started.ok) throw new Error('refused');
+    const id = started.callId;
+    await calls.held(id, true, 'caller'); // still ringing: nothing to hold
+    expect(eventTypes()).not.toContain('call.hold');
+    await calls.answer(id);
+    await calls.held(id, true, 'callee');
+    await calls.held(id, false, 'api');
+    expect(events.filter(([t]) => t === 'call.hold' || t === 'call.unhold')).toEqual([
+      ['call.hold', expect.objectContaining({ callId: id, tenantId, by: 'callee' })],
+      ['call.unhold', expect.objectContaining({ callId: id, by: 'api' })],
+    ]);
+    await calls.transferred(id, { kind: 'blind', transferor: bob, target: '1003', newCallId: 'new-call' });
+    await calls.apply(id, { type: 'hangup' });
+    expect(eventTypes().indexOf('call.transfer')).toBeLessThan(eventTypes().indexOf('call.ended'));
+    expect(events.find(([t]) => t === 'call.transfer')?.[1]).toMatchObject({ callId: id, kind: 'blind', transferor: bob, target: '1003', newCallId: 'new-call' });
+    expect(await getCdrByCall(store.db, tenantId, id)).toMatchObject({ disposition: 'answered', hangup_cause: 'NORMAL_CLEARING', transferred_to_call_id: 'new-call' });
+    // After the end nothing more is published.
+    await calls.held(id, true, 'caller');
+    expect(eventTypes().filter((t) => t === 'call.hold')).toHaveLength(1);
   });
 });

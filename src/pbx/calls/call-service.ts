@@ -1,10 +1,10 @@
 import type { EventBus } from '../../events/event-bus.js';
-import type { CallParty, PbxEvents } from '../../events/pbx-events.js';
+import type { CallParty, HoldInitiator, PbxEvents } from '../../events/pbx-events.js';
 import type { Logger } from '../../obs/logger.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import { uuid } from '../../shared/ids.js';
 import type { CallLegs } from '../../sip/calls/index.js';
-import { closeInterruptedCalls, createCall, finishCall, updateCallState, type CallDirection, type Db } from '../../store/index.js';
+import { closeInterruptedCalls, createCall, finishCall, markCallTransferred, updateCallState, type CallDirection, type Db } from '../../store/index.js';
 import { eventForFinalStatus, hangupCauseOf, isFinalCallState, reduceCallState, type CallEvent, type CallState, type Transition } from './call-state.js';
 
 export interface CallServiceOptions {
@@ -198,6 +198,39 @@ export class CallService {
   /** The legs of a live, bridged call; undefined before the answer and after the end. */
   legsOf(callId: string): CallLegs | undefined {
     return this.calls.get(callId)?.legs;
+  }
+
+  /**
+   * The call was put on hold (`on`) or taken off it, by a phone or the API. Hold is not a state of
+   * the call machine (an ANSWERED call stays ANSWERED, its CDR counts the held time as talk time,
+   * as PBXs usually bill it): it is an event only, published in the call's order.
+   */
+  held(callId: string, on: boolean, by: HoldInitiator): Promise<void> {
+    return this.whileAnswered(callId, (call) => {
+      this.opts.bus.emit(on ? 'call.hold' : 'call.unhold', { callId, tenantId: call.tenantId, at: this.isoNow(), by });
+    });
+  }
+
+  /** A transfer of this call completed; it ends by its own hang-up, the transferee's new call is `newCallId`. */
+  transferred(callId: string, info: { kind: 'blind' | 'attended'; transferor: CallParty | null; target: string; newCallId?: string }): Promise<void> {
+    return this.whileAnswered(callId, async (call) => {
+      // Stored before the call ends (the SIP side finishes it right after), so its CDR links the new call.
+      if (info.newCallId !== undefined) {
+        await markCallTransferred(this.opts.db, callId, info.newCallId).catch((err: unknown) => this.opts.log.error({ err, callId }, 'could not record a transfer'));
+      }
+      this.opts.bus.emit('call.transfer', { callId, tenantId: call.tenantId, at: this.isoNow(), ...info });
+    });
+  }
+
+  /** Run `fn` in the call's event order when the call is still live and answered; otherwise nothing. */
+  private whileAnswered(callId: string, fn: (call: LiveCall) => void | Promise<void>): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call) return Promise.resolve();
+    const next = call.queue.then(async () => {
+      if (this.calls.has(callId) && call.state === 'ANSWERED') await fn(call);
+    });
+    call.queue = next.catch(() => undefined);
+    return next;
   }
 
   /** How many live calls an extension is party to now (the limit counts these). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bestFailure } from './fork.js';
 import { digestTarget } from './invite-auth.js';
-import { fromHeader } from './invite-handler.js';
+import { fromHeader } from './party-header.js';
 
 describe('bestFailure (RFC 3261 §16.7 step 6, simplified)', () => {
   it.each([

@@ -53,5 +53,5 @@ export function registerCalls(srf: Srf, deps: CallsDeps): RunningCalls {
       send(res, 500, {});
     });
   });
-  return createOriginator({ srf, db: deps.db, log: deps.log, clock: deps.clock, location: deps.location, calls: deps.calls, media: deps.media, router: deps.router });
+  return createOriginator({ srf, db: deps.db, log: deps.log, clock: deps.clock, location: deps.location, calls: deps.calls, media: deps.media, router: deps.router, bridge: handler.bridgeDeps });
 }

@@ -14,8 +14,11 @@ import { send } from '../registrar/register-handler.js';
 import { parseSipUri } from '../registrar/register-request.js';
 import type { LocationService } from '../registrar/location.js';
 import { tieDialogs } from './bridge.js';
+import type { BridgeDeps } from './bridge-types.js';
+import { DialogRegistry } from './dialog-registry.js';
 import { declineAllMedia, FEATURE_CALL_HOLD_MS } from './feature-answer.js';
 import { hangUp } from './fork.js';
+import { fromHeader } from './party-header.js';
 import type { InviteAuthenticator } from './invite-auth.js';
 import type { CallControl, CallPartyInfo, CallRouter, RouteDecision, SdpAnchor } from './ports.js';
 import { runRingPlan, type RingRun } from './ring-plan-runner.js';
@@ -40,11 +43,6 @@ export function partyOf(ext: Extension): CallPartyInfo {
   return { number: ext.callerIdNumber ?? ext.number, name: ext.callerIdName ?? ext.displayName, extensionId: ext.id };
 }
 
-/** A From header for the B leg that shows the caller's extension (quotes in names escaped, RFC 3261 §25.1). */
-export function fromHeader(party: CallPartyInfo, domain: string): string {
-  const uri = `sip:${encodeURIComponent(party.number)}@${domain}`;
-  return party.name ? `"${party.name.replace(/["\\]/g, (c) => `\\${c}`)}" <${uri}>` : `<${uri}>`;
-}
 
 /** What one INVITE's handling shares between its steps. */
 interface InviteContext {
@@ -55,10 +53,29 @@ interface InviteContext {
   /** Set once the call is over for the caller (CANCEL, ring timeout, final answer). */
   over: boolean;
   ringing?: RingRun;
+  tenantId: string;
+  siteId: string | null;
+  sipDomain: string;
+  caller: CallPartyInfo;
 }
 
 export class InviteHandler {
-  constructor(private readonly d: InviteHandlerDeps) {}
+  /** What every bridged call's mid-call features need, with one registry of bridged calls (Replaces). */
+  readonly bridgeDeps: BridgeDeps;
+
+  constructor(private readonly d: InviteHandlerDeps) {
+    const deps: BridgeDeps = {
+      srf: d.srf, calls: d.calls, media: d.media, router: d.router, location: d.location, clock: d.clock, log: d.log,
+      registry: new DialogRegistry(),
+      tie: (input) => tieDialogs(input, deps),
+    };
+    this.bridgeDeps = deps;
+  }
+
+  /** Bridged calls now (their dialogs, two per call); for tests and metrics. */
+  get bridgedDialogs(): number {
+    return this.bridgeDeps.registry.size;
+  }
 
   async handle(req: Req, res: Res): Promise<void> {
     const { d } = this;
@@ -81,10 +98,11 @@ export class InviteHandler {
     const log = d.log.child({ sipCallId: req.get('Call-ID') });
     log.debug({ dialed, decision: decision.kind, trace: decision.trace }, 'call: routed');
 
-    const ctx: InviteContext = { req, res, callId: '', log, over: false };
+    const caller = partyOf(callerExt);
+    const ctx: InviteContext = { req, res, callId: '', log, over: false, tenantId, siteId: callerExt.siteId ?? null, sipDomain: auth.tenant.sip_domain, caller };
     const started = await d.calls.startCall({
       tenantId,
-      caller: partyOf(callerExt),
+      caller,
       callee: decision.callee,
       siteId: callerExt.siteId ?? null,
       sipCallId: req.get('Call-ID'),
@@ -105,7 +123,7 @@ export class InviteHandler {
       return void (await d.calls.failed(ctx.callId, refusal.status));
     }
     if (decision.kind === 'feature') return this.runFeature(ctx, decision, sdp);
-    if (decision.kind === 'ring') return this.ring(ctx, decision, sdp, fromHeader(partyOf(callerExt), auth.tenant.sip_domain));
+    if (decision.kind === 'ring') return this.ring(ctx, decision, sdp, fromHeader(caller, auth.tenant.sip_domain));
   }
 
   /**
@@ -203,6 +221,13 @@ export class InviteHandler {
       releaseMedia();
       return void d.calls.hungUp(callId);
     }
-    tieDialogs({ callId, uas, uac }, { calls: d.calls, log, releaseMedia });
+    this.bridgeDeps.tie({
+      callId,
+      tenantId: ctx.tenantId,
+      siteId: ctx.siteId,
+      sipDomain: ctx.sipDomain,
+      caller: { dialog: uas, party: ctx.caller, sdp },
+      callee: { dialog: uac, party: { ...decision.callee, extensionId: outcome.extensionId }, sdp: uac.remote.sdp },
+    });
   }
 }

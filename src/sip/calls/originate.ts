@@ -13,10 +13,11 @@ import type { Logger } from '../../obs/logger.js';
 import type { Clock } from '../../shared/clock.js';
 import { getExtension, getTenant, type Db } from '../../store/index.js';
 import type { LocationService } from '../registrar/location.js';
-import { tieDialogs } from './bridge.js';
+import type { BridgeDeps } from './bridge-types.js';
 import { forkInvite, hangUp, type Fork } from './fork.js';
-import { fromHeader, partyOf } from './invite-handler.js';
-import type { CallControl, CallRouter, SdpAnchor, StartedCall } from './ports.js';
+import { partyOf } from './invite-handler.js';
+import { fromHeader } from './party-header.js';
+import type { CallControl, CallPartyInfo, CallRouter, SdpAnchor, StartedCall } from './ports.js';
 import { runRingPlan, type RingRun } from './ring-plan-runner.js';
 
 /** Under the 32 s a phone waits for the ACK of its 200 before it hangs up on its own. */
@@ -31,6 +32,8 @@ export interface OriginateDeps {
   calls: CallControl;
   media: SdpAnchor;
   router: CallRouter;
+  /** The INVITE handler's: one registry of bridged calls, so an originated call can be held, transferred and Replaced like any other. */
+  bridge: BridgeDeps;
 }
 
 export interface OriginateRequest {
@@ -64,6 +67,15 @@ interface Origination {
   offered: boolean;
 }
 
+/** What the bridge needs to know of the call besides its two dialogs. */
+interface CallInfo {
+  tenantId: string;
+  siteId: string | null;
+  sipDomain: string;
+  caller: CallPartyInfo;
+  callee: CallPartyInfo;
+}
+
 /** Refusals say which side refused: the originating extension (call limit, no phone registered) or the destination. */
 export type OriginateResult = StartedCall & { refusedBy?: 'extension' | 'destination' };
 
@@ -88,7 +100,7 @@ export function createOriginator(d: OriginateDeps): { originate(input: Originate
     void d.calls.failed(o.callId, status);
   };
 
-  const run = async (o: Origination, input: OriginateRequest, phoneFrom: string, destinationFrom: string, plan: Parameters<typeof runRingPlan>[1]): Promise<void> => {
+  const run = async (o: Origination, input: OriginateRequest, info: CallInfo, phoneFrom: string, destinationFrom: string, plan: Parameters<typeof runRingPlan>[1]): Promise<void> => {
     const targets = d.location.live(input.extensionId, d.clock.now());
     let ringingSent = false;
     const onRinging = (): void => {
@@ -147,7 +159,15 @@ export function createOriginator(d: OriginateDeps): { originate(input: Originate
       releaseMedia(o);
       return void d.calls.hungUp(o.callId);
     }
-    tieDialogs({ callId: o.callId, uas: phoneDialog, uac }, { calls: d.calls, log: o.log, releaseMedia: () => releaseMedia(o) });
+    // The bridge releases the media from now on. The extension's phone is the caller's side: the originating extension is the caller.
+    d.bridge.tie({
+      callId: o.callId,
+      tenantId: info.tenantId,
+      siteId: info.siteId,
+      sipDomain: info.sipDomain,
+      caller: { dialog: phoneDialog, party: info.caller, sdp: phone.sdp },
+      callee: { dialog: uac, party: { ...info.callee, extensionId: outcome.extensionId }, sdp: uac.remote.sdp },
+    });
   };
 
   return {
@@ -189,7 +209,8 @@ export function createOriginator(d: OriginateDeps): { originate(input: Originate
       // The phone shows whom it is about to call; the destination sees the extension (or the caller ID asked for).
       const phoneFrom = fromHeader({ number: input.to, name: decision.callee.name, extensionId: null }, tenant.sip_domain);
       const destinationFrom = fromHeader(input.callerId ? { ...caller, number: input.callerId, name: null } : caller, tenant.sip_domain);
-      void run(o, input, phoneFrom, destinationFrom, decision.plan).catch((err: unknown) => {
+      const info: CallInfo = { tenantId: input.tenantId, siteId: ext.siteId ?? null, sipDomain: tenant.sip_domain, caller, callee: decision.callee };
+      void run(o, input, info, phoneFrom, destinationFrom, decision.plan).catch((err: unknown) => {
         log.error({ err, callId: o.callId }, 'originate: failed');
         fail(o, 500, 'internal error');
       });

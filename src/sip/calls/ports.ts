@@ -41,6 +41,10 @@ export interface CallControl {
   failed(callId: string, sipStatus: number): Promise<void>;
   callerCancelled(callId: string): Promise<void>;
   hungUp(callId: string): Promise<void>;
+  /** A party (or the API) put the bridged call on hold (`on`) or took it off (issue 4 §5, §8). */
+  held(callId: string, on: boolean, by: 'caller' | 'callee' | 'api'): Promise<void>;
+  /** A transfer of this call completed (blind or attended); the transferee talks on `newCallId` from now on. */
+  transferred(callId: string, info: { kind: 'blind' | 'attended'; transferor: CallPartyInfo | null; target: string; newCallId?: string }): Promise<void>;
   /** The call is bridged: from now on the call service (and the live-calls API) steer it through `legs`. */
   attachLegs(callId: string, legs: CallLegs): void;
 }
@@ -63,7 +67,8 @@ export interface CallLegs {
 
 /** The media anchor's SDP operations (src/media/ports.ts MediaAnchor satisfies this). */
 export interface SdpAnchor {
-  offer(req: { callId: string; fromTag: string; sdp: string; flags?: { label?: string } }): Promise<{ sdp: string }>;
+  /** `toTag` on a re-offer inside a bridged call (re-INVITE): which side renegotiates towards which. */
+  offer(req: { callId: string; fromTag: string; toTag?: string; sdp: string; flags?: { label?: string } }): Promise<{ sdp: string }>;
   answer(req: { callId: string; fromTag: string; toTag: string; sdp: string; flags?: { label?: string } }): Promise<{ sdp: string }>;
   delete(req: { callId: string }): Promise<void>;
 }

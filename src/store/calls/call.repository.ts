@@ -45,6 +45,7 @@ export async function createCall(db: Db, call: NewCall): Promise<CallRow> {
     ended_at: null,
     hangup_cause: null,
     sip_status: null,
+    transferred_to_call_id: null,
     instance_id: call.instanceId,
   };
   await db.insertInto('calls').values(row).execute();
@@ -63,6 +64,12 @@ export async function updateCallState(db: Db, callId: string, change: { state: S
     .where('id', '=', callId)
     .where('ended_at', 'is', null)
     .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw notFound('CALL', callId);
+}
+
+/** A transfer moved this call's transferee to `newCallId`; copied to the CDR when the call ends. */
+export async function markCallTransferred(db: Db, callId: string, newCallId: string): Promise<void> {
+  const result = await db.updateTable('calls').set({ transferred_to_call_id: newCallId }).where('id', '=', callId).where('ended_at', 'is', null).executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw notFound('CALL', callId);
 }
 
@@ -122,6 +129,7 @@ export async function finishCall(db: Db, callId: string, end: CallEnd): Promise<
       hangup_cause: end.hangupCause,
       sip_status: end.sipStatus ?? null,
       disposition: end.disposition ?? dispositionOf[end.state],
+      transferred_to_call_id: call.transferred_to_call_id,
       created_at: end.endedAt,
     };
     await trx.insertInto('cdrs').values(cdr).execute();

@@ -35,6 +35,8 @@ export interface CallTable {
   ended_at: string | null;
   hangup_cause: string | null;
   sip_status: number | null;
+  /** The call a transfer moved this call's transferee to; null when it was not transferred. */
+  transferred_to_call_id: string | null;
   /** The Switchboard process that owns the call, so crash recovery closes only its own calls. */
   instance_id: string;
 }
@@ -64,5 +66,7 @@ export interface CdrTable {
   hangup_cause: string;
   sip_status: number | null;
   disposition: CdrDisposition;
+  /** The new call a transfer moved the transferee to (its CDR has that `call_id`); null when not transferred. */
+  transferred_to_call_id: string | null;
   created_at: string;
 }

@@ -4,6 +4,7 @@ import { sessions } from './0002-sessions.js';
 import { mappingsAndRequestLog } from './0003-mappings-and-request-log.js';
 import { callsAndCdrs } from './0004-calls-and-cdrs.js';
 import { answeredBy } from './0005-answered-by.js';
+import { transfers } from './0007-transfers.js';
 
 /**
  * Every migration, by name, in order. Imported statically rather than read from a folder so the
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0003_mappings_and_request_log': mappingsAndRequestLog,
   '0004_calls_and_cdrs': callsAndCdrs,
   '0005_answered_by': answeredBy,
+  '0007_transfers': transfers,
 };

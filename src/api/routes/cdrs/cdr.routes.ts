@@ -35,6 +35,7 @@ export const CdrSchema = z
     hangup_cause: z.string().openapi({ example: 'NORMAL_CLEARING' }),
     sip_status: z.number().int().nullable(),
     disposition: z.enum(DISPOSITIONS),
+    transferred_to_call_id: z.string().nullable().openapi({ description: 'A transfer ended this call: the call the transferee went on talking in (its CDR has this `call_id`)' }),
   })
   .openapi('Cdr');
 
