@@ -102,7 +102,6 @@ const errorDescriptions: Record<number, string> = {
   422: 'IDEMPOTENCY_KEY_REUSED',
   429: 'RATE_LIMITED: retry after `retry_after` seconds',
   500: 'INTERNAL',
-  501: 'NOT_IMPLEMENTED: this PBX does not do that yet',
   503: 'unavailable in this process (e.g. SIP not running)',
 };
 

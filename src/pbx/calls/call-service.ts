@@ -67,9 +67,12 @@ export interface LiveCallView {
   answeredAt: string | null;
   /** The extension that answered, once one has. */
   answeredExtensionId: string | null;
+  /** Who holds the call now: a party's phone (re-INVITE sendonly/inactive) or the API; empty when nobody does. */
+  heldBy: HoldInitiator[];
 }
 
-interface LiveCall extends LiveCallView {
+interface LiveCall extends Omit<LiveCallView, 'heldBy'> {
+  heldBy: Set<HoldInitiator>;
   /** Extensions that count this call against their limit and presence. */
   extensionIds: string[];
   ringTimer?: TimerHandle;
@@ -128,7 +131,7 @@ export class CallService {
     const extensionIds = [input.caller.extensionId, input.callee.extensionId].filter((e): e is string => e !== null);
     const call: LiveCall = {
       id, tenantId: input.tenantId, direction: input.direction, state: 'INITIATED', caller: input.caller, callee: input.callee, startedAt, answeredAt: null,
-      extensionIds, answeredExtensionId: null, queue: Promise.resolve(), tracked: false,
+      extensionIds, answeredExtensionId: null, heldBy: new Set(), queue: Promise.resolve(), tracked: false,
       ...(input.onRingTimeout ? { onRingTimeout: input.onRingTimeout } : {}),
       ...(input.onAbort ? { onAbort: input.onAbort } : {}),
     };
@@ -207,6 +210,8 @@ export class CallService {
    */
   held(callId: string, on: boolean, by: HoldInitiator): Promise<void> {
     return this.whileAnswered(callId, (call) => {
+      if (on) call.heldBy.add(by);
+      else call.heldBy.delete(by);
       this.opts.bus.emit(on ? 'call.hold' : 'call.unhold', { callId, tenantId: call.tenantId, at: this.isoNow(), by });
     });
   }
@@ -328,7 +333,7 @@ export class CallService {
 
 function viewOf(call: LiveCall): LiveCallView {
   const { id, tenantId, direction, state, caller, callee, startedAt, answeredAt, answeredExtensionId } = call;
-  return { id, tenantId, direction, state, caller, callee, startedAt, answeredAt, answeredExtensionId };
+  return { id, tenantId, direction, state, caller, callee, startedAt, answeredAt, answeredExtensionId, heldBy: [...call.heldBy] };
 }
 
 /** The final SIP status a CDR records for an event: the one the callee side sent, 200 for a BYE after answer, 487 for a CANCEL. */

@@ -4,6 +4,7 @@
  * (click-to-call). Every operation names the tenant, so another tenant's call is "not found" here,
  * in one place, rather than in each route. Outcomes are values; the API maps them to statuses.
  */
+import { SwitchboardError } from '../../shared/errors.js';
 import type { CallLegs } from '../../sip/calls/index.js';
 import type { CallService, LiveCallView } from './call-service.js';
 
@@ -14,9 +15,23 @@ export type ControlRefusal =
   /** Hold, unhold and transfer need an answered, bridged call. */
   | 'not_answered'
   /** Cancel-transfer when no transfer is ringing. */
-  | 'no_pending_transfer';
+  | 'no_pending_transfer'
+  /** A re-INVITE or transfer of the call is under way (glare, RFC 3261 §14.1): try again shortly. */
+  | 'busy'
+  /** The transfer target could not be rung (`sipStatus`: 404 unknown number, 486 busy…). */
+  | 'transfer_failed';
 
-export type ControlResult = { ok: true } | { ok: false; reason: ControlRefusal };
+export type ControlResult = { ok: true } | { ok: false; reason: ControlRefusal; sipStatus?: number };
+
+/** The legs' expected refusals (src/sip/calls/call-legs.ts throws them as coded errors) as values. */
+function refusalOf(err: unknown): ControlResult | undefined {
+  if (!(err instanceof SwitchboardError)) return undefined;
+  const sipStatus = err.sipStatus === undefined ? {} : { sipStatus: err.sipStatus };
+  if (err.code === 'call.not_found') return { ok: false, reason: 'not_found' };
+  if (err.code === 'call.busy') return { ok: false, reason: 'busy', ...sipStatus };
+  if (err.code === 'call.transfer_failed') return { ok: false, reason: sipStatus.sipStatus === 491 ? 'busy' : 'transfer_failed', ...sipStatus };
+  return undefined;
+}
 
 /** What an origination asks for: ring `extensionId`'s phones, then route `to` as if it had dialled it. */
 export interface OriginateInput {
@@ -125,7 +140,13 @@ export class LiveCalls {
     if (!call) return { ok: false, reason: 'not_found' };
     const legs = call.state === 'ANSWERED' ? this.service.legsOf(callId) : undefined;
     if (!legs) return { ok: false, reason: 'not_answered' };
-    await act(legs);
+    try {
+      await act(legs);
+    } catch (err) {
+      const refusal = refusalOf(err);
+      if (refusal) return refusal;
+      throw err;
+    }
     return { ok: true };
   }
 }

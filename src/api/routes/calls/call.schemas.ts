@@ -3,9 +3,8 @@ import type { LiveCallView } from '../../../pbx/calls/call-service.js';
 
 /**
  * Shapes of the live-calls resource (issue 4 §7). Live calls are in memory, owned by the call
- * service: what is shown is a snapshot at the time of the request. Hold state is not shown yet:
- * nothing records it until hold lands (branch wt-transfer), and a field that is not backed by data
- * would mislead.
+ * service: what is shown is a snapshot at the time of the request, hold included (from the
+ * call.hold/unhold the SIP side reports for phones' re-INVITEs and for the API's own hold).
  */
 
 const STATES = ['initiated', 'ringing', 'answered'] as const;
@@ -33,6 +32,8 @@ export const LiveCallSchema = z
     answered_extension_id: z.string().nullable(),
     started_at: z.string(),
     answered_at: z.string().nullable(),
+    on_hold: z.boolean(),
+    held_by: z.array(z.enum(['caller', 'callee', 'api'])).openapi({ description: "Who holds the call: a party's phone, or the API (`POST /calls/{id}/hold`); empty when nobody does" }),
     legs: z.array(LegSchema),
   })
   .openapi('LiveCall');
@@ -70,6 +71,8 @@ export function liveCallJson(call: LiveCallView): LiveCallJson {
     answered_extension_id: call.answeredExtensionId,
     started_at: call.startedAt,
     answered_at: call.answeredAt,
+    on_hold: call.heldBy.length > 0,
+    held_by: call.heldBy,
     legs: [
       { role: 'caller', ...party(call.caller) },
       { role: 'callee', ...party(call.callee), extension_id: call.answeredExtensionId ?? call.callee.extensionId },

@@ -143,11 +143,33 @@ describe('hold, unhold, transfer, cancel transfer', () => {
     expect(legs.calls).toEqual([]);
   });
 
-  it('passes the legs’ own errors on (hold not available yet: 501)', async () => {
+  it('maps the legs’ refusals: glare 409 CALL_BUSY, an unknown transfer target 422 naming `to`, a busy one 409', async () => {
     const { id, legs } = await answered();
-    legs.failWith = new SwitchboardError('NOT_IMPLEMENTED', 'hold of a live call is not available yet', { httpStatus: 501 });
-    const res = await t.call('POST', `/api/v1/calls/${id}/hold`);
-    expect(res.status).toBe(501);
-    expect(await code(res)).toBe('NOT_IMPLEMENTED');
+    legs.failWith = new SwitchboardError('call.busy', 'a renegotiation or transfer of this call is in progress', { sipStatus: 491 });
+    const busy = await t.call('POST', `/api/v1/calls/${id}/hold`);
+    expect(busy.status).toBe(409);
+    expect(await code(busy)).toBe('CALL_BUSY');
+    for (const [sipStatus, status, errorCode] of [[404, 422, 'TRANSFER_TARGET_NOT_FOUND'], [486, 409, 'TRANSFER_FAILED'], [491, 409, 'CALL_BUSY']] as const) {
+      legs.failWith = new SwitchboardError('call.transfer_failed', `transfer to 1003 failed with ${sipStatus}`, { sipStatus });
+      const res = await t.call('POST', `/api/v1/calls/${id}/transfer`, { body: { to: '1003' } });
+      expect(res.status, String(sipStatus)).toBe(status);
+      const { error } = await body(res);
+      expect(error.code).toBe(errorCode);
+      if (errorCode !== 'CALL_BUSY') expect(error.details.map((d: { field: string }) => d.field)).toEqual(['to']);
+    }
+    legs.failWith = new SwitchboardError('call.not_found', 'the call has ended', { sipStatus: 481 });
+    expect((await t.call('POST', `/api/v1/calls/${id}/unhold`)).status).toBe(404);
+    legs.failWith = new Error('unexpected');
+    expect((await t.call('POST', `/api/v1/calls/${id}/hold`)).status).toBe(500);
+  });
+
+  it('shows who holds the call, as the SIP side reports it', async () => {
+    const { id } = await answered();
+    await t.callService.held(id, true, 'caller');
+    await t.callService.held(id, true, 'api');
+    expect((await body(await t.call('GET', `/api/v1/calls/${id}`))).data).toMatchObject({ on_hold: true, held_by: ['caller', 'api'] });
+    await t.callService.held(id, false, 'caller');
+    await t.callService.held(id, false, 'api');
+    expect((await body(await t.call('GET', `/api/v1/calls/${id}`))).data).toMatchObject({ on_hold: false, held_by: [] });
   });
 });

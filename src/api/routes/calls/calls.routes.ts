@@ -8,6 +8,7 @@ import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { ControlResult, LiveCalls } from '../../../pbx/calls/live-calls.js';
 import { SwitchboardError } from '../../../shared/errors.js';
 import type { ApiEnv } from '../../env.js';
+import { FieldError } from '../../errors.js';
 import type { ResourceDeps } from '../../resources.js';
 import { defineRoute, errorResponses, registerRoute } from '../../route-registry.js';
 import { IdParams, dataSchema, jsonBody, jsonResponse, noContent } from '../../schemas.js';
@@ -39,7 +40,7 @@ const action = (verb: 'hold' | 'unhold', summary: string) =>
     method: 'post', path: `/api/v1/calls/{id}/${verb}`, scope: 'calls:control', tags, summary,
     description: 'Needs an answered call (409 `CALL_NOT_ANSWERED` before).',
     request: { params: IdParams },
-    responses: { 200: one, ...errorResponses([404, 409, 501, 503]) },
+    responses: { 200: one, ...errorResponses([404, 409, 503]) },
   });
 export const holdCallRoute = action('hold', 'Put both parties of an answered call on hold');
 export const unholdCallRoute = action('unhold', 'Take an answered call off hold');
@@ -47,13 +48,13 @@ export const transferCallRoute = defineRoute({
   method: 'post', path: '/api/v1/calls/{id}/transfer', scope: 'calls:control', tags, summary: 'Blind-transfer the caller to a number',
   description: 'The caller’s side is routed to `to` as the dialplan would; the other leg is released once the target answers. Needs an answered call.',
   request: { params: IdParams, body: jsonBody(TransferBody) },
-  responses: { 200: one, ...errorResponses([404, 409, 501, 503]) },
+  responses: { 200: one, ...errorResponses([404, 409, 422, 503]) },
 });
 export const cancelTransferRoute = defineRoute({
   method: 'delete', path: '/api/v1/calls/{id}/transfer', scope: 'calls:control', tags, summary: 'Cancel a transfer still ringing its target',
   description: '409 `NO_PENDING_TRANSFER` when none is ringing.',
   request: { params: IdParams },
-  responses: { 200: one, ...errorResponses([404, 409, 501, 503]) },
+  responses: { 200: one, ...errorResponses([404, 409, 503]) },
 });
 
 /** A refusal of the call service as the API's error. */
@@ -65,6 +66,14 @@ function refusalError(id: string, result: Exclude<ControlResult, { ok: true }>, 
       return new SwitchboardError('CALL_NOT_ANSWERED', `${what} needs an answered call; call ${id} is not answered (yet)`, { httpStatus: 409 });
     case 'no_pending_transfer':
       return new SwitchboardError('NO_PENDING_TRANSFER', `call ${id} has no transfer ringing`, { httpStatus: 409 });
+    case 'busy':
+      return new SwitchboardError('CALL_BUSY', `call ${id} is being renegotiated or transferred; try ${what} again shortly`, { httpStatus: 409 });
+    case 'transfer_failed': {
+      const s = result.sipStatus ?? 500;
+      return s === 404 || s === 484 || s === 604
+        ? new FieldError('TRANSFER_TARGET_NOT_FOUND', `the transfer target is no number this call can reach (SIP ${s})`, [{ field: 'to', issue: `not routable (SIP ${s})` }])
+        : new FieldError('TRANSFER_FAILED', `the transfer target could not be rung (SIP ${s})`, [{ field: 'to', issue: `refused (SIP ${s})` }], 409);
+    }
   }
 }
 

@@ -21,7 +21,7 @@ export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
 export const CDR_CSV_COLUMNS = [
   'id', 'call_id', 'direction', 'caller_number', 'caller_name', 'callee_number', 'callee_name', 'caller_extension_id', 'callee_extension_id',
   'answered_extension_id', 'site_id', 'sip_call_id', 'started_at', 'answered_at', 'ended_at', 'duration_seconds', 'billable_seconds',
-  'hangup_cause', 'sip_status', 'disposition',
+  'hangup_cause', 'sip_status', 'disposition', 'transferred_to_call_id',
 ] as const satisfies ReadonlyArray<keyof CdrTable>;
 
 const ExportQuery = z.object({
