@@ -4,7 +4,8 @@
  * without SDP and answers with its offer; then B (a SIPp UAS registered as B) rings and answers; A
  * gets B's answer, anchored by rtpengine, in the ACK (RFC 3725 flow I). The call is listed by
  * `GET /calls` while up, `POST /calls/{id}/hangup` sends BYE to both, and the CDR is read through
- * `GET /api/v1/cdrs`. A call placed by a phone (a SIPp UAC) is hung up through the API while it
+ * `GET /api/v1/cdrs`. Hold, unhold and blind transfer (cancelled while ringing, then completed) are
+ * driven through the API on an originated call. A call placed by a phone (a SIPp UAC) is hung up through the API while it
  * rings. Each phone is registered by the UDP client from its own loopback address and
  * port, and the SIPp UAS then binds that same address and port. Qualify is off so no OPTIONS
  * reaches a SIPp UAS, which expects only the call.
@@ -22,6 +23,7 @@ const RTP_MAX = 41899;
 /** Loopback addresses no other e2e suite uses, so parallel suites never share a phone. */
 const A_ADDRESS = '127.0.0.21';
 const B_ADDRESS = '127.0.0.22';
+const C_ADDRESS = '127.0.0.23';
 
 interface LiveCall {
   id: string;
@@ -29,6 +31,8 @@ interface LiveCall {
   caller: { number: string; extension_id: string | null };
   callee: { number: string };
   answered_extension_id: string | null;
+  on_hold: boolean;
+  held_by: string[];
   legs: Array<{ role: string; number: string; extension_id: string | null }>;
 }
 
@@ -90,6 +94,7 @@ describe('live calls end to end (npm start + rtpengine + SIPp)', () => {
     await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
     await createExtension('5001', 'Alice');
     await createExtension('5002', 'Bob');
+    await createExtension('5003', 'Carol');
   }, 90_000);
 
   afterAll(() => {
@@ -142,6 +147,61 @@ describe('live calls end to end (npm start + rtpengine + SIPp)', () => {
       callee_number: '5002', answered_extension_id: ext['5002']!.id, disposition: 'answered', hangup_cause: 'NORMAL_CLEARING', sip_status: 200,
     });
   }, 90_000);
+
+  it('hold, unhold, a transfer cancelled while it rings, then a blind transfer to C, all through the API; each CDR tells its part', async () => {
+    const { done: a } = await phone('5001', A_ADDRESS, 'uas-offer-in-200-held-unheld-transferred-bye.xml');
+    const { done: b } = await phone('5002', B_ADDRESS, 'uas-answer-held-unheld-then-bye.xml');
+    await new Promise((r) => setTimeout(r, 300));
+    const res = await originate({ from: '5001', to: '5002' });
+    expect(res.status, await res.clone().text()).toBe(202);
+    const { data: started } = await json<{ data: LiveCall }>(res);
+    const id = started.id;
+    await expect.poll(async () => (await getCall(id))?.state, { timeout: 15_000, interval: 200 }).toBe('answered');
+    const steer = (method: string, path: string, body?: object): Promise<Response> => api(`/calls/${id}/${path}`, { method, ...(body ? { body: JSON.stringify(body) } : {}) });
+
+    const held = await steer('POST', 'hold');
+    expect(held.status, await held.clone().text()).toBe(200);
+    expect((await json<{ data: LiveCall }>(held)).data).toMatchObject({ on_hold: true, held_by: ['api'] });
+    const unheld = await steer('POST', 'unhold');
+    expect(unheld.status, await unheld.clone().text()).toBe(200);
+    expect((await json<{ data: LiveCall }>(unheld)).data).toMatchObject({ on_hold: false, held_by: [] });
+
+    // C rings and the transfer is cancelled: C gets CANCEL, the call goes on as it was.
+    const { done: ringOnly } = await phone('5003', C_ADDRESS, 'uas-ring-then-expect-cancel.xml');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await steer('POST', 'transfer', { to: '5003' })).status).toBe(200);
+    const transferLeg = async (): Promise<LiveCall | undefined> => (await json<{ data: LiveCall[] }>(await api('/calls'))).data.find((c) => c.callee.number === '5003');
+    await expect.poll(async () => (await transferLeg())?.state, { timeout: 10_000, interval: 100 }).toBe('ringing');
+    const cancelled = await steer('DELETE', 'transfer');
+    expect(cancelled.status, await cancelled.clone().text()).toBe(200);
+    const rc = await ringOnly;
+    expect(rc.code, diagnostics(rc)).toBe(0);
+    await expect.poll(async () => (await steer('DELETE', 'transfer')).status, { timeout: 5000 }).toBe(409);
+    expect((await getCall(id))?.state).toBe('answered');
+
+    // Now C answers: A is moved onto C's media, B is released, the old call ends and the new one is listed.
+    const { done: c } = await phone('5003', C_ADDRESS, 'uas-answer-then-wait-for-bye.xml');
+    await new Promise((r) => setTimeout(r, 300));
+    const transfer = await steer('POST', 'transfer', { to: '5003' });
+    expect(transfer.status, await transfer.clone().text()).toBe(200);
+    const rb = await b;
+    expect(rb.code, diagnostics(rb)).toBe(0);
+    await expect.poll(async () => (await transferLeg())?.state, { timeout: 10_000, interval: 100 }).toBe('answered');
+    expect((await api(`/calls/${id}`)).status).toBe(404);
+    const next = (await transferLeg())!;
+    expect(next).toMatchObject({ caller: { number: '5001' }, callee: { number: '5003' }, answered_extension_id: ext['5003']!.id });
+
+    expect((await api(`/calls/${next.id}/hangup`, { method: 'POST' })).status).toBe(204);
+    const [ra, rc2] = await Promise.all([a, c]);
+    expect(ra.code, diagnostics(ra, rc2)).toBe(0);
+    expect(rc2.code, diagnostics(rc2, ra)).toBe(0);
+    expect(ra.output).toMatch(/HOLD a=inactive/);
+    expect(ra.output).toMatch(/UNHOLD a=sendrecv/);
+
+    const cdrs = async (): Promise<Array<Record<string, unknown>>> => (await json<{ data: Array<Record<string, unknown>> }>(await api('/cdrs?limit=10'))).data;
+    await expect.poll(async () => (await cdrs()).find((r) => r.call_id === next.id), { timeout: 5000 }).toMatchObject({ caller_number: '5001', callee_number: '5003', disposition: 'answered' });
+    expect((await cdrs()).find((r) => r.call_id === id)).toMatchObject({ caller_number: '5001', callee_number: '5002', disposition: 'answered', transferred_to_call_id: next.id });
+  }, 120_000);
 
   it('hang-up while A’s phone still rings: the phone gets CANCEL, hold is refused (409) before the answer, the CDR says cancelled', async () => {
     const { done: a } = await phone('5001', A_ADDRESS, 'uas-ring-then-expect-cancel.xml');
