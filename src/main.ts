@@ -36,6 +36,7 @@ import { createRingGroupResolver } from './pbx/ring-groups/index.js';
 import { createCallRouter } from './pbx/dialplan/router.js';
 import type { Dialplan } from './pbx/dialplan/dialplan.js';
 import { DialplanError, defaultDialplanPath, loadDialplan } from './pbx/dialplan/load-dialplan.js';
+import { LiveCalls } from './pbx/calls/live-calls.js';
 import { createHmac } from 'node:crypto';
 import { wallClock } from './shared/clock.js';
 import { BanList } from './sip/registrar/ban-list.js';
@@ -352,8 +353,10 @@ async function main(): Promise<void> {
     // where did the call go"): logged until the webhook/WebSocket consumers arrive.
     const callEventLog = log.child({ component: 'calls' });
     for (const type of ['call.hold', 'call.unhold', 'call.transfer'] as const) events.on(type, (e) => callEventLog.info({ event: type, ...e }, 'call event'));
+    // The live-calls API's view of the calls; click-to-call works once the INVITE route runs.
+    const liveCalls = new LiveCalls(callService);
     if (registrar && defaultTenant) {
-      app.startCalls({
+      const sipCalls = app.startCalls({
         db,
         log: sipLog.child({ component: 'calls' }),
         clock: wallClock,
@@ -365,6 +368,7 @@ async function main(): Promise<void> {
         media: media.anchor,
         challengeAlgorithms: config.registrar.digestAlgorithms,
       });
+      liveCalls.useOriginator(sipCalls);
     }
 
     // The engine's link is up while the app runs and the embedded engine lives; an external
@@ -387,6 +391,7 @@ async function main(): Promise<void> {
         clock: wallClock,
         changeCounter,
         router,
+        calls: liveCalls,
         metrics: { engineConnected },
         // The SSRF allow-list for webhook URLs, checked at creation (and by the dispatcher at delivery).
         webhooks: { allow: allowListOf(config.webhooks.allowlist) },

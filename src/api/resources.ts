@@ -1,4 +1,5 @@
 import type { TargetPolicy } from '../events/webhooks/webhook-target.js';
+import type { LiveCalls } from '../pbx/calls/live-calls.js';
 import type { Clock } from '../shared/clock.js';
 import type { CallRouter } from '../sip/calls/ports.js';
 import type { Db } from '../store/index.js';
@@ -37,6 +38,8 @@ export interface ResourceDeps {
    * resolver (system DNS unless a test injects one). Absent → nothing allow-listed, system DNS.
    */
   webhooks?: TargetPolicy;
+  /** The PBX's live calls (`/api/v1/calls`); without them (tools, tests without a PBX) those routes answer 503. */
+  calls?: LiveCalls;
   /** Live values for the `/metrics` gauges that the store cannot answer (engine link state…). */
   metrics?: MetricsSources;
 }

@@ -40,6 +40,16 @@ const fixtures: Record<string, (t: Api) => Promise<Params>> = {
     expect(res.status).toBe(201);
     return { id: (await body(res)).data.id };
   },
+  // Live calls exist only in the call service's memory, so the fixture is a real call started on
+  // the same service the routes read (ringing, never ended): another tenant must find it "not found"
+  // for every action, and the final GET shows it still live and unchanged.
+  calls: async (t) => {
+    const started = await t.callService.startCall({
+      tenantId: t.tenant.id, direction: 'internal', caller: { number: '7001', name: null, extensionId: null }, callee: { number: '7002', name: null, extensionId: null },
+    });
+    expect(started.ok).toBe(true);
+    return { id: started.callId };
+  },
   registrations: async (t) => ({ id: (await bind(t, await createExt(t, { number: '7002' }))).id }),
   'user-mappings': async (t) => {
     const ext = await createExt(t, { number: '7003' });
@@ -65,6 +75,7 @@ const bodies: Record<string, unknown> = {
   'PATCH /api/v1/ring-groups/{id}': { name: 'renamed' },
   'PATCH /api/v1/webhooks/{id}': { name: 'renamed' },
   'PUT /api/v1/user-mappings/{external_user_id}': { extension_number: '7003' },
+  'POST /api/v1/calls/{id}/transfer': { to: '7003' },
 };
 
 const collectionOf = (path: string): string => path.replace(/^\/api\/v1\//, '').split('/')[0] ?? '';

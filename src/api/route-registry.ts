@@ -18,6 +18,9 @@ export const SCOPES = [
   'trunks:sync',
   'stores:read',
   'stores:sync',
+  // Reading live calls is its own scope, like cdrs:read: who talks to whom now is personal data,
+  // and a wallboard that shows calls should not be able to hang them up (calls:control).
+  'calls:read',
   'calls:control',
   'cdrs:read',
   'webhooks:write',
@@ -99,6 +102,7 @@ const errorDescriptions: Record<number, string> = {
   422: 'IDEMPOTENCY_KEY_REUSED',
   429: 'RATE_LIMITED: retry after `retry_after` seconds',
   500: 'INTERNAL',
+  503: 'unavailable in this process (e.g. SIP not running)',
 };
 
 /**

@@ -2,6 +2,10 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import type { Resolver } from '../events/webhooks/webhook-target.js';
+import { EventBus } from '../events/event-bus.js';
+import type { PbxEvents } from '../events/pbx-events.js';
+import { CallService } from '../pbx/calls/call-service.js';
+import { LiveCalls } from '../pbx/calls/live-calls.js';
 import { wallClock } from '../shared/clock.js';
 import { RequestLogWriter, createApiKey, createTenant } from '../store/index.js';
 import { openTestStore, testSecretKey } from '../store/test-helpers.js';
@@ -55,10 +59,18 @@ export async function testApiWithStore(overrides: Partial<ApiDeps> = {}, options
   // The primary tenant is the earliest created_at; a tick between the two keeps Acme first.
   await new Promise((resolve) => setTimeout(resolve, 2));
   const otherTenant = await createTenant(store.db, { name: 'Other', sipDomain: 'other.test' });
+  // The call service as main.ts builds it, on this store; its ring timers run on a clock of their
+  // own that only a test advances. Calls are started on it directly (no SIP here), and
+  // `liveCalls.useOriginator` plays the SIP side of click-to-call.
+  const callClock = new FakeClock(Date.now());
+  const callService = new CallService({
+    db: store.db, bus: new EventBus<PbxEvents>(), clock: callClock, instanceId: 'test', log: pino({ level: 'silent' }), ringTimeoutMs: 45_000, maxCallsPerExtension: 4,
+  });
+  const liveCalls = new LiveCalls(callService);
   // The read cache as main.ts wires it (writes through this store invalidate it at once).
   // Webhook URLs resolve without real DNS: names under example.com/.org/.net get a public address
   // (example.com's own), anything else fails like NXDOMAIN. Tests swap `resources.webhooks` to allow-list loopback.
-  const resources: ResourceDeps = { db: store.db, secretKey, clock: wallClock, changeCounter: store.changeCounter, webhooks: { resolve: testResolver } };
+  const resources: ResourceDeps = { db: store.db, secretKey, clock: wallClock, changeCounter: store.changeCounter, webhooks: { resolve: testResolver }, calls: liveCalls };
   // The SQLite request log as main.ts wires it; tests call `requestLog.flush()` before reading it.
   const requestLog = new RequestLogWriter(store.db);
   const t = testApi({
@@ -88,5 +100,5 @@ export async function testApiWithStore(overrides: Partial<ApiDeps> = {}, options
     await requestLog.close();
     await store.close();
   };
-  return { ...t, store, db: store.db, secretKey, resources, requestLog, tenant, otherTenant, adminKey, otherAdminKey, keyFor, call, close };
+  return { ...t, store, db: store.db, secretKey, resources, callService, callClock, liveCalls, requestLog, tenant, otherTenant, adminKey, otherAdminKey, keyFor, call, close };
 }

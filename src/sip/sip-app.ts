@@ -3,7 +3,7 @@ import type { Logger } from '../obs/logger.js';
 import { connectToEngine, type EngineConnection, type EngineEndpoint, type EngineInfo } from './connection.js';
 import { answerOptions, type SipCapabilities } from './options-responder.js';
 import { registerRegistrar, type RegistrarDeps, type RunningRegistrar } from './registrar/registrar.js';
-import { registerCalls, type CallsDeps } from './calls/index.js';
+import { registerCalls, type CallsDeps, type RunningCalls } from './calls/index.js';
 
 /**
  * What the app answers today. Grows as features land: the registrar adds REGISTER, calls add
@@ -24,7 +24,7 @@ export interface SipApp {
    */
   startRegistrar(deps: RegistrarDeps): Promise<RunningRegistrar>;
   /** Start answering INVITE (after the registrar: calls go to its live bindings). */
-  startCalls(deps: CallsDeps): void;
+  startCalls(deps: CallsDeps): RunningCalls;
   stop(): Promise<void>;
 }
 
@@ -52,7 +52,7 @@ export async function startSipApp(endpoint: EngineEndpoint, log: Logger): Promis
       startCalls(deps: CallsDeps) {
         // ACK, BYE and CANCEL are handled by srf's dialogs and the engine's transactions.
         caps = { ...caps, allow: [...caps.allow, 'INVITE', 'ACK', 'BYE', 'CANCEL'] };
-        registerCalls(srf, deps);
+        return registerCalls(srf, deps);
       },
       // The registrar first: its pending binding writes must reach the store before it closes.
       async stop() {

@@ -29,4 +29,4 @@ export { dialNumberOwner, type DialNumberOwner } from './dial-numbers.js';
 export * from './webhooks/webhook.repository.js';
 export * from './webhooks/webhook-delivery.repository.js';
 export type { BreakerState, DeliveryStatus } from './webhooks/webhook.table.js';
-export type { CallDirection, CdrDisposition, StoredCallState, StoredFinalCallState } from './calls/call.table.js';
+export type { CallDirection, CdrDisposition, CdrTable, StoredCallState, StoredFinalCallState } from './calls/call.table.js';

@@ -13,6 +13,7 @@ import { registerAuditRoutes } from './audit/audit.routes.js';
 import { registerCdrRoutes } from './cdrs/cdr.routes.js';
 import { registerRingGroupRoutes } from './ring-groups/ring-groups.routes.js';
 import { registerRoutingRoutes } from './routing/routing.routes.js';
+import { registerLiveCallRoutes } from './calls/index.js';
 import { registerLogRoutes } from './logs/logs.routes.js';
 import { registerMetricsRoutes } from './metrics/metrics.routes.js';
 import { registerUserMappingRoutes } from './user-mappings/index.js';
@@ -35,6 +36,7 @@ const resources: ResourceRegistrar[] = [
   registerRingGroupRoutes,
   registerUserMappingRoutes,
   registerRoutingRoutes,
+  registerLiveCallRoutes,
   registerCdrRoutes,
   registerWebhookRoutes,
   registerEventSchemaRoute,

@@ -41,6 +41,12 @@ export interface StartCallInput {
    * whatever it still has ringing and answers the caller; the call service owns no legs itself.
    */
   onRingTimeout?: () => void;
+  /**
+   * Called once {@link CallService.abort} has ended the still unanswered call as CANCELLED (the
+   * live-calls API hung it up), so the signalling side stops ringing, answers the caller 487 and
+   * releases the media — what a CANCEL from the caller would do.
+   */
+  onAbort?: () => void;
 }
 
 /** What the signalling side learns about a call it asked for. */
@@ -53,21 +59,27 @@ export type StartCallResult =
 export interface LiveCallView {
   id: string;
   tenantId: string;
+  direction: CallDirection;
   state: CallState;
   caller: CallParty;
   callee: CallParty;
   startedAt: string;
+  answeredAt: string | null;
   /** The extension that answered, once one has. */
   answeredExtensionId: string | null;
+  /** Who holds the call now: a party's phone (re-INVITE sendonly/inactive) or the API; empty when nobody does. */
+  heldBy: HoldInitiator[];
 }
 
-interface LiveCall extends LiveCallView {
+interface LiveCall extends Omit<LiveCallView, 'heldBy'> {
+  heldBy: Set<HoldInitiator>;
   /** Extensions that count this call against their limit and presence. */
   extensionIds: string[];
   ringTimer?: TimerHandle;
   /** Counted against the limits and presence (a refused call never is). */
   tracked: boolean;
   onRingTimeout?: () => void;
+  onAbort?: () => void;
   /** Every event of a call is applied after the previous one finished persisting: one owner, one order. */
   queue: Promise<unknown>;
   /** The bridged legs, once answered: what the live-calls API steers. */
@@ -118,9 +130,10 @@ export class CallService {
     });
     const extensionIds = [input.caller.extensionId, input.callee.extensionId].filter((e): e is string => e !== null);
     const call: LiveCall = {
-      id, tenantId: input.tenantId, state: 'INITIATED', caller: input.caller, callee: input.callee, startedAt, extensionIds, answeredExtensionId: null,
-      queue: Promise.resolve(), tracked: false,
+      id, tenantId: input.tenantId, direction: input.direction, state: 'INITIATED', caller: input.caller, callee: input.callee, startedAt, answeredAt: null,
+      extensionIds, answeredExtensionId: null, heldBy: new Set(), queue: Promise.resolve(), tracked: false,
       ...(input.onRingTimeout ? { onRingTimeout: input.onRingTimeout } : {}),
+      ...(input.onAbort ? { onAbort: input.onAbort } : {}),
     };
     const refusal = this.refusal(input);
     this.calls.set(id, call);
@@ -136,10 +149,6 @@ export class CallService {
   }
 
   /**
-   * Apply one event to a live call, after every earlier event of that call. An event the state
-   * machine rejects (a late 200 after CANCEL, a second BYE) changes nothing and is returned as such.
-   */
-  /**
    * The call was answered, by `extensionId` when an extension answered (a ring-group member or a
    * forward target counts the call against its limit and presence from now on).
    */
@@ -147,6 +156,10 @@ export class CallService {
     return this.apply(callId, { type: 'answer', ...(extensionId ? { extensionId } : {}) });
   }
 
+  /**
+   * Apply one event to a live call, after every earlier event of that call. An event the state
+   * machine rejects (a late 200 after CANCEL, a second BYE) changes nothing and is returned as such.
+   */
   apply(callId: string, event: CallEvent): Promise<ApplyResult> {
     const call = this.calls.get(callId);
     if (!call) return Promise.resolve({ ok: false, from: 'UNKNOWN', event: event.type });
@@ -158,7 +171,25 @@ export class CallService {
   /** A snapshot of one live call; undefined once it has ended. */
   get(callId: string): LiveCallView | undefined {
     const call = this.calls.get(callId);
-    return call && { id: call.id, tenantId: call.tenantId, state: call.state, caller: call.caller, callee: call.callee, startedAt: call.startedAt, answeredExtensionId: call.answeredExtensionId };
+    return call && viewOf(call);
+  }
+
+  /** Snapshots of a tenant's live calls, oldest first. */
+  list(tenantId: string): LiveCallView[] {
+    return [...this.calls.values()].filter((c) => c.tenantId === tenantId).map(viewOf);
+  }
+
+  /**
+   * End a call that nobody answered yet as CANCELLED (the live-calls API's hang-up of a ringing
+   * call), then let the signalling side stop ringing through `onAbort`. False when the call is
+   * unknown, already over, or answered meanwhile (then its legs hang it up).
+   */
+  async abort(callId: string): Promise<boolean> {
+    const call = this.calls.get(callId);
+    if (!call) return false;
+    const result = await this.apply(callId, { type: 'cancel' });
+    if (result.ok) call.onAbort?.();
+    return result.ok;
   }
 
   /** The SIP side bridged the call: keep its legs for live call control. Ignored once the call has ended. */
@@ -179,6 +210,8 @@ export class CallService {
    */
   held(callId: string, on: boolean, by: HoldInitiator): Promise<void> {
     return this.whileAnswered(callId, (call) => {
+      if (on) call.heldBy.add(by);
+      else call.heldBy.delete(by);
       this.opts.bus.emit(on ? 'call.hold' : 'call.unhold', { callId, tenantId: call.tenantId, at: this.isoNow(), by });
     });
   }
@@ -244,6 +277,7 @@ export class CallService {
     const answeredBy = event.type === 'answer' ? (event.extensionId ?? null) : null;
     if (transition.state === 'ANSWERED') {
       this.opts.clock.clearTimeout(call.ringTimer);
+      call.answeredAt = at;
       call.answeredExtensionId = answeredBy;
       if (answeredBy !== null && call.tracked && !call.extensionIds.includes(answeredBy)) {
         call.extensionIds.push(answeredBy);
@@ -295,6 +329,11 @@ export class CallService {
   private isoNow(): string {
     return new Date(this.opts.clock.now()).toISOString();
   }
+}
+
+function viewOf(call: LiveCall): LiveCallView {
+  const { id, tenantId, direction, state, caller, callee, startedAt, answeredAt, answeredExtensionId } = call;
+  return { id, tenantId, direction, state, caller, callee, startedAt, answeredAt, answeredExtensionId, heldBy: [...call.heldBy] };
 }
 
 /** The final SIP status a CDR records for an event: the one the callee side sent, 200 for a BYE after answer, 487 for a CANCEL. */

@@ -39,7 +39,17 @@ export function bestFailure(statuses: readonly number[]): number {
 export function forkInvite(
   srf: Srf,
   targets: readonly Binding[],
-  opts: { sdp: string; from: string; onRinging: () => void; log: Logger },
+  opts: {
+    sdp: string;
+    from: string;
+    onRinging: () => void;
+    log: Logger;
+    /**
+     * Offerless INVITE (RFC 3725 flow I, click-to-call): `sdp` is empty, the phone's 200 carries its
+     * offer, and the winner's "dialog" is srf's `{ sdp, ack(answer), destroy() }`, ACKed by the caller.
+     */
+    noAck?: boolean;
+  },
 ): Fork {
   const pending = new Set<PendingRequest>();
   let settled = false;
@@ -69,7 +79,7 @@ export function forkInvite(
       srf
         .createUAC(
           target.contactUri,
-          { localSdp: opts.sdp, proxy: flowUri(target), headers: { From: opts.from } },
+          { localSdp: opts.sdp, proxy: flowUri(target), headers: { From: opts.from }, ...(opts.noAck ? { noAck: true } : {}) },
           // srf calls cbRequest as (err, req) at run time, unlike its type declarations.
           {
             cbRequest: ((_err: unknown, req: PendingRequest | undefined) => {

@@ -12,9 +12,11 @@ import type { LocationService } from '../registrar/location.js';
 import { send } from '../registrar/register-handler.js';
 import { InviteAuthenticator } from './invite-auth.js';
 import { InviteHandler } from './invite-handler.js';
+import { createOriginator, type OriginateRequest, type OriginateResult } from './originate.js';
 import type { CallControl, CallRouter, SdpAnchor } from './ports.js';
 
 export type * from './ports.js';
+export type { OriginateRequest, OriginateResult } from './originate.js';
 
 export interface CallsDeps {
   db: Db;
@@ -29,7 +31,13 @@ export interface CallsDeps {
   challengeAlgorithms?: readonly DigestAlgorithm[];
 }
 
-export function registerCalls(srf: Srf, deps: CallsDeps): void {
+/** What the calls module offers the rest of the app once its INVITE route runs. */
+export interface RunningCalls {
+  /** Click-to-call (src/sip/calls/originate.ts); the live-calls API reaches it through src/pbx. */
+  originate(input: OriginateRequest): Promise<OriginateResult>;
+}
+
+export function registerCalls(srf: Srf, deps: CallsDeps): RunningCalls {
   const directory = new DirectoryCache({ db: deps.db, clock: deps.clock });
   const auth = new InviteAuthenticator({
     clock: deps.clock,
@@ -45,4 +53,5 @@ export function registerCalls(srf: Srf, deps: CallsDeps): void {
       send(res, 500, {});
     });
   });
+  return createOriginator({ srf, db: deps.db, log: deps.log, clock: deps.clock, location: deps.location, calls: deps.calls, media: deps.media, router: deps.router, bridge: handler.bridgeDeps });
 }

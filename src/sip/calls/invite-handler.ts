@@ -65,7 +65,7 @@ interface InviteContext {
 
 export class InviteHandler {
   /** What every bridged call's mid-call features need, with one registry of bridged calls (Replaces). */
-  private readonly bridgeDeps: BridgeDeps;
+  readonly bridgeDeps: BridgeDeps;
 
   constructor(private readonly d: InviteHandlerDeps) {
     const deps: BridgeDeps = {
@@ -119,12 +119,9 @@ export class InviteHandler {
       sipCallId: req.get('Call-ID'),
       limits: { caller: callerExt.maxConcurrentCalls },
       ...(decision.kind === 'ring' ? { ringTimeoutMs: decision.ringTimeoutMs } : {}),
-      onRingTimeout: () => {
-        if (ctx.over) return;
-        ctx.over = true;
-        ctx.ringing?.cancel();
-        send(res, 480, {});
-      },
+      onRingTimeout: () => this.stopRinging(ctx, 480),
+      // Hung up through the API before anyone answered: as if the caller had sent CANCEL (RFC 3261 §9.2).
+      onAbort: () => this.stopRinging(ctx, 487),
     });
     if (!started.ok) return refuse(started.sipStatus ?? 486, 'call limit');
     ctx.callId = started.callId;
@@ -138,6 +135,17 @@ export class InviteHandler {
     }
     if (decision.kind === 'feature') return this.runFeature(ctx, decision, sdp);
     if (decision.kind === 'ring') return this.ring(ctx, decision, sdp, fromHeader(caller, auth.tenant.sip_domain));
+  }
+
+  /**
+   * The call service ended the call before an answer (ring timeout, API hang-up): cancel whatever
+   * rings and answer the caller. The media session is released where the ringing ends.
+   */
+  private stopRinging(ctx: InviteContext, status: number): void {
+    if (ctx.over) return;
+    ctx.over = true;
+    ctx.ringing?.cancel();
+    send(ctx.res, status, {});
   }
 
   /** A feature code: apply it, then answer (declining media) and hang up, or refuse when it failed. */

@@ -24,12 +24,15 @@ export interface CallControl {
     caller: CallPartyInfo;
     callee: CallPartyInfo;
     siteId: string | null;
-    sipCallId: string;
+    /** The caller's INVITE; null for a call the PBX places itself (click-to-call), which has no single one. */
+    sipCallId: string | null;
     /** The caller extension's own `max_concurrent_calls` (the callee's is the router's business). */
     limits: { caller?: number; callee?: number };
     /** The route's ring limit when it needs more than the default. */
     ringTimeoutMs?: number | null;
     onRingTimeout: () => void;
+    /** The live-calls API hung the call up before anyone answered: stop ringing, answer the caller 487, release the media. */
+    onAbort?: () => void;
   }): Promise<StartedCall>;
   ringing(callId: string): Promise<void>;
   /** False when the call can no longer be answered (cancelled or timed out meanwhile): hang the winner up. */

@@ -96,3 +96,33 @@ export async function cdrStats(db: Db, tenantId: string, filter: CdrFilter = {})
     byDay: await buckets(10),
   };
 }
+
+/**
+ * Every record matching the filters, newest first, read in batches so an export never holds the
+ * whole result in memory. Batches continue after the last row seen (keyset on start time and id),
+ * not by offset, so records written meanwhile neither repeat nor shift rows out of the export.
+ */
+export async function* iterateCdrs(db: Db, tenantId: string, filter: CdrFilter = {}, opts: { batchSize?: number; max?: number } = {}): AsyncGenerator<CdrTable> {
+  const batchSize = opts.batchSize ?? 1000;
+  let left = opts.max ?? Number.POSITIVE_INFINITY;
+  let after: { startedAt: string; id: string } | undefined;
+  while (left > 0) {
+    let q = filtered(db, tenantId, filter);
+    if (after) {
+      const { startedAt, id } = after;
+      q = q.where((eb) => eb.or([eb('started_at', '<', startedAt), eb.and([eb('started_at', '=', startedAt), eb('id', '>', id)])]));
+    }
+    const rows = await q.selectAll().orderBy('started_at', 'desc').orderBy('id').limit(Math.min(batchSize, left)).execute();
+    for (const row of rows) yield row;
+    left -= rows.length;
+    const last = rows.at(-1);
+    if (!last || rows.length < batchSize) return;
+    after = { startedAt: last.started_at, id: last.id };
+  }
+}
+
+/** How many records match the filters (the export says when it stopped at its limit). */
+export async function countCdrs(db: Db, tenantId: string, filter: CdrFilter = {}): Promise<number> {
+  const { total } = await filtered(db, tenantId, filter).select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  return Number(total);
+}

@@ -1,16 +1,16 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { SwitchboardError } from '../../../shared/errors.js';
-import { cdrStats, getCdr, listCdrs, type CdrFilter } from '../../../store/index.js';
+import { cdrStats, getCdr, listCdrs } from '../../../store/index.js';
 import type { ApiEnv } from '../../env.js';
 import { page, pageSchema, paginationQuery } from '../../pagination.js';
 import type { ResourceDeps } from '../../resources.js';
 import { defineRoute, errorResponses, registerRoute } from '../../route-registry.js';
 import { IdParams, dataSchema, jsonResponse } from '../../schemas.js';
 import { callerTenantId } from '../caller.js';
+import { registerCdrExportRoute } from './cdr-export.routes.js';
+import { DIRECTIONS, DISPOSITIONS, filterOf, filterShape } from './cdr.filters.js';
 
 const tags = ['CDRs'];
-const DIRECTIONS = ['internal', 'inbound', 'outbound'] as const;
-const DISPOSITIONS = ['answered', 'busy', 'no_answer', 'cancelled', 'failed', 'interrupted'] as const;
 
 /** One call record (issue 4 §6), as stored: times in UTC ISO-8601, durations in whole seconds. */
 export const CdrSchema = z
@@ -51,16 +51,6 @@ export const CdrStatsSchema = z
   })
   .openapi('CdrStats');
 
-const q = <T extends z.ZodType>(schema: T, name: string) => schema.optional().openapi({ param: { name, in: 'query' } });
-/** Filters shared by the list and the stats; `from` inclusive, `to` exclusive (start time). */
-const filterShape = {
-  from: q(z.iso.datetime({ offset: true }), 'from'),
-  to: q(z.iso.datetime({ offset: true }), 'to'),
-  direction: q(z.enum(DIRECTIONS), 'direction'),
-  extension_id: q(z.string().min(1).max(64), 'extension_id'),
-  site_id: q(z.string().min(1).max(64), 'site_id'),
-  disposition: q(z.enum(DISPOSITIONS), 'disposition'),
-};
 const ListQuery = paginationQuery(['started_at']).pick({ limit: true, offset: true }).extend(filterShape);
 const StatsQuery = z.object(filterShape);
 
@@ -80,22 +70,6 @@ export const getCdrRoute = defineRoute({
   responses: { 200: jsonResponse(dataSchema(CdrSchema), 'the call record'), ...errorResponses([404]) },
 });
 
-/** Stored instants are UTC `…Z` text, so a filter given with an offset is normalised before comparing. */
-const utc = (iso: string | undefined): string | undefined => (iso === undefined ? undefined : new Date(iso).toISOString());
-
-function filterOf(query: { from?: string; to?: string; direction?: CdrFilter['direction']; extension_id?: string; site_id?: string; disposition?: CdrFilter['disposition'] }): CdrFilter {
-  const from = utc(query.from);
-  const to = utc(query.to);
-  return {
-    ...(from !== undefined && { from }),
-    ...(to !== undefined && { to }),
-    ...(query.direction !== undefined && { direction: query.direction }),
-    ...(query.extension_id !== undefined && { extensionId: query.extension_id }),
-    ...(query.site_id !== undefined && { siteId: query.site_id }),
-    ...(query.disposition !== undefined && { disposition: query.disposition }),
-  };
-}
-
 /** `GET /api/v1/cdrs`, `/cdrs/stats`, `/cdrs/{id}` (`cdrs:read`): the caller's tenant's call records. */
 export function registerCdrRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
   registerRoute(app, listCdrsRoute, async (c) => {
@@ -103,7 +77,8 @@ export function registerCdrRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps):
     const result = await listCdrs(deps.db, callerTenantId(c), filterOf(query), { limit: query.limit, offset: query.offset });
     return c.json(page(result.items.map(({ tenant_id: _tenant, created_at: _created, ...cdr }) => cdr), query, result.total), 200);
   });
-  // Before `{id}`: "stats" is no UUID, and the item route would reject it.
+  // Before `{id}`: "stats" and "export" are no UUIDs, and the item route would reject them.
+  registerCdrExportRoute(app, deps);
   registerRoute(app, cdrStatsRoute, async (c) => {
     const s = await cdrStats(deps.db, callerTenantId(c), filterOf(c.req.valid('query')));
     return c.json({ data: { total: s.total, answered: s.answered, avg_duration_seconds: s.avgDurationSeconds, avg_billable_seconds: s.avgBillableSeconds, by_hour: s.byHour, by_day: s.byDay } }, 200);
