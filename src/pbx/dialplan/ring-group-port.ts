@@ -18,8 +18,12 @@ export interface RingGroupTarget {
 }
 
 export interface RingGroupResolver {
-  /** The ring group with this number in the tenant, ready to ring; undefined when there is none. */
-  resolve(tenantId: string, number: string): Promise<RingGroupTarget | undefined>;
+  /**
+   * The ring group with this number in the tenant, ready to ring; undefined when there is none.
+   * `excludeExtensionIds`: extensions already on the call (the caller, a forwarding extension),
+   * which are not rung — a member calling its own group does not ring its own phone.
+   */
+  resolve(tenantId: string, number: string, opts?: { excludeExtensionIds?: ReadonlySet<string> }): Promise<RingGroupTarget | undefined>;
 }
 
 /** What routing needs to know about live calls: an extension at its `max_concurrent_calls` is busy. */

@@ -75,7 +75,8 @@ export async function resolveLocal(ctx: RouteContext, number: string, lookups: r
       note(ctx, 'lookup', `${number}: ring groups are not available`);
       continue;
     }
-    const group = await ctx.ringGroups.resolve(ctx.tenantId, number);
+    const onPath = new Set([...path.visited].filter((k) => k.startsWith(extKey(''))).map((k) => k.slice(extKey('').length)));
+    const group = await ctx.ringGroups.resolve(ctx.tenantId, number, { excludeExtensionIds: onPath });
     if (!group) {
       note(ctx, 'lookup', `${number}: no ring group`);
       continue;

@@ -48,6 +48,13 @@ describe('ring group resolver', () => {
     expect(await plan.next({ sipStatus: 480, timedOut: true })).toMatchObject({ kind: 'end', sipStatus: 480 });
   });
 
+  it('does not ring the extensions already on the call (a member calling its own group)', async () => {
+    await group();
+    const target = (await resolver().resolve(tenantId, '600', { excludeExtensionIds: new Set([ids['1002']!]) }))!;
+    expect(await target.plan.first()).toMatchObject({ extensionIds: [ids['1001'], ids['1003']] });
+    expect(target.trace.map((e) => e.detail)).toContain('member 1002 is not rung: already on this call (the caller)');
+  });
+
   it('traces members that would be skipped now (at their call limit)', async () => {
     await group();
     counts[ids['1002']!] = 2;

@@ -44,16 +44,21 @@ export function createRingGroupResolver(deps: RingGroupResolverDeps): RingGroupR
   };
 
   return {
-    async resolve(tenantId: string, number: string): Promise<RingGroupTarget | undefined> {
+    async resolve(tenantId: string, number: string, opts: { excludeExtensionIds?: ReadonlySet<string> } = {}): Promise<RingGroupTarget | undefined> {
       const group = await findRingGroupByNumber(deps.db, tenantId, number);
       if (!group) return undefined;
       const startedAt = deps.clock.now();
       const extensions = new Map((await getExtensionsByIds(deps.db, tenantId, group.members.map((m) => m.extensionId))).map((e) => [e.id, e]));
       const members: PlanMember[] = [];
+      const notRung: string[] = [];
       for (const m of group.members) {
         const ext = extensions.get(m.extensionId);
         // Gone between the group read and this one (the cascade will drop the member): not rung.
         if (!ext) continue;
+        if (opts.excludeExtensionIds?.has(ext.id)) {
+          notRung.push(ext.number);
+          continue;
+        }
         members.push({
           extensionId: ext.id,
           number: ext.number,
@@ -65,6 +70,7 @@ export function createRingGroupResolver(deps: RingGroupResolverDeps): RingGroupR
       }
       const ordered = memberOrder(group.strategy, members, group.lastAnsweredExtensionId);
       const trace: RouteTraceEntry[] = [{ step: 'ring-group', detail: describe(group, ordered) }];
+      for (const n of notRung) trace.push({ step: 'ring-group-member', detail: `member ${n} is not rung: already on this call (the caller)` });
       // What the skips would be right now, so routing/simulate shows them; the plan checks again per step.
       for (const m of ordered) {
         const skip = skipReason(m, deps.calls);
