@@ -13,6 +13,7 @@ import type { UserMappingTable } from './user-mappings/user-mapping.table.js';
 import type { RequestLogTable } from './request-log/request-log.table.js';
 import type { CallTable, CdrTable } from './calls/call.table.js';
 import type { WebhookDeliveryTable, WebhookTable } from './webhooks/webhook.table.js';
+import type { OutboxEventTable } from './outbox/outbox.table.js';
 
 /** Every table the store knows, keyed by table name; Kysely checks queries against it. */
 export interface Database {
@@ -33,6 +34,7 @@ export interface Database {
   cdrs: CdrTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
+  outbox_events: OutboxEventTable;
 }
 
 /**

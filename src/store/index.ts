@@ -26,5 +26,7 @@ export * from './calls/call.repository.js';
 export * from './calls/cdr.repository.js';
 export * from './webhooks/webhook.repository.js';
 export * from './webhooks/webhook-delivery.repository.js';
+export * from './webhooks/delivery-queue.repository.js';
+export * from './outbox/outbox.repository.js';
 export type { BreakerState, DeliveryStatus } from './webhooks/webhook.table.js';
 export type { CallDirection, CdrDisposition, StoredCallState, StoredFinalCallState } from './calls/call.table.js';

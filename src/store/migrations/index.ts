@@ -5,6 +5,7 @@ import { mappingsAndRequestLog } from './0003-mappings-and-request-log.js';
 import { callsAndCdrs } from './0004-calls-and-cdrs.js';
 import { answeredBy } from './0005-answered-by.js';
 import { webhooks } from './0008-webhooks.js';
+import { outbox } from './0009-outbox.js';
 
 /**
  * Every migration, by name, in order. Imported statically rather than read from a folder so the
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0005_answered_by': answeredBy,
   // 0006 and 0007 are taken by work in flight elsewhere; the key must stay exactly this.
   '0008_webhooks': webhooks,
+  '0009_outbox': outbox,
 };
