@@ -31,6 +31,11 @@ export interface ResourceDeps {
    * resolver (system DNS unless a test injects one). Absent → nothing allow-listed, system DNS.
    */
   webhooks?: TargetPolicy;
+  /**
+   * The webhook dispatcher (pbx/events), woken when a delivery is requeued so it is sent now rather
+   * than at the next poll; absent (tests, tools) → the requeued row waits for whoever dispatches.
+   */
+  webhookDispatch?: { wake(): void };
   /** Live values for the `/metrics` gauges that the store cannot answer (engine link state…). */
   metrics?: MetricsSources;
 }
