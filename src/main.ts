@@ -33,6 +33,8 @@ import type { PbxEvents } from './events/pbx-events.js';
 import { CallService } from './pbx/calls/call-service.js';
 import { callControlOf } from './pbx/calls/call-control.js';
 import { extensionRouter } from './pbx/calls/extension-router.js';
+import { CallOutbox } from './pbx/events/call-outbox.js';
+import { WebhookDispatcher } from './pbx/events/webhook-dispatcher.js';
 import { createHmac } from 'node:crypto';
 import { wallClock } from './shared/clock.js';
 import { BanList } from './sip/registrar/ban-list.js';
@@ -209,6 +211,7 @@ async function main(): Promise<void> {
   let app: SipApp | undefined;
   let api: RunningApi | undefined;
   let requestLog: RequestLogWriter | undefined;
+  let dispatcher: WebhookDispatcher | undefined;
   let stopping = false;
 
   const stop = async (reason: string, code: number): Promise<never> => {
@@ -227,6 +230,8 @@ async function main(): Promise<void> {
       // rtpengine we started stops.
       await media?.stop();
       await engine?.stop();
+      // Attempts in flight finish and are recorded; anything left pending is resumed from the store at the next start.
+      await dispatcher?.stop().catch((err: unknown) => log.warn({ err }, 'webhook dispatcher stop failed'));
       // The request log's last batch goes in before the database closes.
       await requestLog?.close().catch((err: unknown) => log.warn({ err }, 'request log flush failed'));
       await store?.close().catch((err: unknown) => log.warn({ err }, 'database close failed'));
@@ -312,6 +317,19 @@ async function main(): Promise<void> {
     // Calls: the event bus (consumers come with webhooks/WebSocket), the call service, and the
     // INVITE route. Calls this instance left open at a crash are closed (interrupted) first.
     const events = new EventBus<PbxEvents>((err, type) => log.warn({ err, type }, 'event listener failed'));
+    // Webhooks: events are written to the outbox with each change; the dispatcher delivers them
+    // (woken after each commit, polling as a safety net) and resumes from the store after a crash.
+    const webhookPolicy = { allow: allowListOf(config.webhooks.allowlist) };
+    dispatcher = new WebhookDispatcher({
+      db,
+      secretKey: secretKey.key,
+      clock: wallClock,
+      log: log.child({ component: 'webhooks' }),
+      policy: webhookPolicy,
+      breaker: { threshold: 10, pauseMs: config.webhooks.breakerPauseSeconds * 1000 },
+      retentionMs: config.events.retentionHours * 3_600_000,
+    });
+    const webhookDispatch = dispatcher;
     const callService = new CallService({
       db,
       bus: events,
@@ -320,8 +338,10 @@ async function main(): Promise<void> {
       log: log.child({ component: 'calls' }),
       ringTimeoutMs: config.calls.ringTimeoutSeconds * 1000,
       maxCallsPerExtension,
+      outbox: new CallOutbox({ db, clock: wallClock, log: log.child({ component: 'events' }), onCommitted: () => webhookDispatch.wake() }),
     });
     await callService.recoverInterruptedCalls();
+    dispatcher.start();
     if (registrar && defaultTenant) {
       app.startCalls({
         db,
@@ -358,7 +378,8 @@ async function main(): Promise<void> {
         changeCounter,
         metrics: { engineConnected },
         // The SSRF allow-list for webhook URLs, checked at creation (and by the dispatcher at delivery).
-        webhooks: { allow: allowListOf(config.webhooks.allowlist) },
+        webhooks: webhookPolicy,
+        webhookDispatch,
         ...(registrar ? { sip: { qualifyStatus: (id: string) => registrar.qualifyStatus(id) } } : {}),
       },
       readiness: [
