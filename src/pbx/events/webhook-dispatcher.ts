@@ -125,8 +125,11 @@ export class WebhookDispatcher {
     await fanOutOutbox(db, now);
     let next = Infinity;
     for (const head of await listQueueHeads(db)) {
+      if (this.stopped) break;
       if (this.inFlight.has(head.webhookId)) continue;
-      const webhook = await getWebhook(db, head.tenantId, head.webhookId);
+      // Deleted since the heads were read (its deliveries went with it): nothing to do.
+      const webhook = await getWebhook(db, head.tenantId, head.webhookId).catch(() => undefined);
+      if (!webhook) continue;
       // A disabled endpoint keeps its queue until it is enabled again.
       if (!webhook.enabled) continue;
       const due = head.nextAttemptAt === null ? now : Date.parse(head.nextAttemptAt);
@@ -165,12 +168,32 @@ export class WebhookDispatcher {
       await recordDeliveryAttempt(db, delivery.id, { ok: false, statusCode: null, error: 'the event is no longer in the outbox', excerpt: null, durationMs: 0, at, nextAttemptAt: null });
       return;
     }
-    const secret = await getWebhookSecret(db, this.opts.secretKey, webhook.tenantId, webhook.id);
+    // A secret that no longer decrypts (the secret key was replaced) fails the attempt like a refused
+    // URL would, so the delivery runs out its retries instead of being retried every poll for ever.
+    const secret = await getWebhookSecret(db, this.opts.secretKey, webhook.tenantId, webhook.id).catch(() => undefined);
+    if (secret === undefined) {
+      await this.record(webhook, delivery, breaker, now, { ok: false, statusCode: null, error: 'the signing secret cannot be decrypted (was the secret key changed?)', excerpt: null, durationMs: 0 }, event);
+      return;
+    }
     const headers = signedHeaders({
       secret, eventId: event.eventId, eventType: event.type, tenantId: event.tenantId, deliveryId: delivery.id,
       timestamp: Math.floor(now / 1000), body: event.body, customHeaders: webhook.headers,
     });
     const attempt = await attemptDelivery(webhook.url, { headers, body: event.body, timeoutMs: webhook.timeoutMs }, this.opts.policy ?? {});
+    await this.record(webhook, delivery, breaker, now, attempt, event);
+  }
+
+  /** An attempt's outcome, the next attempt time (backoff) or the end, and the endpoint's breaker, in one transaction. */
+  private async record(
+    webhook: Webhook,
+    delivery: WebhookDelivery,
+    breaker: Breaker,
+    now: number,
+    attempt: { ok: boolean; statusCode: number | null; error: string | null; excerpt: string | null; durationMs: number },
+    event: { eventId: string; type: string },
+  ): Promise<void> {
+    const { db, clock } = this.opts;
+    const at = new Date(now).toISOString();
     const round = delivery.roundAttempts + 1;
     const retry = !attempt.ok && round <= webhook.retryCount;
     const after = clock.now();
