@@ -34,6 +34,7 @@ import { CallService } from './pbx/calls/call-service.js';
 import { callControlOf } from './pbx/calls/call-control.js';
 import { extensionRouter } from './pbx/calls/extension-router.js';
 import { CallOutbox } from './pbx/events/call-outbox.js';
+import { SecurityOutbox } from './pbx/events/security-outbox.js';
 import { WebhookDispatcher } from './pbx/events/webhook-dispatcher.js';
 import { createHmac } from 'node:crypto';
 import { wallClock } from './shared/clock.js';
@@ -299,24 +300,6 @@ async function main(): Promise<void> {
     // Ids only: the passwords and the key are for the banner alone.
     if (seed) log.info({ tenantId: seed.tenant.id, sipDomain: seed.tenant.sip_domain, extensions: seed.extensions.map((e) => e.number) }, 'seeded the demo tenant (first start)');
 
-    // Requests to the PBX's own address (or any domain that is no tenant's) belong to the first
-    // tenant (product.md §2 item 1). Nonces are signed with a key derived from the secret key, so
-    // they stay valid across a restart.
-    const defaultTenant = seed?.tenant ?? (await listTenants(db, { limit: 1 })).items[0];
-    const registrar = !defaultTenant ? undefined : await app.startRegistrar({
-        db,
-        log: sipLog.child({ component: 'registrar' }),
-        clock: wallClock,
-        nonceSecret: createHmac('sha256', secretKey.key).update('sip-digest-nonce').digest(),
-        defaultTenantId: defaultTenant.id,
-        banList: new BanList({ clock: wallClock }),
-        challengeAlgorithms: config.registrar.digestAlgorithms,
-        qualify: config.registrar.qualifySeconds === 0 ? false : { intervalMs: config.registrar.qualifySeconds * 1000 },
-      });
-
-    // Calls: the event bus (consumers come with webhooks/WebSocket), the call service, and the
-    // INVITE route. Calls this instance left open at a crash are closed (interrupted) first.
-    const events = new EventBus<PbxEvents>((err, type) => log.warn({ err, type }, 'event listener failed'));
     // Webhooks: events are written to the outbox with each change; the dispatcher delivers them
     // (woken after each commit, polling as a safety net) and resumes from the store after a crash.
     const webhookPolicy = { allow: allowListOf(config.webhooks.allowlist) };
@@ -330,6 +313,32 @@ async function main(): Promise<void> {
       retentionMs: config.events.retentionHours * 3_600_000,
     });
     const webhookDispatch = dispatcher;
+
+    // Requests to the PBX's own address (or any domain that is no tenant's) belong to the first
+    // tenant (product.md §2 item 1). Nonces are signed with a key derived from the secret key, so
+    // they stay valid across a restart.
+    const defaultTenant = seed?.tenant ?? (await listTenants(db, { limit: 1 })).items[0];
+    const registrarLog = sipLog.child({ component: 'registrar' });
+    const securityOutbox = defaultTenant && new SecurityOutbox({ db, clock: wallClock, log: log.child({ component: 'events' }), tenantId: defaultTenant.id, onCommitted: () => webhookDispatch.wake() });
+    const registrar = !defaultTenant ? undefined : await app.startRegistrar({
+        db,
+        log: registrarLog,
+        clock: wallClock,
+        nonceSecret: createHmac('sha256', secretKey.key).update('sip-digest-nonce').digest(),
+        defaultTenantId: defaultTenant.id,
+        banList: new BanList({ clock: wallClock }),
+        // Logged as before, and written to the outbox as security.ban (reported to the default tenant).
+        onBan: (ban) => {
+          registrarLog.warn({ event: 'security.ban', ...ban, until: new Date(ban.until).toISOString() }, 'security.ban: source banned after repeated REGISTER failures');
+          void securityOutbox?.sipBan(ban);
+        },
+        challengeAlgorithms: config.registrar.digestAlgorithms,
+        qualify: config.registrar.qualifySeconds === 0 ? false : { intervalMs: config.registrar.qualifySeconds * 1000 },
+      });
+
+    // Calls: the event bus (consumers come with webhooks/WebSocket), the call service, and the
+    // INVITE route. Calls this instance left open at a crash are closed (interrupted) first.
+    const events = new EventBus<PbxEvents>((err, type) => log.warn({ err, type }, 'event listener failed'));
     const callService = new CallService({
       db,
       bus: events,
