@@ -34,6 +34,7 @@ import { CallService } from './pbx/calls/call-service.js';
 import { callControlOf } from './pbx/calls/call-control.js';
 import { extensionRouter } from './pbx/calls/extension-router.js';
 import { CallOutbox } from './pbx/events/call-outbox.js';
+import { RegistrationOutbox } from './pbx/events/registration-outbox.js';
 import { SecurityOutbox } from './pbx/events/security-outbox.js';
 import { WebhookDispatcher } from './pbx/events/webhook-dispatcher.js';
 import { createHmac } from 'node:crypto';
@@ -332,6 +333,8 @@ async function main(): Promise<void> {
           registrarLog.warn({ event: 'security.ban', ...ban, until: new Date(ban.until).toISOString() }, 'security.ban: source banned after repeated REGISTER failures');
           void securityOutbox?.sipBan(ban);
         },
+        // registration.created/expired, committed with the bindings.
+        events: new RegistrationOutbox({ db, clock: wallClock, log: log.child({ component: 'events' }), onCommitted: () => webhookDispatch.wake() }),
         challengeAlgorithms: config.registrar.digestAlgorithms,
         qualify: config.registrar.qualifySeconds === 0 ? false : { intervalMs: config.registrar.qualifySeconds * 1000 },
       });
