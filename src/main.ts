@@ -227,13 +227,15 @@ async function main(): Promise<void> {
       // The API first, so no request starts against a half-stopped PBX; then the app, so the
       // engine has no client left when it stops and nothing logs a lost link; the database last.
       await api?.close().catch((err: unknown) => log.warn({ err }, 'API stop failed'));
+      // No new webhook attempt from here; those in flight finish (bounded) while the rest stops.
+      const dispatcherStopped = dispatcher?.stop().catch((err: unknown) => log.warn({ err }, 'webhook dispatcher stop failed'));
       await app?.stop().catch((err: unknown) => log.warn({ err }, 'app stop failed'));
       // After the app: no call can open a media session any more; ours are deleted, then the
       // rtpengine we started stops.
       await media?.stop();
       await engine?.stop();
-      // Attempts in flight finish and are recorded; anything left pending is resumed from the store at the next start.
-      await dispatcher?.stop().catch((err: unknown) => log.warn({ err }, 'webhook dispatcher stop failed'));
+      // Attempts in flight are recorded before the store closes; anything left pending is resumed from the store at the next start.
+      await dispatcherStopped;
       // The request log's last batch goes in before the database closes.
       await requestLog?.close().catch((err: unknown) => log.warn({ err }, 'request log flush failed'));
       await store?.close().catch((err: unknown) => log.warn({ err }, 'database close failed'));

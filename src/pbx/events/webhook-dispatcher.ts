@@ -81,11 +81,17 @@ export class WebhookDispatcher {
     this.track(this.tick());
   }
 
-  /** Stops polling and waits for attempts in flight (their outcome is recorded before the store closes). */
-  async stop(): Promise<void> {
+  /**
+   * Stops polling and waits for attempts in flight, so their outcome is recorded before the store
+   * closes — at most `maxWaitMs` (a receiver may take up to 30 s to answer, longer than a shutdown
+   * may): an attempt cut off is simply made again after the restart (at least once, same id).
+   */
+  async stop(maxWaitMs = 3000): Promise<void> {
     this.stopped = true;
     this.opts.clock.clearTimeout(this.timer);
-    await this.idle();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)))]);
+    clearTimeout(timer);
   }
 
   /** Resolves once no scan or attempt is running (tests step a fake clock and then wait on this). */

@@ -28,6 +28,8 @@ interface Hit { at: number; headers: IncomingHttpHeaders; body: string; status: 
 let receiver: Server;
 let port: number;
 let up = true;
+/** Read the request and never answer (a receiver that hangs). */
+let hang = false;
 let hits: Hit[] = [];
 let clock: FakeClock;
 let t: Awaited<ReturnType<typeof testApiWithStore>>;
@@ -38,6 +40,7 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (hang) return;
       const status = up ? 200 : 500;
       hits.push({ at: clock.now() - t0, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status });
       res.writeHead(status).end(up ? 'ok' : 'down');
@@ -56,6 +59,7 @@ beforeEach(async () => {
   t.resources.clock = clock;
   t.resources.webhooks = { allow };
   up = true;
+  hang = false;
   hits = [];
 });
 afterEach(async () => {
@@ -227,6 +231,23 @@ describe('webhook dispatch', () => {
     await second.idle();
     expect(hits.map((h) => [typeOf(h), h.status])).toEqual([['call.start', 500], ['call.start', 200], ['call.ringing', 200]]);
     expect(hits[1]!.headers['webhook-id']).toBe(hits[0]!.headers['webhook-id']);
+  });
+
+  it('stops without waiting out a receiver that hangs (the attempt is made again after a restart)', async () => {
+    const d = dispatcher();
+    await hook({ timeout_ms: 30_000 });
+    hang = true;
+    d.start();
+    await callService(d).startCall({ tenantId: t.tenant.id, direction: 'internal', caller: alice, callee: bob });
+    await new Promise((r) => setTimeout(r, 100));
+    const started = performance.now();
+    await d.stop(200);
+    expect(performance.now() - started).toBeLessThan(1500);
+    const [delivery] = (await body(await t.call('GET', `/api/v1/webhooks/${(await body(await t.call('GET', '/api/v1/webhooks'))).data[0].id}/deliveries`))).data;
+    expect(delivery).toMatchObject({ status: 'pending', attempts: 0 });
+    // Let the hung attempt end (and be recorded) before the store closes.
+    receiver.closeAllConnections();
+    await d.idle();
   });
 
   it('redelivers one delivery: the same event id and bytes, a new attempt; a test event cannot be', async () => {
