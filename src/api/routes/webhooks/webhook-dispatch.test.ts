@@ -233,6 +233,19 @@ describe('webhook dispatch', () => {
     expect(hits[1]!.headers['webhook-id']).toBe(hits[0]!.headers['webhook-id']);
   });
 
+  it('checks the URL again at delivery: an address no longer allowed is refused, never connected to, and logged as such', async () => {
+    // Allowed at creation (the API's policy), not by the dispatcher's: as if the allow-list changed since.
+    const d = dispatcher({ policy: {} });
+    const webhookId = await hook({ retry_count: 0 });
+    d.start();
+    await callService(d).startCall({ tenantId: t.tenant.id, direction: 'internal', caller: alice, callee: bob });
+    await d.idle();
+    expect(hits).toEqual([]);
+    const [delivery] = (await body(await t.call('GET', `/api/v1/webhooks/${webhookId}/deliveries`))).data;
+    expect(delivery).toMatchObject({ status: 'failed', attempts: 1, last_status_code: null });
+    expect(delivery.last_error).toMatch(/^refused: /);
+  });
+
   it('stops without waiting out a receiver that hangs (the attempt is made again after a restart)', async () => {
     const d = dispatcher();
     await hook({ timeout_ms: 30_000 });
