@@ -37,6 +37,10 @@ import { createCallRouter } from './pbx/dialplan/router.js';
 import type { Dialplan } from './pbx/dialplan/dialplan.js';
 import { DialplanError, defaultDialplanPath, loadDialplan } from './pbx/dialplan/load-dialplan.js';
 import { LiveCalls } from './pbx/calls/live-calls.js';
+import { CallOutbox } from './pbx/events/call-outbox.js';
+import { RegistrationOutbox } from './pbx/events/registration-outbox.js';
+import { SecurityOutbox } from './pbx/events/security-outbox.js';
+import { WebhookDispatcher } from './pbx/events/webhook-dispatcher.js';
 import { createHmac } from 'node:crypto';
 import { wallClock } from './shared/clock.js';
 import { BanList } from './sip/registrar/ban-list.js';
@@ -224,6 +228,7 @@ async function main(): Promise<void> {
   let app: SipApp | undefined;
   let api: RunningApi | undefined;
   let requestLog: RequestLogWriter | undefined;
+  let dispatcher: WebhookDispatcher | undefined;
   let stopping = false;
 
   const stop = async (reason: string, code: number): Promise<never> => {
@@ -237,11 +242,15 @@ async function main(): Promise<void> {
       // The API first, so no request starts against a half-stopped PBX; then the app, so the
       // engine has no client left when it stops and nothing logs a lost link; the database last.
       await api?.close().catch((err: unknown) => log.warn({ err }, 'API stop failed'));
+      // No new webhook attempt from here; those in flight finish (bounded) while the rest stops.
+      const dispatcherStopped = dispatcher?.stop().catch((err: unknown) => log.warn({ err }, 'webhook dispatcher stop failed'));
       await app?.stop().catch((err: unknown) => log.warn({ err }, 'app stop failed'));
       // After the app: no call can open a media session any more; ours are deleted, then the
       // rtpengine we started stops.
       await media?.stop();
       await engine?.stop();
+      // Attempts in flight are recorded before the store closes; anything left pending is resumed from the store at the next start.
+      await dispatcherStopped;
       // The request log's last batch goes in before the database closes.
       await requestLog?.close().catch((err: unknown) => log.warn({ err }, 'request log flush failed'));
       await store?.close().catch((err: unknown) => log.warn({ err }, 'database close failed'));
@@ -309,17 +318,40 @@ async function main(): Promise<void> {
     // Ids only: the passwords and the key are for the banner alone.
     if (seed) log.info({ tenantId: seed.tenant.id, sipDomain: seed.tenant.sip_domain, extensions: seed.extensions.map((e) => e.number) }, 'seeded the demo tenant (first start)');
 
+    // Webhooks: events are written to the outbox with each change; the dispatcher delivers them
+    // (woken after each commit, polling as a safety net) and resumes from the store after a crash.
+    const webhookPolicy = { allow: allowListOf(config.webhooks.allowlist) };
+    dispatcher = new WebhookDispatcher({
+      db,
+      secretKey: secretKey.key,
+      clock: wallClock,
+      log: log.child({ component: 'webhooks' }),
+      policy: webhookPolicy,
+      breaker: { threshold: 10, pauseMs: config.webhooks.breakerPauseSeconds * 1000 },
+      retentionMs: config.events.retentionHours * 3_600_000,
+    });
+    const webhookDispatch = dispatcher;
+
     // Requests to the PBX's own address (or any domain that is no tenant's) belong to the first
     // tenant (product.md §2 item 1). Nonces are signed with a key derived from the secret key, so
     // they stay valid across a restart.
     const defaultTenant = seed?.tenant ?? (await listTenants(db, { limit: 1 })).items[0];
+    const registrarLog = sipLog.child({ component: 'registrar' });
+    const securityOutbox = defaultTenant && new SecurityOutbox({ db, clock: wallClock, log: log.child({ component: 'events' }), tenantId: defaultTenant.id, onCommitted: () => webhookDispatch.wake() });
     const registrar = !defaultTenant ? undefined : await app.startRegistrar({
         db,
-        log: sipLog.child({ component: 'registrar' }),
+        log: registrarLog,
         clock: wallClock,
         nonceSecret: createHmac('sha256', secretKey.key).update('sip-digest-nonce').digest(),
         defaultTenantId: defaultTenant.id,
         banList: new BanList({ clock: wallClock }),
+        // Logged as before, and written to the outbox as security.ban (reported to the default tenant).
+        onBan: (ban) => {
+          registrarLog.warn({ event: 'security.ban', ...ban, until: new Date(ban.until).toISOString() }, 'security.ban: source banned after repeated REGISTER failures');
+          void securityOutbox?.sipBan(ban);
+        },
+        // registration.created/expired, committed with the bindings.
+        events: new RegistrationOutbox({ db, clock: wallClock, log: log.child({ component: 'events' }), onCommitted: () => webhookDispatch.wake() }),
         challengeAlgorithms: config.registrar.digestAlgorithms,
         qualify: config.registrar.qualifySeconds === 0 ? false : { intervalMs: config.registrar.qualifySeconds * 1000 },
       });
@@ -335,6 +367,7 @@ async function main(): Promise<void> {
       log: log.child({ component: 'calls' }),
       ringTimeoutMs: config.calls.ringTimeoutSeconds * 1000,
       maxCallsPerExtension,
+      outbox: new CallOutbox({ db, clock: wallClock, log: log.child({ component: 'events' }), onCommitted: () => webhookDispatch.wake() }),
     });
     await callService.recoverInterruptedCalls();
     // Where dialled numbers go (dialplan, forwarding, DND, call limits); the INVITE handler and
@@ -355,6 +388,7 @@ async function main(): Promise<void> {
     for (const type of ['call.hold', 'call.unhold', 'call.transfer'] as const) events.on(type, (e) => callEventLog.info({ event: type, ...e }, 'call event'));
     // The live-calls API's view of the calls; click-to-call works once the INVITE route runs.
     const liveCalls = new LiveCalls(callService);
+    dispatcher.start();
     if (registrar && defaultTenant) {
       const sipCalls = app.startCalls({
         db,
@@ -394,7 +428,8 @@ async function main(): Promise<void> {
         calls: liveCalls,
         metrics: { engineConnected },
         // The SSRF allow-list for webhook URLs, checked at creation (and by the dispatcher at delivery).
-        webhooks: { allow: allowListOf(config.webhooks.allowlist) },
+        webhooks: webhookPolicy,
+        webhookDispatch,
         ...(registrar ? { sip: { qualifyStatus: (id: string) => registrar.qualifyStatus(id) } } : {}),
       },
       readiness: [

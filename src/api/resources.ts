@@ -40,6 +40,11 @@ export interface ResourceDeps {
   webhooks?: TargetPolicy;
   /** The PBX's live calls (`/api/v1/calls`); without them (tools, tests without a PBX) those routes answer 503. */
   calls?: LiveCalls;
+  /**
+   * The webhook dispatcher (pbx/events), woken when a delivery is requeued so it is sent now rather
+   * than at the next poll; absent (tests, tools) → the requeued row waits for whoever dispatches.
+   */
+  webhookDispatch?: { wake(): void };
   /** Live values for the `/metrics` gauges that the store cannot answer (engine link state…). */
   metrics?: MetricsSources;
 }

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES, registeredRoutes, type RegisteredRoute } from './route-registry.js';
 import { bind, createExt } from './routes/extensions/test-helpers.js';
-import { createCall, finishCall } from '../store/index.js';
+import { createCall, createDelivery, finishCall } from '../store/index.js';
 import { body, testApiWithStore } from './test-helpers.js';
 
 type Api = Awaited<ReturnType<typeof testApiWithStore>>;
@@ -58,7 +58,12 @@ const fixtures: Record<string, (t: Api) => Promise<Params>> = {
     return { external_user_id: 'crm-matrix-1', extension_id: ext.id };
   },
   // The URL resolves through the test resolver (test-helpers.ts) to a public address.
-  webhooks: async (t) => ({ id: (await body(await t.call('POST', '/api/v1/webhooks', { body: { name: 'matrix', url: 'https://matrix.example.com/hook', events: ['call.*'] } }))).data.id }),
+  webhooks: async (t) => {
+    const id = (await body(await t.call('POST', '/api/v1/webhooks', { body: { name: 'matrix', url: 'https://matrix.example.com/hook', events: ['call.*'] } }))).data.id;
+    // Deliveries are made by the dispatcher, not through the API: straight into the store.
+    const delivery = await createDelivery(t.db, { webhookId: id, tenantId: t.tenant.id, eventId: '5f0c2a9e-3b1d-4c55-9d0e-8a7b6c5d4e3f', eventType: 'call.start' });
+    return { id, delivery_id: delivery.id };
+  },
   users: async (t) => {
     const user = (await body(await t.call('POST', '/api/v1/users', { body: { email: 'matrix@acme.test', name: 'Matrix', role: 'user', password: 'correct horse battery' } }))).data;
     return { id: user.id };

@@ -106,6 +106,10 @@ export const envSchema = z.object({
     }),
     [],
   ),
+  // How long a webhook endpoint is paused once its circuit breaker opens (10 consecutive failures), before one probe.
+  SWITCHBOARD_WEBHOOK_BREAKER_PAUSE_SECONDS: withDefault(z.string().trim().regex(/^\d{1,6}$/, 'must be a number of seconds').transform(Number).refine((n) => n >= 1, 'must be at least 1'), 300),
+  // How long delivered events stay in the outbox (the WebSocket replay window); events still owed to an endpoint stay longer.
+  SWITCHBOARD_EVENT_RETENTION_HOURS: withDefault(z.string().trim().regex(/^\d{1,5}$/, 'must be a number of hours').transform(Number).refine((n) => n >= 1, 'must be at least 1'), 24),
   // AES-256 key for secrets at rest; absent → a key file in the data directory.
   SWITCHBOARD_SECRET_KEY: optional(
     z

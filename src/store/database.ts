@@ -14,6 +14,7 @@ import type { RequestLogTable } from './request-log/request-log.table.js';
 import type { CallTable, CdrTable } from './calls/call.table.js';
 import type { RingGroupMemberTable, RingGroupTable } from './ring-groups/ring-group.table.js';
 import type { WebhookDeliveryTable, WebhookTable } from './webhooks/webhook.table.js';
+import type { OutboxEventTable } from './outbox/outbox.table.js';
 
 /** Every table the store knows, keyed by table name; Kysely checks queries against it. */
 export interface Database {
@@ -36,6 +37,7 @@ export interface Database {
   ring_group_members: RingGroupMemberTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
+  outbox_events: OutboxEventTable;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Clock, TimerHandle } from '../../shared/clock.js';
 import { uuid } from '../../shared/ids.js';
 import type { CallLegs } from '../../sip/calls/index.js';
 import { closeInterruptedCalls, createCall, finishCall, markCallTransferred, updateCallState, type CallDirection, type Db } from '../../store/index.js';
+import type { CallOutbox } from '../events/call-outbox.js';
 import { eventForFinalStatus, hangupCauseOf, isFinalCallState, reduceCallState, type CallEvent, type CallState, type Transition } from './call-state.js';
 
 export interface CallServiceOptions {
@@ -19,6 +20,11 @@ export interface CallServiceOptions {
   ringTimeoutMs: number;
   /** Live calls an extension may be party to at once unless the call names its own limit; the next one is refused. */
   maxCallsPerExtension: number;
+  /**
+   * Makes the public events (call.start, call.ringing, call.answered, call.ended) that are written
+   * to the outbox in the same transaction as each change (issue 5 §2). Absent: no outbox events.
+   */
+  outbox?: CallOutbox;
 }
 
 export interface StartCallInput {
@@ -101,7 +107,9 @@ export class CallService {
 
   /** Close the calls a previous run of this instance left open (crash recovery, issue 4 §6). */
   async recoverInterruptedCalls(): Promise<number> {
-    const closed = await closeInterruptedCalls(this.opts.db, { instanceId: this.opts.instanceId, now: this.isoNow() });
+    const outbox = this.opts.outbox;
+    const closed = await closeInterruptedCalls(this.opts.db, { instanceId: this.opts.instanceId, now: this.isoNow(), ...(outbox && { events: outbox.ended }) });
+    if (closed > 0) outbox?.committed();
     if (closed > 0) this.opts.log.warn({ closed }, 'closed calls a previous run left open (disposition interrupted)');
     return closed;
   }
@@ -113,6 +121,8 @@ export class CallService {
   async startCall(input: StartCallInput): Promise<StartCallResult> {
     const id = uuid();
     const startedAt = this.isoNow();
+    const outbox = this.opts.outbox;
+    const startEvents = outbox ? await outbox.start({ callId: id, tenantId: input.tenantId, direction: input.direction, caller: input.caller, callee: input.callee, siteId: input.siteId ?? null, startedAt }) : [];
     await createCall(this.opts.db, {
       id,
       tenantId: input.tenantId,
@@ -127,7 +137,8 @@ export class CallService {
       sipCallId: input.sipCallId ?? null,
       instanceId: this.opts.instanceId,
       startedAt,
-    });
+    }, startEvents);
+    outbox?.committed();
     const extensionIds = [input.caller.extensionId, input.callee.extensionId].filter((e): e is string => e !== null);
     const call: LiveCall = {
       id, tenantId: input.tenantId, direction: input.direction, state: 'INITIATED', caller: input.caller, callee: input.callee, startedAt, answeredAt: null,
@@ -261,7 +272,8 @@ export class CallService {
     if (isFinalCallState(transition.state)) {
       this.end(call);
       try {
-        const cdr = await finishCall(this.opts.db, call.id, { state: transition.state, endedAt: at, hangupCause: hangupCauseOf(event), sipStatus: sipStatusOf(event) });
+        const cdr = await finishCall(this.opts.db, call.id, { state: transition.state, endedAt: at, hangupCause: hangupCauseOf(event), sipStatus: sipStatusOf(event) }, this.opts.outbox?.ended);
+        this.opts.outbox?.committed();
         this.opts.bus.emit('call.ended', {
           ...base, state: transition.state, disposition: cdr.disposition, hangupCause: cdr.hangup_cause, sipStatus: cdr.sip_status,
           durationSeconds: cdr.duration_seconds, billableSeconds: cdr.billable_seconds,
@@ -284,8 +296,11 @@ export class CallService {
         this.trackOne(call, answeredBy, +1);
       }
     }
-    await updateCallState(this.opts.db, call.id, { state: transition.state, ...(transition.state === 'ANSWERED' ? { answeredAt: at, answeredExtensionId: answeredBy } : {}) }).catch((err: unknown) =>
-      this.opts.log.error({ err, callId: call.id }, 'could not record a call state change'),
+    const outbox = this.opts.outbox;
+    const events = !outbox ? [] : transition.state === 'ANSWERED' ? await outbox.answered(call.tenantId, call.id, at, answeredBy) : await outbox.ringing(call.tenantId, call.id, at, call.callee.extensionId);
+    await updateCallState(this.opts.db, call.id, { state: transition.state, ...(transition.state === 'ANSWERED' ? { answeredAt: at, answeredExtensionId: answeredBy } : {}) }, events).then(
+      () => outbox?.committed(),
+      (err: unknown) => this.opts.log.error({ err, callId: call.id }, 'could not record a call state change'),
     );
     this.opts.bus.emit(transition.state === 'ANSWERED' ? 'call.answered' : 'call.ringing', base);
     return transition;

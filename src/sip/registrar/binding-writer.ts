@@ -4,13 +4,19 @@
  * batch instead of one per registration, and a 200 still goes out only once its binding is durable
  * (write-through, Kamailio usrloc `db_mode=1`, reliability anchors "registrations across restart").
  */
+import type { EventEnvelope } from '../../events/envelope.js';
 import type { RegistrationChange } from '../../store/index.js';
 
-/** Writes one batch durably (one transaction); rejects if any change fails. */
-export type ApplyChanges = (changes: readonly RegistrationChange[]) => Promise<void>;
+/**
+ * Writes one batch durably (one transaction) with the outbox events the changes caused
+ * (registration.created/expired), so an event exists exactly when its change does; rejects if any
+ * change fails.
+ */
+export type ApplyChanges = (changes: readonly RegistrationChange[], events: readonly EventEnvelope[]) => Promise<void>;
 
 interface Unit {
   changes: readonly RegistrationChange[];
+  events: readonly EventEnvelope[];
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -24,10 +30,10 @@ export class BindingWriter {
   constructor(private readonly apply: ApplyChanges) {}
 
   /** Queue the changes of one request; resolves once they are committed. */
-  write(changes: readonly RegistrationChange[]): Promise<void> {
-    if (changes.length === 0) return Promise.resolve();
+  write(changes: readonly RegistrationChange[], events: readonly EventEnvelope[] = []): Promise<void> {
+    if (changes.length === 0 && events.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.queue.push({ changes, resolve, reject });
+      this.queue.push({ changes, events, resolve, reject });
       this.schedule();
     });
   }
@@ -36,7 +42,7 @@ export class BindingWriter {
   barrier(): Promise<void> {
     if (!this.running && this.queue.length === 0 && !this.scheduled) return Promise.resolve();
     return new Promise((resolve) => {
-      this.queue.push({ changes: [], resolve, reject: () => resolve() });
+      this.queue.push({ changes: [], events: [], resolve, reject: () => resolve() });
       this.schedule();
     });
   }
@@ -66,14 +72,14 @@ export class BindingWriter {
     const units = this.queue;
     this.queue = [];
     try {
-      await this.apply(units.flatMap((u) => u.changes));
+      await this.apply(units.flatMap((u) => u.changes), units.flatMap((u) => u.events));
       for (const u of units) u.resolve();
     } catch {
       // One bad unit (say its extension was just deleted) must not fail the others: retry each
       // alone, so only the culprit's request gets the error.
       for (const u of units) {
         try {
-          await this.apply(u.changes);
+          await this.apply(u.changes, u.events);
           u.resolve();
         } catch (err) {
           u.reject(err);

@@ -5,6 +5,7 @@
  * wait is the group commit of the bindings that changed.
  */
 import type Srf from 'drachtio-srf';
+import type { EventEnvelope } from '../../events/envelope.js';
 import { uuid } from '../../shared/ids.js';
 import type { Logger } from '../../obs/logger.js';
 import type { Clock } from '../../shared/clock.js';
@@ -15,6 +16,7 @@ import { formatChallenges, type DigestAlgorithm } from './digest.js';
 import type { DirectoryCache } from './directory-cache.js';
 import type { Binding, LocationService } from './location.js';
 import { NonceCountTracker, NonceSigner } from './nonce.js';
+import type { RegistrationEventSink } from './registration-events.js';
 import { parseSipUri } from './register-request.js';
 import { dummyCredentials, verifyDigest, type VerifyFailure } from './verify.js';
 
@@ -54,6 +56,8 @@ export interface HandlerDeps {
   onRemoved: (removed: Binding[]) => void;
   /** Brings memory in line with removals made through the API; awaited before planning. */
   resync: () => Promise<void>;
+  /** registration.created/expired, committed with the binding changes. */
+  events?: RegistrationEventSink;
 }
 
 /**
@@ -192,6 +196,8 @@ export class RegisterHandler {
       });
     }
     const now = d.clock.now();
+    // What was live before this request: only bindings new to it are "created", only those it ends "expired".
+    const liveBefore = d.events ? new Set(d.location.all(extensionId).filter((b) => b.expiresAtMs > now).map((b) => b.contactUri)) : undefined;
     const plan = planRegister(
       d.location.all(extensionId),
       {
@@ -213,10 +219,11 @@ export class RegisterHandler {
     for (const b of plan.removed) d.location.delete(b.extensionId, b.contactUri);
     for (const b of plan.set) d.location.set(b);
     if (plan.removed.length > 0) d.onRemoved(plan.removed);
+    const events = d.events && liveBefore ? await bindingEvents(d.events, liveBefore, plan.set, plan.removed, contacts) : [];
     // The 200 goes out only once the change is durable (write-through). A failed write (the
     // extension was deleted meanwhile) answers 500 and takes the new bindings out of memory again.
     try {
-      await d.writer.write(plan.changes);
+      await d.writer.write(plan.changes, events);
     } catch (err) {
       for (const b of plan.set) if (d.location.all(extensionId).some((x) => x === b)) d.location.delete(b.extensionId, b.contactUri);
       throw err;
@@ -225,4 +232,25 @@ export class RegisterHandler {
     const contactsOut = plan.bindings.map((b) => `<${b.contactUri}>;expires=${Math.max(0, Math.round((b.expiresAtMs - now) / 1000))}`);
     send(res, 200, contactsOut.length > 0 ? { Contact: contactsOut.join(', ') } : {});
   }
+}
+
+/**
+ * The events of one REGISTER: a binding new to the extension is created; a live one it ends is
+ * `unregistered` when the request named it (Expires 0, `*`), else `removed` (replaced instance,
+ * too many contacts). Refreshes make none, so a phone re-registering every minute is no event.
+ */
+async function bindingEvents(
+  sink: RegistrationEventSink,
+  liveBefore: ReadonlySet<string>,
+  set: readonly Binding[],
+  removed: readonly Binding[],
+  contacts: ContactInput[] | '*',
+): Promise<EventEnvelope[]> {
+  const named = contacts === '*' ? undefined : new Set(contacts.map((c) => c.uri));
+  const ended = removed.filter((b) => liveBefore.has(b.contactUri));
+  return [
+    ...(await sink.created(set.filter((b) => !liveBefore.has(b.contactUri)))),
+    ...(await sink.ended(ended.filter((b) => named === undefined || named.has(b.contactUri)), 'unregistered')),
+    ...(await sink.ended(ended.filter((b) => named !== undefined && !named.has(b.contactUri)), 'removed')),
+  ];
 }

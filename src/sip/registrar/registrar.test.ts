@@ -8,6 +8,8 @@ import { openTestStore, testSecretKey } from '../../store/test-helpers.js';
 import { BanList } from './ban-list.js';
 import { computeHa1, computeResponse, type DigestAlgorithm } from './digest.js';
 import { registerRegistrar, type BanEvent, type RunningRegistrar } from './registrar.js';
+import { RegistrationOutbox } from '../../pbx/events/registration-outbox.js';
+import { listUndispatchedEvents } from '../../store/index.js';
 
 // Wall-clock time that a test can move forward (expiry sweep) without waiting for it.
 let offset = 0;
@@ -27,7 +29,7 @@ afterEach(async () => {
   store = undefined;
 });
 
-async function setup(qualifyPing?: () => Promise<boolean>) {
+async function setup(qualifyPing?: () => Promise<boolean>, withEvents = false) {
   const h = await start({});
   store = await openTestStore();
   const tenant = await createTenant(store.db, { name: 'T', sipDomain: 'pbx.test' });
@@ -42,6 +44,7 @@ async function setup(qualifyPing?: () => Promise<boolean>) {
       db, log: pino({ level: 'silent' }), clock: wallClock, nonceSecret: 'a-test-secret-of-32-bytes-length', defaultTenantId: tenant.id, banList,
       onBan: (b) => bans.push(b), onExpired: (list) => expired.push(...list.map((b) => b.contactUri)),
       qualify: { intervalMs: 0, timeoutMs: 1000, maxFailures: 1, ...(qualifyPing ? { ping: qualifyPing } : {}) },
+      ...(withEvents && { events: new RegistrationOutbox({ db, clock: wallClock, log: pino({ level: 'silent' }) }) }),
     });
   }, ['register']);
   const registrar = await started!;
@@ -145,6 +148,22 @@ describe('registrar', () => {
     expect((await listRegistrations(db, tenant.id)).total).toBe(1);
     expect((await authed(peer, { password: sipPassword, expires: '0' })).status).toBe(200);
     expect((await listRegistrations(db, tenant.id)).total).toBe(0);
+  });
+
+  it('writes registration.created for a new binding (not for a refresh) and registration.expired when it is unregistered or expires', async () => {
+    const { h, db, sipPassword, registrar, extension } = await setup(undefined, true);
+    const peer = await h.udpPeer();
+    const outbox = async () => (await listUndispatchedEvents(db)).map((e) => [e.type, JSON.parse(e.body).data.reason ?? JSON.parse(e.body).data.extension]);
+    expect((await authed(peer, { password: sipPassword })).status).toBe(200);
+    expect((await authed(peer, { password: sipPassword, expires: '900' })).status).toBe(200); // a refresh
+    expect(await outbox()).toEqual([['registration.created', '1001']]);
+    const [created] = await listUndispatchedEvents(db);
+    expect(JSON.parse(created!.body).data).toMatchObject({ extension_id: extension.id, contact: peer.contactUri('1001'), source_ip: '127.0.0.1', user_agent: 'test-phone' });
+    expect((await authed(peer, { password: sipPassword, expires: '0' })).status).toBe(200);
+    expect((await authed(peer, { password: sipPassword, expires: '60' })).status).toBe(200);
+    offset = 61_000;
+    await registrar.sweep();
+    expect(await outbox()).toEqual([['registration.created', '1001'], ['registration.expired', 'unregistered'], ['registration.created', '1001'], ['registration.expired', 'expired']]);
   });
 
   // Every test peer is 127.0.0.1, so "another source" is shown by lifting the ban of this one.

@@ -7,8 +7,10 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from '../../obs/logger.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import {
+  appendOutboxEvents,
   applyRegistrationChanges,
   deleteExpiredRegistrations,
+  inTransaction,
   loadLiveRegistrations,
   loadRegistrationsOfExtension,
   storeVersion,
@@ -17,6 +19,7 @@ import {
 } from '../../store/index.js';
 import type { BanList } from './ban-list.js';
 import { BindingWriter } from './binding-writer.js';
+import type { BindingEndReason, RegistrationEventSink } from './registration-events.js';
 import { DIGEST_ALGORITHMS, type DigestAlgorithm } from './digest.js';
 import { DirectoryCache } from './directory-cache.js';
 import { bindingFromRegistration, LocationService, type Binding } from './location.js';
@@ -50,6 +53,8 @@ export interface RegistrarDeps {
   onBindingChange?: (change: BindingChange) => void;
   /** Bindings removed by the expiry sweep. */
   onExpired?: (expired: Binding[]) => void;
+  /** registration.created/expired to the outbox, in the transaction of the binding change; absent → none. */
+  events?: RegistrationEventSink;
   /** Expiry sweep period in ms (default 10 000). */
   sweepIntervalMs?: number;
   /** See PlanOptions.refreshWriteSlackMs (default 30 000). */
@@ -79,7 +84,14 @@ export interface RunningRegistrar {
 export async function registerRegistrar(srf: Srf, deps: RegistrarDeps): Promise<RunningRegistrar> {
   const { db, log, clock } = deps;
   const location = new LocationService();
-  const writer = new BindingWriter((changes) => applyRegistrationChanges(db, changes));
+  const writer = new BindingWriter(async (changes, events) => {
+    if (events.length === 0) return applyRegistrationChanges(db, changes);
+    await inTransaction(db, async (trx) => {
+      await applyRegistrationChanges(trx, changes);
+      await appendOutboxEvents(trx, events);
+    });
+    deps.events?.committed();
+  });
   const directory = new DirectoryCache({ db, clock, ...(deps.cacheTtlMs !== undefined ? { ttlMs: deps.cacheTtlMs } : {}) });
   const loaded = (async () => {
     await directory.preload();
@@ -144,6 +156,7 @@ export async function registerRegistrar(srf: Srf, deps: RegistrarDeps): Promise<
     onBindingChange,
     onRemoved: forget,
     resync,
+    ...(deps.events && { events: deps.events }),
   });
   srf.use('register', (req, res) => {
     loaded
@@ -156,10 +169,11 @@ export async function registerRegistrar(srf: Srf, deps: RegistrarDeps): Promise<
 
   // Drop bindings by key, not by stored expiry: a refresh that was not written leaves an older
   // expiry in the store than in memory, and a time-based delete would lose a live binding.
-  const drop = async (removed: Binding[]): Promise<void> => {
+  const drop = async (removed: Binding[], reason: BindingEndReason): Promise<void> => {
     if (removed.length === 0) return;
     forget(removed);
-    await writer.write(removed.map((b) => ({ kind: 'delete' as const, extensionId: b.extensionId, contactUri: b.contactUri })));
+    const events = deps.events ? await deps.events.ended(removed, reason) : [];
+    await writer.write(removed.map((b) => ({ kind: 'delete' as const, extensionId: b.extensionId, contactUri: b.contactUri })), events);
     notify(removed);
   };
   let sweepTimer: TimerHandle | undefined;
@@ -167,7 +181,7 @@ export async function registerRegistrar(srf: Srf, deps: RegistrarDeps): Promise<
   const sweep = async (): Promise<void> => {
     await resync();
     const expired = location.takeExpired(clock.now());
-    await drop(expired);
+    await drop(expired, 'expired');
     if (expired.length > 0) deps.onExpired?.(expired);
   };
   const scheduleSweep = (): void => {
@@ -196,7 +210,7 @@ export async function registerRegistrar(srf: Srf, deps: RegistrarDeps): Promise<
         if (current?.updatedAt !== b.updatedAt) return;
         location.delete(b.extensionId, b.contactUri);
         log.info({ extensionId: b.extensionId, contact: b.contactUri }, 'registrar: binding dropped after failed qualify');
-        drop([b]).catch((err: unknown) => log.error({ err }, 'registrar: dropping an unreachable binding failed'));
+        drop([b], 'removed').catch((err: unknown) => log.error({ err }, 'registrar: dropping an unreachable binding failed'));
       },
     });
     void loaded.then(() => qualifier?.start(), () => undefined);

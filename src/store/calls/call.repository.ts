@@ -1,6 +1,8 @@
+import type { EventEnvelope } from '../../events/envelope.js';
 import { uuid } from '../../shared/ids.js';
 import { inTransaction, type Db } from '../database.js';
 import { notFound } from '../db-errors.js';
+import { appendOutboxEvents } from '../outbox/outbox.repository.js';
 import type { CallDirection, CallTable, CdrDisposition, CdrTable, StoredCallState, StoredFinalCallState } from './call.table.js';
 
 export type CallRow = CallTable;
@@ -24,8 +26,11 @@ export interface NewCall {
   id?: string;
 }
 
-/** Persist a call as it starts (state INITIATED), before any leg is tried, so a crash leaves a trace. */
-export async function createCall(db: Db, call: NewCall): Promise<CallRow> {
+/**
+ * Persist a call as it starts (state INITIATED), before any leg is tried, so a crash leaves a trace.
+ * `events` (call.start) go to the outbox in the same transaction as the row.
+ */
+export async function createCall(db: Db, call: NewCall, events: readonly EventEnvelope[] = []): Promise<CallRow> {
   const row: CallRow = {
     id: call.id ?? uuid(),
     tenant_id: call.tenantId,
@@ -48,12 +53,30 @@ export async function createCall(db: Db, call: NewCall): Promise<CallRow> {
     transferred_to_call_id: null,
     instance_id: call.instanceId,
   };
-  await db.insertInto('calls').values(row).execute();
+  await inTransaction(db, async (trx) => {
+    await trx.insertInto('calls').values(row).execute();
+    if (events.length > 0) await appendOutboxEvents(trx, events);
+  });
   return row;
 }
 
-/** Record a non-final state change (RINGING, ANSWERED); `answeredAt` and who answered with ANSWERED. */
-export async function updateCallState(db: Db, callId: string, change: { state: StoredCallState; answeredAt?: string; answeredExtensionId?: string | null }): Promise<void> {
+/**
+ * Record a non-final state change (RINGING, ANSWERED); `answeredAt` and who answered with ANSWERED.
+ * `events` (call.ringing, call.answered) go to the outbox in the same transaction.
+ */
+export async function updateCallState(
+  db: Db,
+  callId: string,
+  change: { state: StoredCallState; answeredAt?: string; answeredExtensionId?: string | null },
+  events: readonly EventEnvelope[] = [],
+): Promise<void> {
+  await inTransaction(db, async (trx) => {
+    await updateCallRow(trx, callId, change);
+    if (events.length > 0) await appendOutboxEvents(trx, events);
+  });
+}
+
+async function updateCallRow(db: Db, callId: string, change: { state: StoredCallState; answeredAt?: string; answeredExtensionId?: string | null }): Promise<void> {
   const result = await db
     .updateTable('calls')
     .set({
@@ -92,13 +115,18 @@ const dispositionOf: Record<StoredFinalCallState, CdrDisposition> = {
 
 const wholeSecondsBetween = (from: string, to: string): number => Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
 
+/** The events a call's end causes, made from its CDR (call.ended carries the CDR fields). */
+export type CallEndEvents = (cdr: CdrRow, trx: Db) => readonly EventEnvelope[] | Promise<readonly EventEnvelope[]>;
+
 /**
- * End a call: its final state and its CDR in one transaction (issue 4 §6), so a reader never sees
- * an ended call without its record, nor a record of a call still open.
+ * End a call: its final state, its CDR and the events `events` makes of the CDR (given the open
+ * transaction, for any lookup it needs: a query outside it would wait on the connection it holds) (call.ended) in one
+ * transaction (issue 4 §6, issue 5 §2), so a reader never sees an ended call without its record, nor
+ * a record of a call still open, and the event exists exactly when the end does.
  *
  * @throws CALL_NOT_FOUND when the call does not exist or has already ended.
  */
-export async function finishCall(db: Db, callId: string, end: CallEnd): Promise<CdrRow> {
+export async function finishCall(db: Db, callId: string, end: CallEnd, events?: CallEndEvents): Promise<CdrRow> {
   return inTransaction(db, async (trx) => {
     const call = await trx.selectFrom('calls').selectAll().where('id', '=', callId).where('ended_at', 'is', null).executeTakeFirst();
     if (!call) throw notFound('CALL', callId);
@@ -133,22 +161,24 @@ export async function finishCall(db: Db, callId: string, end: CallEnd): Promise<
       created_at: end.endedAt,
     };
     await trx.insertInto('cdrs').values(cdr).execute();
+    if (events) await appendOutboxEvents(trx, await events(cdr, trx));
     return cdr;
   });
 }
 
 /**
  * Crash recovery at start: close every call a previous run left open — of `instanceId` only, or
- * all when none is given — as FAILED with disposition `interrupted`, each with its CDR. Returns
+ * all when none is given — as FAILED with disposition `interrupted`, each with its CDR (and its
+ * call.ended event when `events` is given). Returns
  * how many were closed.
  */
-export async function closeInterruptedCalls(db: Db, opts: { instanceId?: string; now: string }): Promise<number> {
+export async function closeInterruptedCalls(db: Db, opts: { instanceId?: string; now: string; events?: CallEndEvents }): Promise<number> {
   return inTransaction(db, async (trx) => {
     let query = trx.selectFrom('calls').select('id').where('ended_at', 'is', null);
     if (opts.instanceId !== undefined) query = query.where('instance_id', '=', opts.instanceId);
     const open = await query.execute();
     for (const { id } of open) {
-      await finishCall(trx, id, { state: 'FAILED', endedAt: opts.now, hangupCause: 'SYSTEM_SHUTDOWN', disposition: 'interrupted' });
+      await finishCall(trx, id, { state: 'FAILED', endedAt: opts.now, hangupCause: 'SYSTEM_SHUTDOWN', disposition: 'interrupted' }, opts.events);
     }
     return open.length;
   });

@@ -7,6 +7,7 @@ import { answeredBy } from './0005-answered-by.js';
 import { ringGroups } from './0006-ring-groups.js';
 import { transfers } from './0007-transfers.js';
 import { webhooks } from './0008-webhooks.js';
+import { outbox } from './0009-outbox.js';
 
 /**
  * Every migration, by name, in order. Imported statically rather than read from a folder so the
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006_ring_groups': ringGroups,
   '0007_transfers': transfers,
   '0008_webhooks': webhooks,
+  '0009_outbox': outbox,
 };

@@ -20,6 +20,10 @@ export interface WebhookDelivery {
   lastAttemptAt: string | null;
   deliveredAt: string | null;
   nextAttemptAt: string | null;
+  /** The outbox sequence of the event (null for test events, which are not in the outbox). */
+  sequence: number | null;
+  /** Attempts since the delivery was (re)queued; the retry count limits these. */
+  roundAttempts: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -44,6 +48,8 @@ function toDelivery(row: WebhookDeliveryTable): WebhookDelivery {
     lastAttemptAt: row.last_attempt_at,
     deliveredAt: row.delivered_at,
     nextAttemptAt: row.next_attempt_at,
+    sequence: row.sequence,
+    roundAttempts: row.round_attempts,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -55,7 +61,7 @@ function toDelivery(row: WebhookDeliveryTable): WebhookDelivery {
  */
 export async function createDelivery(
   db: Db,
-  input: { webhookId: string; tenantId: string; eventId: string; eventType: string; nextAttemptAt?: string; id?: string },
+  input: { webhookId: string; tenantId: string; eventId: string; eventType: string; nextAttemptAt?: string; id?: string; sequence?: number | null },
 ): Promise<WebhookDelivery> {
   const now = nowIso();
   const row: WebhookDeliveryTable = {
@@ -75,6 +81,8 @@ export async function createDelivery(
     last_attempt_at: null,
     delivered_at: null,
     next_attempt_at: input.nextAttemptAt ?? now,
+    sequence: input.sequence ?? null,
+    round_attempts: 0,
     created_at: now,
     updated_at: now,
   };
@@ -98,6 +106,7 @@ export async function recordDeliveryAttempt(
     .set((eb) => ({
       status,
       attempts: eb('attempts', '+', 1),
+      round_attempts: eb('round_attempts', '+', 1),
       last_status_code: attempt.statusCode,
       last_error: attempt.error === null ? null : attempt.error.slice(0, 500),
       response_excerpt: attempt.excerpt === null ? null : attempt.excerpt.slice(0, MAX_EXCERPT_CHARS),

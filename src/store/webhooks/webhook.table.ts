@@ -42,6 +42,10 @@ export interface WebhookDeliveryTable {
   last_attempt_at: string | null;
   delivered_at: string | null;
   next_attempt_at: string | null;
+  /** The outbox row this delivery sends (0009_outbox): the endpoint's order; null for test events. */
+  sequence: number | null;
+  /** Attempts since the last (re)delivery request: what the endpoint's retry count limits. */
+  round_attempts: number;
   created_at: string;
   updated_at: string;
 }

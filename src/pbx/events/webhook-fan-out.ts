@@ -1,0 +1,27 @@
+import { filterMatches } from '../../events/event-types.js';
+import { enqueueDeliveries, inTransaction, listEnabledWebhooks, listUndispatchedEvents, markEventDispatched, type Db } from '../../store/index.js';
+
+/**
+ * Fans outbox events out to webhooks: for each event not yet dispatched, one pending delivery per
+ * enabled endpoint of its tenant whose filter matches, and the event marked dispatched — in one
+ * transaction per batch, so a crash leaves the batch either wholly done or wholly to do (and doing
+ * it twice is harmless: enqueueing skips existing pairs). Returns how many events it handled.
+ */
+export async function fanOutOutbox(db: Db, now: number, batch = 200): Promise<number> {
+  let handled = 0;
+  for (;;) {
+    const events = await listUndispatchedEvents(db, batch);
+    if (events.length === 0) return handled;
+    const hooks = await listEnabledWebhooks(db);
+    const at = new Date(now).toISOString();
+    await inTransaction(db, async (trx) => {
+      for (const e of events) {
+        const targets = hooks.filter((h) => h.tenantId === e.tenantId && filterMatches(h.events, e.type));
+        await enqueueDeliveries(trx, targets.map((h) => ({ webhookId: h.id, tenantId: h.tenantId, eventId: e.eventId, eventType: e.type, sequence: e.sequence, nextAttemptAt: at })));
+        await markEventDispatched(trx, e.sequence, at);
+      }
+    });
+    handled += events.length;
+    if (events.length < batch) return handled;
+  }
+}

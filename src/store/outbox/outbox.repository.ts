@@ -1,0 +1,86 @@
+import { sql, type Transaction } from 'kysely';
+import type { EventEnvelope } from '../../events/envelope.js';
+import type { Database, Db } from '../database.js';
+
+/** One stored event: its place in the global order and the exact JSON that is sent. */
+export interface OutboxEvent {
+  sequence: number;
+  eventId: string;
+  tenantId: string;
+  type: string;
+  occurredAt: string;
+  /** The envelope as JSON text, byte for byte what receivers get (never re-serialised). */
+  body: string;
+  dispatchedAt: string | null;
+}
+
+type Row = { sequence: number; event_id: string; tenant_id: string; type: string; occurred_at: string; envelope: string; dispatched_at: string | null };
+
+const toEvent = (r: Row): OutboxEvent => ({
+  sequence: r.sequence, eventId: r.event_id, tenantId: r.tenant_id, type: r.type, occurredAt: r.occurred_at, body: r.envelope, dispatchedAt: r.dispatched_at,
+});
+
+/**
+ * Writes events to the outbox. Takes a transaction on purpose: the caller passes the one its state
+ * change runs in, so the event and the change commit (or roll back) together — an event is never
+ * lost after its change committed, and never sent for a change that did not happen (issue 5 §2).
+ * Returns the sequences, in the order given.
+ */
+export async function appendOutboxEvents(trx: Transaction<Database>, envelopes: readonly EventEnvelope[], createdAt: string = new Date().toISOString()): Promise<number[]> {
+  const sequences: number[] = [];
+  for (const e of envelopes) {
+    const row = await trx
+      .insertInto('outbox_events')
+      .values({ event_id: e.id, tenant_id: e.tenant_id, type: e.type, occurred_at: e.timestamp, envelope: JSON.stringify(e), dispatched_at: null, created_at: createdAt })
+      .returning('sequence')
+      .executeTakeFirstOrThrow();
+    sequences.push(row.sequence);
+  }
+  return sequences;
+}
+
+/** Events not yet fanned out to webhooks, oldest first: where a (re)started dispatcher resumes. */
+export async function listUndispatchedEvents(db: Db, limit = 200): Promise<OutboxEvent[]> {
+  const rows = await db.selectFrom('outbox_events').selectAll().where('dispatched_at', 'is', null).orderBy('sequence').limit(limit).execute();
+  return rows.map(toEvent);
+}
+
+export async function markEventDispatched(db: Db, sequence: number, at: string): Promise<void> {
+  await db.updateTable('outbox_events').set({ dispatched_at: at }).where('sequence', '=', sequence).execute();
+}
+
+/** One event by its place in the order; undefined once retention removed it. */
+export async function getOutboxEvent(db: Db, sequence: number): Promise<OutboxEvent | undefined> {
+  const row = await db.selectFrom('outbox_events').selectAll().where('sequence', '=', sequence).executeTakeFirst();
+  return row && toEvent(row);
+}
+
+/** One event by its id; undefined once retention removed it (or it never was an outbox event, like webhook.test). */
+export async function findOutboxEvent(db: Db, eventId: string): Promise<OutboxEvent | undefined> {
+  const row = await db.selectFrom('outbox_events').selectAll().where('event_id', '=', eventId).executeTakeFirst();
+  return row && toEvent(row);
+}
+
+/**
+ * Retention: deletes events written before `before` that are fanned out and whose every delivery is
+ * final (delivered or failed) — an event still owed to someone is kept however old. Deletes at most
+ * `limit` rows per call so a large backlog never holds the write lock for long. Returns the count.
+ */
+export async function pruneOutbox(db: Db, opts: { before: string; limit?: number }): Promise<number> {
+  const result = await db
+    .deleteFrom('outbox_events')
+    .where('sequence', 'in', (eb) =>
+      eb
+        .selectFrom('outbox_events as o')
+        .select('o.sequence')
+        .where('o.created_at', '<', opts.before)
+        .where('o.dispatched_at', 'is not', null)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('webhook_deliveries as d').select(sql.lit(1).as('x')).whereRef('d.sequence', '=', 'o.sequence').where('d.status', '=', 'pending'))),
+        )
+        .orderBy('o.sequence')
+        .limit(opts.limit ?? 1000),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
