@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { cachingStatements, openDatabase } from './database.js';
+import { cachingStatements, inTransaction, openDatabase } from './database.js';
 import { migrateToLatest } from './migrate.js';
 import { migrations } from './migrations/index.js';
 
@@ -27,6 +27,34 @@ describe('database and migrations', () => {
     const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db);
     expect(fk.rows[0]?.foreign_keys).toBe(1);
     expect(sync.rows[0]?.synchronous).toBe(2);
+    await store.close();
+  });
+
+  it('commits a process-crash transaction without the fsync (synchronous=NORMAL) and restores FULL for everyone else', async () => {
+    const store = openDatabase(':memory:');
+    await migrateToLatest(store.db);
+    const syncOf = async (db: typeof store.db) => (await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]?.synchronous;
+    let inside: number | undefined;
+    let outside: number | undefined;
+    await Promise.all([
+      inTransaction(store.db, async (trx) => {
+        inside = (await sql<{ synchronous: number }>`pragma synchronous`.execute(trx)).rows[0]?.synchronous;
+        await trx.insertInto('tenants').values({ id: 't1', name: 'T', sip_domain: 't.test', realm: 't.test', tenant_external_id: null, created_at: 'x', updated_at: 'x' }).execute();
+      }, 'process-crash'),
+      // Queued behind the held connection: it must never see the relaxed setting.
+      syncOf(store.db).then((v) => (outside = v)),
+    ]);
+    expect(inside).toBe(1);
+    expect(outside).toBe(2);
+    expect(await syncOf(store.db)).toBe(2);
+    expect(await store.db.selectFrom('tenants').select('id').where('id', '=', 't1').executeTakeFirst()).toEqual({ id: 't1' });
+    // A failing one rolls back and still restores FULL.
+    await expect(inTransaction(store.db, async (trx) => {
+      await trx.deleteFrom('tenants').execute();
+      throw new Error('boom');
+    }, 'process-crash')).rejects.toThrow('boom');
+    expect(await syncOf(store.db)).toBe(2);
+    expect(await store.db.selectFrom('tenants').select('id').execute()).toHaveLength(1);
     await store.close();
   });
 

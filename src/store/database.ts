@@ -129,12 +129,33 @@ export function cachingStatements(sqlite: BetterSqlite3.Database, max = STATEMEN
 }
 
 /**
- * Runs `fn` in a transaction, joining the caller's one if `db` already is a transaction, so that a
- * repository write of several statements is atomic whether or not the caller composed it.
+ * What a commit must survive. `power-loss` (the default): the commit is on disk before it returns
+ * (SQLite `synchronous=FULL`: the WAL is fsynced). `process-crash`: it survives `kill -9` of this
+ * process but may roll back if the machine loses power (`synchronous=NORMAL` in WAL mode, SQLite's
+ * documented guarantee; reliability-anchors §4) — for the hot, short-lived states of a live call
+ * (started, ringing, answered), where an fsync each would cost more than the call's own signalling.
+ * A call's end and its CDR always commit with `power-loss`.
  */
-export async function inTransaction<T>(db: Db, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+export type Durability = 'power-loss' | 'process-crash';
+
+/**
+ * Runs `fn` in a transaction, joining the caller's one if `db` already is a transaction, so that a
+ * repository write of several statements is atomic whether or not the caller composed it. A joined
+ * transaction keeps the durability of the one it joins.
+ */
+export async function inTransaction<T>(db: Db, fn: (trx: Transaction<Database>) => Promise<T>, durability: Durability = 'power-loss'): Promise<T> {
   if (db.isTransaction) return fn(db as Transaction<Database>);
-  return (db as Kysely<Database>).transaction().execute(fn);
+  if (durability === 'power-loss') return (db as Kysely<Database>).transaction().execute(fn);
+  // The connection is held for the whole exchange, so no other query runs between the pragmas
+  // and none of them commits with the relaxed setting.
+  return (db as Kysely<Database>).connection().execute(async (conn) => {
+    await rawSql`pragma synchronous = NORMAL`.execute(conn);
+    try {
+      return await conn.transaction().execute(fn);
+    } finally {
+      await rawSql`pragma synchronous = FULL`.execute(conn);
+    }
+  });
 }
 
 /** Current time as the ISO-8601 text every timestamp column holds (portable across SQLite and PostgreSQL). */

@@ -53,10 +53,11 @@ export async function createCall(db: Db, call: NewCall, events: readonly EventEn
     transferred_to_call_id: null,
     instance_id: call.instanceId,
   };
+  // Survives kill -9 (crash recovery closes it as interrupted); not worth an fsync per call.
   await inTransaction(db, async (trx) => {
     await trx.insertInto('calls').values(row).execute();
     if (events.length > 0) await appendOutboxEvents(trx, events);
-  });
+  }, 'process-crash');
   return row;
 }
 
@@ -73,7 +74,7 @@ export async function updateCallState(
   await inTransaction(db, async (trx) => {
     await updateCallRow(trx, callId, change);
     if (events.length > 0) await appendOutboxEvents(trx, events);
-  });
+  }, 'process-crash');
 }
 
 async function updateCallRow(db: Db, callId: string, change: { state: StoredCallState; answeredAt?: string; answeredExtensionId?: string | null }): Promise<void> {
