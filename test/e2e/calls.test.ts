@@ -1,23 +1,23 @@
 /**
  * Calls end to end (issue 4 first steps): the real `npm start` with the rtpengine it starts
  * (rtpengine-daemon is installed by `npm test`), two extensions created through the API, B
- * registered from 127.0.0.3 by the UDP client and then answered by a SIPp UAS bound on that same
+ * registered from 127.0.0.11 by the UDP client and then answered by a SIPp UAS bound on that same
  * address and port, A a SIPp UAC that authenticates its INVITE (407) and calls B. Each outcome ends
  * with the CDR checked through `GET /api/v1/cdrs`. The answered call carries audio both ways (A
  * plays SIPp's G.711 recording, B echoes it) and rtpengine's own counters must show both. Qualify is off so
  * no OPTIONS reaches the SIPp UAS, which expects only the call.
  */
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SipUdpClient } from './support/sip-udp-client.js';
+import { callPbx } from './support/call-pbx.js';
 import { freeRtpPort, ngOf, relayedRtpPackets } from './support/rtp.js';
 import { runSipp, userLine, type SippResult, type SippRun } from './support/sipp.js';
-import { freePort, killRun, launch, loopbackStart, type Run } from './support/switchboard-run.js';
+import { freePort, killRun } from './support/switchboard-run.js';
 
-const bootstrapKey = `sk_live_${randomBytes(24).toString('hex')}`;
 const RTP_MIN = 41200;
 const RTP_MAX = 41299;
+/** B's loopback address, and those of B's two phones (the address plan: support/call-pbx.ts). */
+const B_ADDRESS = '127.0.0.11';
+const TWO_PHONES = ['127.0.0.12', '127.0.0.13'];
 // The SIPp ends' own RTP ports: a range of their own, clear of rtpengine's and of other suites'.
 const PHONE_RTP_MIN = 41400;
 const PHONE_RTP_MAX = 41419; // 41420-41449: the baresip phones of baresip.test.ts
@@ -36,89 +36,47 @@ interface CdrRow {
 }
 
 describe('calls end to end (npm start + rtpengine + SIPp)', () => {
-  let dataDir: string;
-  let sipPort: number;
-  let httpPort: number;
-  let run: Run | undefined;
-  let env: NodeJS.ProcessEnv;
-  const passwords: Record<string, string> = {};
-  const target = (): string => `127.0.0.1:${sipPort}`;
-  const api = (path: string, init: RequestInit = {}): Promise<Response> =>
-    fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { ...init, headers: { 'X-API-Key': bootstrapKey, 'Content-Type': 'application/json', ...init.headers } });
-  const createExtension = async (number: string, name: string): Promise<void> => {
-    const res = await api('/extensions', { method: 'POST', body: JSON.stringify({ number, display_name: name }) });
-    expect(res.status, await res.clone().text()).toBe(201);
-    passwords[number] = ((await res.json()) as { data: { sip_password: string } }).data.sip_password;
-  };
+  // Short ring timeout, for the no-answer case; every other case answers or cancels at once.
+  const pbx = callPbx('calls', { rtpMin: RTP_MIN, rtpMax: RTP_MAX, env: { SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS: '3' } });
+  const { target } = pbx;
+  const ext = pbx.extensions;
   /**
-   * Register `number` from 127.0.0.3 and hand the port back for the SIPp UAS. Always the same port,
+   * Register `number` from B_ADDRESS and hand the port back for the SIPp UAS. Always the same port,
    * so each test refreshes one binding instead of leaving a dead contact the next call would fork to.
    */
   let calleePort = 0;
   const registerCallee = async (number: string): Promise<number> => {
-    if (calleePort === 0) calleePort = await freePort('127.0.0.3');
-    const phone = await SipUdpClient.open('127.0.0.3', { host: '127.0.0.1', port: sipPort }, calleePort);
-    try {
-      const { final } = await phone.register({ user: number, password: passwords[number]!, domain: '127.0.0.1', algorithm: 'MD5' });
-      expect(final?.status).toBe(200);
-      return phone.port;
-    } finally {
-      phone.close();
-    }
+    if (calleePort === 0) calleePort = await freePort(B_ADDRESS);
+    return pbx.registerFrom(number, B_ADDRESS, calleePort);
   };
   /** B runs `uasScenario` on its registered port while A runs `uacScenario` calling B; `extra` adds SIPp options to each. */
   const call = async (uacScenario: string, uasScenario: string, callee: string, extra: { a?: Partial<SippRun>; b?: Partial<SippRun> } = {}): Promise<{ a: SippResult; b: SippResult }> => {
     const port = await registerCallee(callee);
-    const b = runSipp({ scenario: uasScenario, target: target(), localAddress: '127.0.0.3', localPort: port, calls: 1, killAfterMs: 25_000, ...extra.b });
+    const b = runSipp({ scenario: uasScenario, target: target(), localAddress: B_ADDRESS, localPort: port, calls: 1, killAfterMs: 25_000, ...extra.b });
     // Let the UAS bind before the INVITE can reach it.
     await new Promise((r) => setTimeout(r, 300));
-    const a = await runSipp({ scenario: uacScenario, target: target(), calls: 1, service: callee, users: [userLine('3001', passwords['3001']!)], traceLogs: true, ...extra.a });
+    const a = await runSipp({ scenario: uacScenario, target: target(), calls: 1, service: callee, users: [userLine('3001', ext['3001']!.password)], traceLogs: true, ...extra.a });
     return { a, b: await b };
   };
   /** Both SIPp runs and the server's call lines, for a failure message. */
-  const diagnostics = (a: SippResult, b: SippResult): string =>
-    `${a.output}\n--- B:\n${b.output}\n--- server:\n${(run?.lines ?? []).filter((l) => l.component === 'calls' || (l.level as number) >= 40).map((l) => JSON.stringify(l)).join('\n')}`;
+  const diagnostics = (a: SippResult, b: SippResult): string => `${a.output}\n--- B:\n${b.output}\n--- server:\n${pbx.serverLog()}`;
   /** The newest call record, through `GET /api/v1/cdrs` (newest first). */
-  const lastCdr = async (): Promise<CdrRow | undefined> => {
-    const res = await api('/cdrs?limit=1');
-    expect(res.status).toBe(200);
-    return ((await res.json()) as { data: CdrRow[] }).data[0];
-  };
+  const lastCdr = (): Promise<CdrRow | undefined> => pbx.lastCdr<CdrRow>();
 
-  beforeAll(async () => {
-    ({ dataDir, sipPort, httpPort, env } = await loopbackStart('calls', bootstrapKey, {
-      SWITCHBOARD_LOG_LEVEL: 'debug', // the refusal reasons and call steps, in the failure message
-      SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
-      SWITCHBOARD_SIP_QUALIFY_SECONDS: '0',
-      // Short, for the no-answer case; every other case answers or cancels at once.
-      SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS: '3',
-      SWITCHBOARD_MEDIA: 'rtpengine',
-      SWITCHBOARD_RTP_PORT_MIN: String(RTP_MIN),
-      SWITCHBOARD_RTP_PORT_MAX: String(RTP_MAX),
-    }));
-    run = launch(env);
-    await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
-    await createExtension('3001', 'Alice');
-    await createExtension('3002', 'Bob');
-    await createExtension('3003', 'Carol (never registers)');
-    await createExtension('3004', 'Dave (two phones)');
-  }, 90_000);
+  beforeAll(() => pbx.start({ '3001': 'Alice', '3002': 'Bob', '3003': 'Carol (never registers)', '3004': 'Dave (two phones)' }), 90_000);
 
-  afterAll(() => {
-    killRun(run);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => pbx.close());
 
   it('A calls B, B answers and echoes what A plays, A hangs up: the audio went both ways through rtpengine, the CDR says answered', async () => {
     // A plays SIPp's recording to the address in the answer; B (-rtp_echo) sends every packet back.
     const media = {
       a: { mediaPort: await freeRtpPort('127.0.0.1', PHONE_RTP_MIN, PHONE_RTP_MAX, 4) },
-      b: { mediaPort: await freeRtpPort('127.0.0.3', PHONE_RTP_MIN, PHONE_RTP_MAX, 4), rtpEcho: true },
+      b: { mediaPort: await freeRtpPort(B_ADDRESS, PHONE_RTP_MIN, PHONE_RTP_MAX, 4), rtpEcho: true },
     };
     const talking = call('uac-invite-auth-then-audio-bye.xml', 'uas-answer-pcma-then-expect-bye.xml', '3002', media);
     // rtpengine deletes a session at the BYE (--delete-delay=0), so its counters are read while A
     // is still on the line: A holds the call 9 s after the answer, the recording lasts 7.05 s.
-    const ng = ngOf(run!.lines);
+    const ng = ngOf(pbx.run.lines);
     let seen: Record<string, number> = {};
     const enough = RECORDING_PACKETS - 12; // all but the last 0.36 s: read before the BYE, with margin
     for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
@@ -165,28 +123,19 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
     ['an extension that is not registered', '3003', 'uac-invite-auth-expect-480.xml', { disposition: 'no_answer', sip_status: 480, hangup_cause: 'NO_ANSWER' }],
     ['a number that is no extension', '3999', 'uac-invite-auth-expect-404.xml', { disposition: 'failed', sip_status: 404, hangup_cause: 'UNALLOCATED_NUMBER' }],
   ])('A calls %s: refused without ringing anyone, and still recorded', async (_what, number, scenario, cdr) => {
-    const a = await runSipp({ scenario, target: target(), calls: 1, service: number, users: [userLine('3001', passwords['3001']!)] });
+    const a = await runSipp({ scenario, target: target(), calls: 1, service: number, users: [userLine('3001', ext['3001']!.password)] });
     expect(a.code, a.output).toBe(0);
     await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ caller_number: '3001', callee_number: number, billable_seconds: 0, ...cdr });
   }, 60_000);
 
   it('B has two phones: both ring, the second answers, the first is CANCELled; the call completes', async () => {
     const phones: Array<{ address: string; port: number }> = [];
-    for (const address of ['127.0.0.4', '127.0.0.5']) {
-      const phone = await SipUdpClient.open(address, { host: '127.0.0.1', port: sipPort });
-      try {
-        const { final } = await phone.register({ user: '3004', password: passwords['3004']!, domain: '127.0.0.1', algorithm: 'MD5' });
-        expect(final?.status).toBe(200);
-        phones.push({ address, port: phone.port });
-      } finally {
-        phone.close();
-      }
-    }
+    for (const address of TWO_PHONES) phones.push({ address, port: await pbx.registerFrom('3004', address) });
     const [ringing, answering] = phones as [{ address: string; port: number }, { address: string; port: number }];
     const loser = runSipp({ scenario: 'uas-ring-then-expect-cancel.xml', target: target(), localAddress: ringing.address, localPort: ringing.port, calls: 1, killAfterMs: 25_000 });
     const winner = runSipp({ scenario: 'uas-answer-then-expect-bye.xml', target: target(), localAddress: answering.address, localPort: answering.port, calls: 1, killAfterMs: 25_000 });
     await new Promise((r) => setTimeout(r, 300));
-    const a = await runSipp({ scenario: 'uac-invite-auth-then-answered-bye.xml', target: target(), calls: 1, service: '3004', users: [userLine('3001', passwords['3001']!)] });
+    const a = await runSipp({ scenario: 'uac-invite-auth-then-answered-bye.xml', target: target(), calls: 1, service: '3004', users: [userLine('3001', ext['3001']!.password)] });
     const [l, w] = await Promise.all([loser, winner]);
     expect(a.code, diagnostics(a, w)).toBe(0);
     expect(w.code, w.output).toBe(0);
@@ -204,20 +153,19 @@ describe('calls end to end (npm start + rtpengine + SIPp)', () => {
   // Last: it kills the server the other cases use.
   it('Switchboard killed (SIGKILL) during an answered call: the next start closes the call with disposition interrupted', async () => {
     // waitForLog also sees earlier lines: wait for one more 'bridged' than the earlier cases left.
-    const bridged = (): number => run!.lines.filter((l) => l.msg === 'call: bridged').length;
+    const bridged = (): number => pbx.run.lines.filter((l) => l.msg === 'call: bridged').length;
     const before = bridged();
     const port = await registerCallee('3002');
-    const b = runSipp({ scenario: 'uas-answer-then-expect-bye.xml', target: target(), localAddress: '127.0.0.3', localPort: port, calls: 1, killAfterMs: 8_000 });
+    const b = runSipp({ scenario: 'uas-answer-then-expect-bye.xml', target: target(), localAddress: B_ADDRESS, localPort: port, calls: 1, killAfterMs: 8_000 });
     await new Promise((r) => setTimeout(r, 300));
-    const a = runSipp({ scenario: 'uac-invite-auth-then-long-call.xml', target: target(), calls: 1, service: '3002', users: [userLine('3001', passwords['3001']!)], killAfterMs: 8_000 });
+    const a = runSipp({ scenario: 'uac-invite-auth-then-long-call.xml', target: target(), calls: 1, service: '3002', users: [userLine('3001', ext['3001']!.password)], killAfterMs: 8_000 });
     await expect.poll(bridged, { timeout: 10_000 }).toBeGreaterThan(before);
-    const exited = new Promise((resolve) => run!.child.once('exit', resolve));
-    killRun(run);
+    const exited = new Promise((resolve) => pbx.run.child.once('exit', resolve));
+    killRun(pbx.run);
     await exited;
     // Both SIPp ends fail now (no BYE will come, theirs gets no answer); only the record matters.
     await Promise.all([a, b]);
-    run = launch(env);
-    await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
+    await pbx.relaunch();
     await expect.poll(lastCdr, { timeout: 5000 }).toMatchObject({ callee_number: '3002', disposition: 'interrupted', hangup_cause: 'SYSTEM_SHUTDOWN' });
     expect((await lastCdr())?.answered_at).not.toBeNull();
   }, 90_000);
