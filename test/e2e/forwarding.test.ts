@@ -1,23 +1,24 @@
 /**
  * Forwarding, DND and feature codes end to end (issue 4 §3, §5): the real `npm start` with the
  * rtpengine it starts, extensions created and configured through the API, B and C registered by the
- * UDP client from 127.0.0.3 and 127.0.0.6 and then played by SIPp UASes on those same ports, A a
+ * UDP client from 127.0.0.51 and 127.0.0.52 and then played by SIPp UASes on those same ports, A a
  * SIPp UAC that authenticates its INVITE. Each case ends with the CDR checked through
  * `GET /api/v1/cdrs`: the callee is the number A dialled, `answered_extension_id` who answered.
  * Qualify is off so no OPTIONS reaches a SIPp UAS, which expects only the call.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SipUdpClient } from './support/sip-udp-client.js';
+import { callPbx } from './support/call-pbx.js';
 import { runSipp, userLine, type SippResult } from './support/sipp.js';
-import { cleanEnv, freePort, killRun, launch, loopbackStart, type Run } from './support/switchboard-run.js';
+import { cleanEnv, freePort, killRun, launch } from './support/switchboard-run.js';
 
-const bootstrapKey = `sk_live_${randomBytes(24).toString('hex')}`;
 const RTP_MIN = 41600;
 const RTP_MAX = 41699;
+/** B's and C's loopback addresses (the address plan: support/call-pbx.ts). */
+const B_ADDRESS = '127.0.0.51';
+const C_ADDRESS = '127.0.0.52';
 
 interface CdrRow {
   caller_number: string;
@@ -29,23 +30,11 @@ interface CdrRow {
 }
 
 describe('forwarding, DND and feature codes end to end (npm start + rtpengine + SIPp)', () => {
-  let dataDir: string;
-  let sipPort: number;
-  let httpPort: number;
-  let run: Run | undefined;
-  let env: NodeJS.ProcessEnv;
-  const ext: Record<string, { id: string; password: string }> = {};
+  const pbx = callPbx('forwarding', { rtpMin: RTP_MIN, rtpMax: RTP_MAX, env: { SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS: '15' } });
+  const { api, target } = pbx;
+  const ext = pbx.extensions;
   /** Each phone keeps its address and port across tests, so a test refreshes its binding instead of adding a dead one. */
   const phones: Record<string, { address: string; port: number }> = {};
-  const target = (): string => `127.0.0.1:${sipPort}`;
-  const api = (path: string, init: RequestInit = {}): Promise<Response> =>
-    fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { ...init, headers: { 'X-API-Key': bootstrapKey, 'Content-Type': 'application/json', ...init.headers } });
-  const createExtension = async (number: string, name: string): Promise<void> => {
-    const res = await api('/extensions', { method: 'POST', body: JSON.stringify({ number, display_name: name }) });
-    expect(res.status, await res.clone().text()).toBe(201);
-    const data = ((await res.json()) as { data: { id: string; sip_password: string } }).data;
-    ext[number] = { id: data.id, password: data.sip_password };
-  };
   const patch = async (number: string, body: unknown): Promise<void> => {
     const res = await api(`/extensions/${ext[number]!.id}`, { method: 'PATCH', body: JSON.stringify(body) });
     expect(res.status, await res.clone().text()).toBe(200);
@@ -56,14 +45,8 @@ describe('forwarding, DND and feature codes end to end (npm start + rtpengine + 
   const register = async (number: string, address: string): Promise<{ address: string; port: number }> => {
     phones[number] ??= { address, port: await freePort(address) };
     const spot = phones[number];
-    const phone = await SipUdpClient.open(spot.address, { host: '127.0.0.1', port: sipPort }, spot.port);
-    try {
-      const { final } = await phone.register({ user: number, password: ext[number]!.password, domain: '127.0.0.1', algorithm: 'MD5' });
-      expect(final?.status).toBe(200);
-      return spot;
-    } finally {
-      phone.close();
-    }
+    await pbx.registerFrom(number, spot.address, spot.port);
+    return spot;
   };
   const uas = (scenario: string, spot: { address: string; port: number }) =>
     runSipp({ scenario, target: target(), localAddress: spot.address, localPort: spot.port, calls: 1, killAfterMs: 30_000 });
@@ -72,42 +55,17 @@ describe('forwarding, DND and feature codes end to end (npm start + rtpengine + 
   // Long enough for a SIPp UAS to bind even on a loaded machine: an INVITE to an unbound port is lost.
   const settle = () => new Promise((r) => setTimeout(r, 1000));
   const diagnostics = (...runs: SippResult[]): string =>
-    `${runs.map((r, i) => `--- sipp ${i}:\n${r.output}`).join('\n')}\n--- server:\n${(run?.lines ?? [])
-      .filter((l) => l.component === 'calls' || l.component === 'routing' || (l.level as number) >= 40)
-      .map((l) => JSON.stringify(l))
-      .join('\n')}`;
-  const lastCdr = async (): Promise<CdrRow | undefined> => {
-    const res = await api('/cdrs?limit=1');
-    expect(res.status).toBe(200);
-    return ((await res.json()) as { data: CdrRow[] }).data[0];
-  };
+    `${runs.map((r, i) => `--- sipp ${i}:\n${r.output}`).join('\n')}\n--- server:\n${pbx.serverLog(['calls', 'routing'])}`;
+  const lastCdr = (): Promise<CdrRow | undefined> => pbx.lastCdr<CdrRow>();
 
-  beforeAll(async () => {
-    ({ dataDir, sipPort, httpPort, env } = await loopbackStart('forwarding', bootstrapKey, {
-      SWITCHBOARD_LOG_LEVEL: 'debug',
-      SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
-      SWITCHBOARD_SIP_QUALIFY_SECONDS: '0',
-      SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS: '15',
-      SWITCHBOARD_MEDIA: 'rtpengine',
-      SWITCHBOARD_RTP_PORT_MIN: String(RTP_MIN),
-      SWITCHBOARD_RTP_PORT_MAX: String(RTP_MAX),
-    }));
-    run = launch(env);
-    await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
-    await createExtension('5001', 'Alice');
-    await createExtension('5002', 'Bob');
-    await createExtension('5003', 'Carol');
-  }, 90_000);
+  beforeAll(() => pbx.start({ '5001': 'Alice', '5002': 'Bob', '5003': 'Carol' }), 90_000);
 
-  afterAll(() => {
-    killRun(run);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => pbx.close());
 
   it('forward on busy: B answers 486, the call goes to C, who answers; the CDR says answered by C', async () => {
     await patch('5002', { dnd: false, forward: { always: null, busy: '5003', no_answer: null } });
-    const b = uas('uas-busy.xml', await register('5002', '127.0.0.3'));
-    const c = uas('uas-answer-then-expect-bye.xml', await register('5003', '127.0.0.6'));
+    const b = uas('uas-busy.xml', await register('5002', B_ADDRESS));
+    const c = uas('uas-answer-then-expect-bye.xml', await register('5003', C_ADDRESS));
     await settle();
     const a = await dial('uac-invite-auth-then-answered-bye.xml', '5002');
     const [rb, rc] = await Promise.all([b, c]);
@@ -119,8 +77,8 @@ describe('forwarding, DND and feature codes end to end (npm start + rtpengine + 
 
   it('forward on no answer: B rings for no_answer_seconds and is CANCELled, then C answers', async () => {
     await patch('5002', { forward: { busy: null, no_answer: '5003', no_answer_seconds: 5 } });
-    const b = uas('uas-ring-long-then-expect-cancel.xml', await register('5002', '127.0.0.3'));
-    const c = uas('uas-answer-then-expect-bye.xml', await register('5003', '127.0.0.6'));
+    const b = uas('uas-ring-long-then-expect-cancel.xml', await register('5002', B_ADDRESS));
+    const c = uas('uas-answer-then-expect-bye.xml', await register('5003', C_ADDRESS));
     await settle();
     const started = Date.now();
     const a = await dial('uac-invite-auth-then-answered-late-bye.xml', '5002');
@@ -142,7 +100,7 @@ describe('forwarding, DND and feature codes end to end (npm start + rtpengine + 
 
   it('DND with forward on busy: C rings instead and answers', async () => {
     await patch('5002', { dnd: true, forward: { busy: '5003' } });
-    const c = uas('uas-answer-then-expect-bye.xml', await register('5003', '127.0.0.6'));
+    const c = uas('uas-answer-then-expect-bye.xml', await register('5003', C_ADDRESS));
     await settle();
     const a = await dial('uac-invite-auth-then-answered-bye.xml', '5002');
     const rc = await c;
