@@ -5,13 +5,11 @@
  * for). Each case checks what every phone received, the call events in the server's log, and ends
  * with the CDRs read through `GET /api/v1/cdrs`.
  */
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { callPbx } from './support/call-pbx.js';
 import { directionOf, header, SipPhone, type Dialog, type SipMessage } from './support/sip-phone.js';
-import { killRun, launch, loopbackStart, type LogLine, type Run } from './support/switchboard-run.js';
+import { type LogLine } from './support/switchboard-run.js';
 
-const bootstrapKey = `sk_live_${randomBytes(24).toString('hex')}`;
 const RTP_MIN = 41700;
 const RTP_MAX = 41799;
 
@@ -34,27 +32,18 @@ const isNotify = (status: number) => (m: SipMessage): boolean => m.first.startsW
 const mediaOf = (sdp: string): { address: string; port: number } => ({ address: /c=IN IP4 ([0-9.]+)/.exec(sdp)?.[1] ?? '', port: Number(/m=audio (\d+)/.exec(sdp)?.[1] ?? 0) });
 
 describe('hold and transfer end to end (npm start + rtpengine + scripted phones)', () => {
-  let dataDir: string;
-  let sipPort: number;
-  let httpPort: number;
-  let run: Run | undefined;
-  const passwords: Record<string, string> = {};
+  const pbx = callPbx('hold-transfer', { rtpMin: RTP_MIN, rtpMax: RTP_MAX, env: { SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5', SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS: '5' } });
+  const { api } = pbx;
   let phones: SipPhone[] = [];
-  const api = (path: string, init: RequestInit = {}): Promise<Response> =>
-    fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { ...init, headers: { 'X-API-Key': bootstrapKey, 'Content-Type': 'application/json', ...init.headers } });
-  const createExtension = async (number: string, name: string): Promise<void> => {
-    const res = await api('/extensions', { method: 'POST', body: JSON.stringify({ number, display_name: name }) });
-    expect(res.status, await res.clone().text()).toBe(201);
-    passwords[number] = ((await res.json()) as { data: { sip_password: string } }).data.sip_password;
-  };
   /** A registered phone for `number` on its own loopback address. */
   const phone = async (number: string, address: string, rtpPort: number): Promise<SipPhone> => {
-    const p = await SipPhone.open(number, passwords[number]!, address, { host: '127.0.0.1', port: sipPort }, rtpPort);
+    const p = await SipPhone.open(number, pbx.extensions[number]!.password, address, { host: '127.0.0.1', port: pbx.sipPort }, rtpPort);
     phones.push(p);
     expect(await p.register()).toBe(200);
     return p;
   };
-  const three = async (): Promise<[SipPhone, SipPhone, SipPhone]> => [await phone('3101', '127.0.0.21', 20000), await phone('3102', '127.0.0.22', 22000), await phone('3103', '127.0.0.23', 24000)];
+  // Loopback addresses of this suite's own (the address plan: support/call-pbx.ts).
+  const three = async (): Promise<[SipPhone, SipPhone, SipPhone]> => [await phone('3101', '127.0.0.31', 20000), await phone('3102', '127.0.0.32', 22000), await phone('3103', '127.0.0.33', 24000)];
   /** A calls `number`; the callee's phone answers by itself. */
   const connect = async (a: SipPhone, b: SipPhone): Promise<{ ab: Dialog; ba: Dialog }> => {
     const ab = await a.call(b.user);
@@ -68,8 +57,8 @@ describe('hold and transfer end to end (npm start + rtpengine + scripted phones)
     await expect.poll(() => y.rtpReceived - y0, { timeout: 3000 }).toBeGreaterThan(5);
     await expect.poll(() => x.rtpReceived - x0, { timeout: 3000 }).toBeGreaterThan(5);
   };
-  const events = (type: string): LogLine[] => (run?.lines ?? []).filter((l) => l.msg === 'call event' && l.event === type);
-  const serverLog = (): string => (run?.lines ?? []).filter((l) => l.component === 'calls' || (l.level as number) >= 40).map((l) => JSON.stringify(l)).join('\n');
+  const events = (type: string): LogLine[] => pbx.run.lines.filter((l) => l.msg === 'call event' && l.event === type);
+  const serverLog = (): string => pbx.serverLog();
   const cdrs = async (limit: number): Promise<CdrRow[]> => {
     const res = await api(`/cdrs?limit=${limit}`);
     expect(res.status).toBe(200);
@@ -79,34 +68,14 @@ describe('hold and transfer end to end (npm start + rtpengine + scripted phones)
   const cdrsSince = async (before: Set<string>): Promise<CdrRow[]> => (await cdrs(20)).filter((c) => !before.has(c.id));
   const knownCdrs = async (): Promise<Set<string>> => new Set((await cdrs(100)).map((c) => c.id));
 
-  beforeAll(async () => {
-    let env: NodeJS.ProcessEnv;
-    ({ dataDir, sipPort, httpPort, env } = await loopbackStart('hold-transfer', bootstrapKey, {
-      SWITCHBOARD_LOG_LEVEL: 'debug',
-      SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5',
-      SWITCHBOARD_SIP_QUALIFY_SECONDS: '0',
-      SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS: '5',
-      SWITCHBOARD_MEDIA: 'rtpengine',
-      SWITCHBOARD_RTP_PORT_MIN: String(RTP_MIN),
-      SWITCHBOARD_RTP_PORT_MAX: String(RTP_MAX),
-    }));
-    run = launch(env);
-    await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
-    await createExtension('3101', 'Alice');
-    await createExtension('3102', 'Bob');
-    await createExtension('3103', 'Carol');
-    await createExtension('3104', 'Dan (never registers)');
-  }, 90_000);
+  beforeAll(() => pbx.start({ '3101': 'Alice', '3102': 'Bob', '3103': 'Carol', '3104': 'Dan (never registers)' }), 90_000);
 
   afterEach(() => {
     for (const p of phones) p.close();
     phones = [];
   });
 
-  afterAll(() => {
-    killRun(run);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => pbx.close());
 
   it('A holds and unholds B, then B holds A: each re-INVITE reaches the other phone through rtpengine, call.hold/unhold are published, the call completes', async () => {
     const before = await knownCdrs();
