@@ -10,17 +10,14 @@
  * port, and the SIPp UAS then binds that same address and port. Qualify is off so no OPTIONS
  * reaches a SIPp UAS, which expects only the call.
  */
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SipUdpClient } from './support/sip-udp-client.js';
+import { callPbx } from './support/call-pbx.js';
 import { runSipp, userLine, type SippResult } from './support/sipp.js';
-import { freePort, killRun, launch, loopbackStart, type Run } from './support/switchboard-run.js';
+import { freePort } from './support/switchboard-run.js';
 
-const bootstrapKey = `sk_live_${randomBytes(24).toString('hex')}`;
 const RTP_MIN = 41800;
 const RTP_MAX = 41899;
-/** Loopback addresses no other e2e suite uses, so parallel suites never share a phone. */
+/** Loopback addresses no other e2e suite uses, so parallel suites never share a phone (the address plan: support/call-pbx.ts). */
 const A_ADDRESS = '127.0.0.21';
 const B_ADDRESS = '127.0.0.22';
 const C_ADDRESS = '127.0.0.23';
@@ -37,33 +34,15 @@ interface LiveCall {
 }
 
 describe('live calls end to end (npm start + rtpengine + SIPp)', () => {
-  let dataDir: string;
-  let sipPort: number;
-  let httpPort: number;
-  let run: Run | undefined;
-  const ext: Record<string, { id: string; password: string }> = {};
+  const pbx = callPbx('live-calls', { rtpMin: RTP_MIN, rtpMax: RTP_MAX });
+  const { api, target } = pbx;
+  const ext = pbx.extensions;
   const ports: Record<string, number> = {};
-  const target = (): string => `127.0.0.1:${sipPort}`;
-  const api = (path: string, init: RequestInit = {}): Promise<Response> =>
-    fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { ...init, headers: { 'X-API-Key': bootstrapKey, 'Content-Type': 'application/json', ...init.headers } });
   const json = async <T>(res: Response): Promise<T> => (await res.json()) as T;
-  const createExtension = async (number: string, name: string): Promise<void> => {
-    const res = await api('/extensions', { method: 'POST', body: JSON.stringify({ number, display_name: name }) });
-    expect(res.status, await res.clone().text()).toBe(201);
-    const { data } = await json<{ data: { id: string; sip_password: string } }>(res);
-    ext[number] = { id: data.id, password: data.sip_password };
-  };
   /** Register `number` from `address`, always from the same port, so each test refreshes one binding. */
   const register = async (number: string, address: string): Promise<number> => {
     ports[number] ??= await freePort(address);
-    const phone = await SipUdpClient.open(address, { host: '127.0.0.1', port: sipPort }, ports[number]);
-    try {
-      const { final } = await phone.register({ user: number, password: ext[number]!.password, domain: '127.0.0.1', algorithm: 'MD5' });
-      expect(final?.status).toBe(200);
-      return phone.port;
-    } finally {
-      phone.close();
-    }
+    return pbx.registerFrom(number, address, ports[number]);
   };
   /** Register the phone, then start `scenario` as that phone; `done` settles when SIPp exits (wrapped: awaiting must not wait for it). */
   const phone = async (number: string, address: string, scenario: string): Promise<{ done: Promise<SippResult> }> => {
@@ -76,31 +55,12 @@ describe('live calls end to end (npm start + rtpengine + SIPp)', () => {
     const res = await api(`/calls/${id}`);
     return res.status === 200 ? (await json<{ data: LiveCall }>(res)).data : undefined;
   };
-  const lastCdr = async (): Promise<Record<string, unknown> | undefined> => (await json<{ data: Array<Record<string, unknown>> }>(await api('/cdrs?limit=1'))).data[0];
-  const diagnostics = (...results: SippResult[]): string =>
-    `${results.map((r) => r.output).join('\n---\n')}\n--- server:\n${(run?.lines ?? []).filter((l) => l.component === 'calls' || (l.level as number) >= 40).map((l) => JSON.stringify(l)).join('\n')}`;
+  const lastCdr = (): Promise<Record<string, unknown> | undefined> => pbx.lastCdr<Record<string, unknown>>();
+  const diagnostics = (...results: SippResult[]): string => `${results.map((r) => r.output).join('\n---\n')}\n--- server:\n${pbx.serverLog()}`;
 
-  beforeAll(async () => {
-    let env: NodeJS.ProcessEnv;
-    ({ dataDir, sipPort, httpPort, env } = await loopbackStart('live-calls', bootstrapKey, {
-      SWITCHBOARD_LOG_LEVEL: 'debug',
-      SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
-      SWITCHBOARD_SIP_QUALIFY_SECONDS: '0',
-      SWITCHBOARD_MEDIA: 'rtpengine',
-      SWITCHBOARD_RTP_PORT_MIN: String(RTP_MIN),
-      SWITCHBOARD_RTP_PORT_MAX: String(RTP_MAX),
-    }));
-    run = launch(env);
-    await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
-    await createExtension('5001', 'Alice');
-    await createExtension('5002', 'Bob');
-    await createExtension('5003', 'Carol');
-  }, 90_000);
+  beforeAll(() => pbx.start({ '5001': 'Alice', '5002': 'Bob', '5003': 'Carol' }), 90_000);
 
-  afterAll(() => {
-    killRun(run);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => pbx.close());
 
   it('click-to-call: A’s phone answers, B rings and answers, the call is listed while up, hung up through the API, and its CDR names A as caller', async () => {
     const { done: a } = await phone('5001', A_ADDRESS, 'uas-offer-in-200-then-expect-bye.xml');
