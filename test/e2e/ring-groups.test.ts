@@ -5,19 +5,15 @@
  * addresses and ports. Groups are created through the API; each case ends with the CDR checked
  * through `GET /api/v1/cdrs`. Qualify is off so no OPTIONS reaches a SIPp UAS.
  */
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SipUdpClient } from './support/sip-udp-client.js';
+import { callPbx } from './support/call-pbx.js';
 import { runSipp, userLine, type SippResult } from './support/sipp.js';
-import { killRun, launch, loopbackStart, type Run } from './support/switchboard-run.js';
 
-const bootstrapKey = `sk_live_${randomBytes(24).toString('hex')}`;
 const RTP_MIN = 41500;
 const RTP_MAX = 41599;
 
-/** Members and the loopback address each registers from (one phone each). */
-const MEMBERS = { '5101': '127.0.0.21', '5102': '127.0.0.22', '5103': '127.0.0.23', '5104': '127.0.0.24', '5105': '127.0.0.25', '5106': '127.0.0.26' } as const;
+/** Members and the loopback address each registers from (one phone each; the address plan: support/call-pbx.ts). */
+const MEMBERS = { '5101': '127.0.0.41', '5102': '127.0.0.42', '5103': '127.0.0.43', '5104': '127.0.0.44', '5105': '127.0.0.45', '5106': '127.0.0.46' } as const;
 type Member = keyof typeof MEMBERS;
 
 interface CdrRow {
@@ -32,72 +28,37 @@ interface CdrRow {
 }
 
 describe('ring groups end to end (npm start + rtpengine + SIPp)', () => {
-  let dataDir: string;
-  let sipPort: number;
-  let httpPort: number;
-  let run: Run | undefined;
-  const passwords: Record<string, string> = {};
+  const pbx = callPbx('ring-groups', { rtpMin: RTP_MIN, rtpMax: RTP_MAX });
+  const { api, target } = pbx;
   const ids: Record<string, string> = {};
   const ports: Partial<Record<Member, number>> = {};
-  const target = (): string => `127.0.0.1:${sipPort}`;
-  const api = (path: string, init: RequestInit = {}): Promise<Response> =>
-    fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { ...init, headers: { 'X-API-Key': bootstrapKey, 'Content-Type': 'application/json', ...init.headers } });
   const post = async (path: string, body: unknown) => {
     const res = await api(path, { method: 'POST', body: JSON.stringify(body) });
     expect(res.status, await res.clone().text()).toBe(201);
-    return ((await res.json()) as { data: { id: string; sip_password?: string } }).data;
+    return ((await res.json()) as { data: { id: string } }).data;
   };
   /** Registers a member from its own address; the SIPp UAS later binds that same address and port. */
   const register = async (number: Member): Promise<void> => {
-    const phone = await SipUdpClient.open(MEMBERS[number], { host: '127.0.0.1', port: sipPort }, ports[number]);
-    try {
-      const { final } = await phone.register({ user: number, password: passwords[number]!, domain: '127.0.0.1', algorithm: 'MD5' });
-      expect(final?.status).toBe(200);
-      ports[number] = phone.port;
-    } finally {
-      phone.close();
-    }
+    ports[number] = await pbx.registerFrom(number, MEMBERS[number], ports[number]);
   };
   const uas = (number: Member, scenario: string): Promise<SippResult> =>
     runSipp({ scenario, target: target(), localAddress: MEMBERS[number], localPort: ports[number]!, calls: 1, killAfterMs: 25_000 });
   /** The caller dials `number` once the member UASes have bound. */
   const dial = async (number: string): Promise<SippResult> => {
     await new Promise((r) => setTimeout(r, 300));
-    return runSipp({ scenario: 'uac-invite-auth-then-answered-bye.xml', target: target(), calls: 1, service: number, users: [userLine('5001', passwords['5001']!)] });
+    return runSipp({ scenario: 'uac-invite-auth-then-answered-bye.xml', target: target(), calls: 1, service: number, users: [userLine('5001', pbx.extensions['5001']!.password)] });
   };
-  const diagnostics = (...runs: SippResult[]): string =>
-    `${runs.map((r) => r.output).join('\n---\n')}\n--- server:\n${(run?.lines ?? []).filter((l) => l.component === 'calls' || (l.level as number) >= 40).map((l) => JSON.stringify(l)).join('\n')}`;
-  const lastCdr = async (): Promise<CdrRow | undefined> => {
-    const res = await api('/cdrs?limit=1');
-    expect(res.status).toBe(200);
-    return ((await res.json()) as { data: CdrRow[] }).data[0];
-  };
+  const diagnostics = (...runs: SippResult[]): string => `${runs.map((r) => r.output).join('\n---\n')}\n--- server:\n${pbx.serverLog()}`;
+  const lastCdr = (): Promise<CdrRow | undefined> => pbx.lastCdr<CdrRow>();
 
   beforeAll(async () => {
-    let env: NodeJS.ProcessEnv;
-    ({ dataDir, sipPort, httpPort, env } = await loopbackStart('ring-groups', bootstrapKey, {
-      SWITCHBOARD_LOG_LEVEL: 'debug',
-      SWITCHBOARD_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
-      SWITCHBOARD_SIP_QUALIFY_SECONDS: '0',
-      SWITCHBOARD_MEDIA: 'rtpengine',
-      SWITCHBOARD_RTP_PORT_MIN: String(RTP_MIN),
-      SWITCHBOARD_RTP_PORT_MAX: String(RTP_MAX),
-    }));
-    run = launch(env);
-    await run.waitForLog((l) => l.msg === 'switchboard ready', 60_000);
+    await pbx.start();
     // 5107 never registers: a member with no phone, for the fallback case.
-    for (const number of ['5001', ...Object.keys(MEMBERS), '5107']) {
-      const ext = await post('/extensions', { number, display_name: `Ext ${number}` });
-      ids[number] = ext.id;
-      passwords[number] = ext.sip_password!;
-    }
+    for (const number of ['5001', ...Object.keys(MEMBERS), '5107']) ids[number] = (await pbx.createExtension(number, `Ext ${number}`)).id;
     for (const number of Object.keys(MEMBERS) as Member[]) await register(number);
   }, 90_000);
 
-  afterAll(() => {
-    killRun(run);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => pbx.close());
 
   it('simultaneous: both members ring, the second answers, the first is CANCELled; the CDR names the group', async () => {
     await post('/ring-groups', { number: '510', name: 'Sales', strategy: 'simultaneous', ring_timeout_seconds: 15, members: [{ extension_id: ids['5101'] }, { extension_id: ids['5102'] }] });
