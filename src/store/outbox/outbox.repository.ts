@@ -46,7 +46,13 @@ export async function listUndispatchedEvents(db: Db, limit = 200): Promise<Outbo
 }
 
 export async function markEventDispatched(db: Db, sequence: number, at: string): Promise<void> {
-  await db.updateTable('outbox_events').set({ dispatched_at: at }).where('sequence', '=', sequence).execute();
+  await markEventsDispatched(db, [sequence], at);
+}
+
+/** A fanned-out batch in one statement (one per event was a third of the dispatcher's store time). */
+export async function markEventsDispatched(db: Db, sequences: readonly number[], at: string): Promise<void> {
+  if (sequences.length === 0) return;
+  await db.updateTable('outbox_events').set({ dispatched_at: at }).where('sequence', 'in', sequences).execute();
 }
 
 /** One event by its place in the order; undefined once retention removed it. */
