@@ -11,6 +11,7 @@ import { callLegsOf } from './call-legs.js';
 import { hangUp } from './fork.js';
 import { relayReinvite } from './reinvite-relay.js';
 import { handleRefer } from './refer-handler.js';
+import { takeOverReinvites } from './reinvite-guard.js';
 
 export function tieDialogs(input: TieInput, d: BridgeDeps): Bridge {
   const log = d.log.child({ callId: input.callId });
@@ -60,6 +61,7 @@ export function tieDialogs(input: TieInput, d: BridgeDeps): Bridge {
   };
   for (const s of [caller, callee]) {
     const other = s === caller ? callee : caller;
+    takeOverReinvites(s.dialog);
     on(s.dialog, 'destroy', () => {
       if (over) return;
       if (bridge.pendingTransfer && bridge.transferor === s) {

@@ -8,6 +8,7 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../../obs/logger.js';
 import type { Binding } from '../registrar/location.js';
+import { guardReinvites } from './reinvite-guard.js';
 import { flowUri } from '../registrar/srf-ping.js';
 
 type Dialog = Srf.Dialog;
@@ -94,7 +95,8 @@ export function forkInvite(
             },
           },
         )
-        .then((dialog) => {
+        .then((answered) => {
+          const dialog = guardReinvites(answered);
           if (request) pending.delete(request);
           if (settled || cancelled) {
             // Answered after another branch won or after the CANCEL: RFC 3261 §15, hang it up. As a

@@ -23,6 +23,7 @@ import { fromHeader } from './party-header.js';
 import { parseReplaces } from './replaces.js';
 import type { InviteAuthenticator } from './invite-auth.js';
 import type { CallControl, CallPartyInfo, CallRouter, RouteDecision, SdpAnchor } from './ports.js';
+import { createGuardedUas } from './reinvite-guard.js';
 import { runRingPlan, type RingRun } from './ring-plan-runner.js';
 
 type Req = Srf.SrfRequest;
@@ -160,7 +161,7 @@ export class InviteHandler {
       send(ctx.res, result.sipStatus, {});
       return void (await d.calls.failed(ctx.callId, result.sipStatus));
     }
-    const uas = await d.srf.createUAS(ctx.req, ctx.res, { localSdp: declineAllMedia(offer, d.clock.now()) });
+    const uas = await createGuardedUas(d.srf, ctx.req, ctx.res, { localSdp: declineAllMedia(offer, d.clock.now()) });
     ctx.over = true;
     await d.calls.answered(ctx.callId, null);
     uas.on('destroy', () => void d.calls.hungUp(ctx.callId));
@@ -225,7 +226,7 @@ export class InviteHandler {
     let uas: Srf.Dialog;
     try {
       const answer = await d.media.answer({ callId, fromTag: aTag, toTag: uac.sip.remoteTag, sdp: uac.remote.sdp, flags: { label: 'callee' } });
-      uas = await d.srf.createUAS(req, res, { localSdp: answer.sdp });
+      uas = await createGuardedUas(d.srf, req, res, { localSdp: answer.sdp });
     } catch (err) {
       log.error({ err, callId }, 'call: could not answer the caller');
       hangUp(uac);

@@ -13,6 +13,7 @@ import { type BridgeDeps, otherSide, statusOf } from './bridge-types.js';
 import { hangUp } from './fork.js';
 import type { CallPartyInfo } from './ports.js';
 import type { ReplacesTarget } from './replaces.js';
+import { createGuardedUas } from './reinvite-guard.js';
 
 export async function answerReplacingInvite(
   req: Srf.SrfRequest,
@@ -51,7 +52,7 @@ export async function answerReplacingInvite(
       const anchored = await d.media.offer({ callId: newCallId, fromTag: newcomerTag, sdp: offer, flags: { label: 'caller' } });
       remainingSdp = await remaining.dialog.modify(anchored.sdp);
       const answer = await d.media.answer({ callId: newCallId, fromTag: newcomerTag, toTag: remaining.tag, sdp: remainingSdp, flags: { label: 'callee' } });
-      uas = await d.srf.createUAS(req, res, { localSdp: answer.sdp });
+      uas = await createGuardedUas(d.srf, req, res, { localSdp: answer.sdp });
     } catch (err) {
       log.warn({ err, status: statusOf(err) }, 'call: INVITE with Replaces failed');
       void d.media.delete({ callId: newCallId }).catch(() => undefined);

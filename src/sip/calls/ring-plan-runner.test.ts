@@ -65,7 +65,7 @@ describe('runRingPlan', () => {
     clock.advance(2000);
     await expect.poll(() => branches.size).toBe(3);
     expect(branches.get(contacts.a![0]!.contactUri)?.cancelled).toBe(true);
-    branches.get(contacts.b![1]!.contactUri)?.resolve({ id: 'dialog' });
+    branches.get(contacts.b![1]!.contactUri)?.resolve({ id: 'dialog', on: () => undefined });
     const result = await run.result;
     expect(result).toMatchObject({ answered: true, extensionId: 'b' });
     expect(plan.outcomes).toEqual([{ sipStatus: 480, timedOut: true }]);
