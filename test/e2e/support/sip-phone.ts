@@ -168,13 +168,20 @@ export class SipPhone {
     return dialog;
   }
 
-  /** A re-INVITE in `dialog` with `sdp`; resolves with the 2xx (ACKed) or the failure. */
+  /**
+   * A re-INVITE in `dialog` with `sdp`; resolves with the 2xx (ACKed) or the failure. A 491 (the
+   * PBX still setting the call up, RFC 3261 §14.1) is retried after a pause, as phones do — shorter
+   * than a phone's 2.1–4 s, to keep tests quick.
+   */
   async reinvite(dialog: Dialog, sdp: string): Promise<SipMessage> {
-    const cseq = ++dialog.cseq;
-    const res = await this.request([...this.inDialog(dialog, 'INVITE', cseq), `Contact: ${this.contact}`, 'Content-Type: application/sdp'], sdp, dialog.callId, 15_000);
-    if (statusOf(res) === 200) this.sendAck(dialog, cseq);
-    else this.ackNon2xx(res, dialog.remoteTarget);
-    return res;
+    for (let attempt = 1; ; attempt++) {
+      const cseq = ++dialog.cseq;
+      const res = await this.request([...this.inDialog(dialog, 'INVITE', cseq), `Contact: ${this.contact}`, 'Content-Type: application/sdp'], sdp, dialog.callId, 15_000);
+      if (statusOf(res) === 200) this.sendAck(dialog, cseq);
+      else this.ackNon2xx(res, dialog.remoteTarget);
+      if (statusOf(res) !== 491 || attempt >= 5) return res;
+      await new Promise((r) => setTimeout(r, 300));
+    }
   }
 
   async refer(dialog: Dialog, referTo: string): Promise<number> {
