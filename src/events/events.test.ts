@@ -11,9 +11,9 @@ const examples: { [T in EventType]: EventData<T> } = {
   'call.start': { call_id: 'c1', ...call, site_id: null, started_at: at },
   'call.ringing': { call_id: 'c1', extension_id: 'e2' },
   'call.answered': { call_id: 'c1', answered_extension_id: 'e2', answered_at: at },
-  'call.hold': { call_id: 'c1', party: 'caller' },
-  'call.unhold': { call_id: 'c1', party: 'caller' },
-  'call.transfer': { call_id: 'c1', party: 'callee', kind: 'blind', target: '1003', status: 'requested' },
+  'call.hold': { call_id: 'c1', by: 'caller' },
+  'call.unhold': { call_id: 'c1', by: 'api' },
+  'call.transfer': { call_id: 'c1', kind: 'blind', target: '1003', new_call_id: 'c2', transferor: { number: '1002', name: null, extension_id: 'e2' } },
   'call.ended': {
     call_id: 'c1', cdr_id: 'r1', ...call, answered_extension_id: 'e2', site_id: null, sip_call_id: 'abc@host', started_at: at,
     answered_at: at, ended_at: at, duration_seconds: 30, billable_seconds: 28, hangup_cause: 'NORMAL_CLEARING', sip_status: 200, disposition: 'answered',
@@ -45,8 +45,8 @@ describe('event envelope', () => {
   });
 
   it('drops keys a producer did not mean to publish', () => {
-    const event = makeEvent('call.hold', { tenantId: 't', tenantExternalId: null, data: { call_id: 'c', party: 'caller', internal: 1 } as never });
-    expect(event.data).toEqual({ call_id: 'c', party: 'caller' });
+    const event = makeEvent('call.hold', { tenantId: 't', tenantExternalId: null, data: { call_id: 'c', by: 'caller', internal: 1 } as never });
+    expect(event.data).toEqual({ call_id: 'c', by: 'caller' });
   });
 
   it('keeps the same id when one is given (a retry or replay)', () => {

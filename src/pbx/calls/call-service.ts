@@ -220,21 +220,32 @@ export class CallService {
    * as PBXs usually bill it): it is an event only, published in the call's order.
    */
   held(callId: string, on: boolean, by: HoldInitiator): Promise<void> {
-    return this.whileAnswered(callId, (call) => {
+    return this.whileAnswered(callId, async (call) => {
       if (on) call.heldBy.add(by);
       else call.heldBy.delete(by);
-      this.opts.bus.emit(on ? 'call.hold' : 'call.unhold', { callId, tenantId: call.tenantId, at: this.isoNow(), by });
+      const at = this.isoNow();
+      // Nothing is stored for a hold, so its outbox row is a transaction of its own.
+      const outbox = this.opts.outbox;
+      if (outbox) await outbox.writeAlone(await outbox.hold(call.tenantId, callId, at, on, by));
+      this.opts.bus.emit(on ? 'call.hold' : 'call.unhold', { callId, tenantId: call.tenantId, at, by });
     });
   }
 
   /** A transfer of this call completed; it ends by its own hang-up, the transferee's new call is `newCallId`. */
   transferred(callId: string, info: { kind: 'blind' | 'attended'; transferor: CallParty | null; target: string; newCallId?: string }): Promise<void> {
     return this.whileAnswered(callId, async (call) => {
-      // Stored before the call ends (the SIP side finishes it right after), so its CDR links the new call.
+      const at = this.isoNow();
+      const outbox = this.opts.outbox;
+      const events = outbox ? await outbox.transfer(call.tenantId, callId, at, info) : [];
+      // Stored before the call ends (the SIP side finishes it right after), so its CDR links the
+      // new call; call.transfer commits with the link (issue 5 §2), or alone when there is none.
       if (info.newCallId !== undefined) {
-        await markCallTransferred(this.opts.db, callId, info.newCallId).catch((err: unknown) => this.opts.log.error({ err, callId }, 'could not record a transfer'));
-      }
-      this.opts.bus.emit('call.transfer', { callId, tenantId: call.tenantId, at: this.isoNow(), ...info });
+        await markCallTransferred(this.opts.db, callId, info.newCallId, events).then(
+          () => outbox?.committed(),
+          (err: unknown) => this.opts.log.error({ err, callId }, 'could not record a transfer'),
+        );
+      } else await outbox?.writeAlone(events);
+      this.opts.bus.emit('call.transfer', { callId, tenantId: call.tenantId, at, ...info });
     });
   }
 
