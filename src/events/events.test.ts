@@ -21,7 +21,7 @@ const examples: { [T in EventType]: EventData<T> } = {
   'extension.status': { extension_id: 'e1', extension: '1001', previous_status: 'unregistered', current_status: 'registered', connection_type: 'sip', registration_ip: '192.0.2.7', registration_port: 5060 },
   'trunk.status': { trunk_id: 't1', trunk_name: 'Carrier', previous_status: 'unregistered', current_status: 'registered' },
   'voicemail.received': { voicemail_id: 'v1', call_id: 'c1', extension_id: 'e1', mailbox: '1001', from_number: '+391234', from_name: null, to_number: '1001', duration_seconds: 45, received_at: at },
-  'api.error': { request_id: 'req-1', endpoint: '/api/v1/extensions/x', method: 'GET', status_code: 404, error_code: 'EXTENSION_NOT_FOUND', error_message: 'not found', api_key_id: null },
+  'api.error': { request_id: 'req-1', endpoint: '/api/v1/extensions/x', method: 'GET', status_code: 404, error_code: 'EXTENSION_NOT_FOUND', principal_id: null },
   'registration.created': { registration_id: 'g1', extension_id: 'e1', extension: '1001', contact: 'sip:1001@192.0.2.7:5060', transport: 'udp', source_ip: '192.0.2.7', source_port: 5060, user_agent: 'Yealink', expires_at: at },
   'registration.expired': { registration_id: 'g1', extension_id: 'e1', extension: '1001', contact: 'sip:1001@192.0.2.7:5060', reason: 'expired' },
   'security.ban': { ip: '198.51.100.9', source: 'sip', reason: 'digest failures', failures: 10, banned_until: at },

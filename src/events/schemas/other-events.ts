@@ -43,15 +43,22 @@ export const VoicemailReceivedData = z.object({
   target_crm_user: z.string().nullable().optional(),
 });
 
-/** Any API answer ≥ 400, so integrators see failed calls to the API they did not make themselves. */
+/**
+ * Any API answer ≥ 400 to a request that authenticated as a tenant, so integrators see failed calls
+ * to the API they did not make themselves. The same facts as the request log line (`/api/v1/logs`):
+ * no message, header or body, which may echo what the client sent (a password, a key).
+ */
 export const ApiErrorData = z.object({
+  /** `X-Request-ID` of the request: ties the event to the client's report and our logs. */
   request_id: z.string(),
+  /** The matched route's template (`/api/v1/extensions/:id`), or the path (no query string) when none matched. */
   endpoint: z.string(),
   method: z.string(),
   status_code: z.number().int().min(400).max(599),
-  error_code: z.string(),
-  error_message: z.string(),
-  api_key_id: z.string().nullable(),
+  /** The error envelope's `code`; null when the answer had none (not JSON). */
+  error_code: z.string().nullable(),
+  /** Who made the request: the API key's id or the user's id. */
+  principal_id: z.string().nullable(),
 });
 
 export const RegistrationCreatedData = z.object({
