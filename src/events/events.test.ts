@@ -18,7 +18,7 @@ const examples: { [T in EventType]: EventData<T> } = {
     call_id: 'c1', cdr_id: 'r1', ...call, answered_extension_id: 'e2', site_id: null, sip_call_id: 'abc@host', started_at: at,
     answered_at: at, ended_at: at, duration_seconds: 30, billable_seconds: 28, hangup_cause: 'NORMAL_CLEARING', sip_status: 200, disposition: 'answered',
   },
-  'extension.status': { extension_id: 'e1', extension: '1001', previous_status: 'unregistered', current_status: 'registered', connection_type: 'sip', registration_ip: '192.0.2.7', registration_port: 5060 },
+  'extension.status': { extension_id: 'e1', extension: '1001', previous_status: 'unregistered', current_status: 'registered', connection_type: 'sip', transport: 'udp', registration_ip: '192.0.2.7', registration_port: 5060, registered_contacts: 1 },
   'trunk.status': { trunk_id: 't1', trunk_name: 'Carrier', previous_status: 'unregistered', current_status: 'registered' },
   'voicemail.received': { voicemail_id: 'v1', call_id: 'c1', extension_id: 'e1', mailbox: '1001', from_number: '+391234', from_name: null, to_number: '1001', duration_seconds: 45, received_at: at },
   'api.error': { request_id: 'req-1', endpoint: '/api/v1/extensions/x', method: 'GET', status_code: 404, error_code: 'EXTENSION_NOT_FOUND', principal_id: null },
