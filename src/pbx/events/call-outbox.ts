@@ -3,7 +3,8 @@ import type { EventType } from '../../events/event-types.js';
 import type { CallParty, HoldInitiator } from '../../events/pbx-events.js';
 import type { Logger } from '../../obs/logger.js';
 import type { Clock } from '../../shared/clock.js';
-import { appendOutboxEvents, inTransaction, type CallDirection, type CallEndEvents, type CdrRow, type Db } from '../../store/index.js';
+import { appendOutboxEvents, getExtension, inTransaction, type CallDirection, type CallEndEvents, type CdrRow, type Db } from '../../store/index.js';
+import { presenceStatusData } from './extension-status.js';
 import { TenantExternalIds } from './tenant-external-ids.js';
 
 /** What call.start says about a call. */
@@ -82,8 +83,18 @@ export class CallOutbox {
   }
 
   /**
-   * Writes events whose change the store does not hold (hold is not persisted): the event is its
-   * own transaction, as security.ban is. Never throws — a lost write is logged, the call goes on.
+   * extension.status for a call presence edge. The service knows the extension by id only (an
+   * answering ring-group member is not a party of the call), so its number is read here; an
+   * extension deleted meanwhile is named by its id.
+   */
+  async presence(tenantId: string, extensionId: string, status: 'in_call' | 'idle', activeCalls: number, at: string): Promise<EventEnvelope[]> {
+    const extension = await getExtension(this.opts.db, tenantId, extensionId).then((e) => e.number, () => extensionId);
+    return this.make('extension.status', tenantId, at, presenceStatusData(extensionId, extension, status, activeCalls));
+  }
+
+  /**
+   * Writes events whose change the store does not hold (hold, and call presence, which is the
+   * service's in-memory count): the event is its own transaction, as security.ban is. Never throws — a lost write is logged, the call goes on.
    */
   async writeAlone(events: readonly EventEnvelope[]): Promise<void> {
     if (events.length === 0) return;
