@@ -37,6 +37,7 @@ import { createCallRouter } from './pbx/dialplan/router.js';
 import type { Dialplan } from './pbx/dialplan/dialplan.js';
 import { DialplanError, defaultDialplanPath, loadDialplan } from './pbx/dialplan/load-dialplan.js';
 import { LiveCalls } from './pbx/calls/live-calls.js';
+import { ApiErrorOutbox } from './pbx/events/api-error-outbox.js';
 import { CallOutbox } from './pbx/events/call-outbox.js';
 import { RegistrationOutbox } from './pbx/events/registration-outbox.js';
 import { SecurityOutbox } from './pbx/events/security-outbox.js';
@@ -411,7 +412,13 @@ async function main(): Promise<void> {
       app !== undefined && (engine === undefined || (engine.child.exitCode === null && engine.child.signalCode === null));
     const apiLog = log.child({ component: 'api' });
     // Buffered: requests never wait for the log; a failed batch is logged, not thrown.
-    requestLog = new RequestLogWriter(db, { onError: (err) => apiLog.warn({ err }, 'could not write the API request log') });
+    // api.error events commit with the batch of log lines they describe (issue 5 §2).
+    const apiErrors = new ApiErrorOutbox({ clock: wallClock, log: log.child({ component: 'events' }), onCommitted: () => webhookDispatch.wake() });
+    requestLog = new RequestLogWriter(db, {
+      onError: (err) => apiLog.warn({ err }, 'could not write the API request log'),
+      events: apiErrors.events,
+      onEventsCommitted: () => apiErrors.committed(),
+    });
     const httpApp = createApi({
       logger: apiLog,
       version: packageVersion(),

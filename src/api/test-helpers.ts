@@ -5,6 +5,7 @@ import type { Resolver } from '../events/webhooks/webhook-target.js';
 import { EventBus } from '../events/event-bus.js';
 import type { PbxEvents } from '../events/pbx-events.js';
 import { CallService } from '../pbx/calls/call-service.js';
+import { ApiErrorOutbox } from '../pbx/events/api-error-outbox.js';
 import { LiveCalls } from '../pbx/calls/live-calls.js';
 import { wallClock } from '../shared/clock.js';
 import { RequestLogWriter, createApiKey, createTenant } from '../store/index.js';
@@ -52,7 +53,7 @@ export async function body(res: Response): Promise<any> {
  * idempotency, every resource route — with tenant "Acme" and helpers to mint keys, plus a second
  * tenant "Other" for cross-tenant (404) checks.
  */
-export async function testApiWithStore(overrides: Partial<ApiDeps> = {}, options: { dbPath?: string } = {}) {
+export async function testApiWithStore(overrides: Partial<ApiDeps> = {}, options: { dbPath?: string; apiErrorEvents?: boolean } = {}) {
   const store = await openTestStore(options.dbPath);
   const secretKey = testSecretKey();
   const tenant = await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' });
@@ -72,7 +73,9 @@ export async function testApiWithStore(overrides: Partial<ApiDeps> = {}, options
   // (example.com's own), anything else fails like NXDOMAIN. Tests swap `resources.webhooks` to allow-list loopback.
   const resources: ResourceDeps = { db: store.db, secretKey, clock: wallClock, changeCounter: store.changeCounter, webhooks: { resolve: testResolver }, calls: liveCalls };
   // The SQLite request log as main.ts wires it; tests call `requestLog.flush()` before reading it.
-  const requestLog = new RequestLogWriter(store.db);
+  // With `apiErrorEvents`, failed requests also write api.error to the outbox, as main.ts wires it.
+  const apiErrors = options.apiErrorEvents ? new ApiErrorOutbox({ clock: wallClock, log: pino({ level: 'silent' }) }) : undefined;
+  const requestLog = new RequestLogWriter(store.db, apiErrors ? { events: apiErrors.events } : {});
   const t = testApi({
     // Session tokens (sbt_) resolve as in main.ts, so login → bearer works in tests too.
     auth: apiKeyAuth({ db: store.db, resolveBearer: sessionBearerResolver({ db: store.db, clock: wallClock }) }),

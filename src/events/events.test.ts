@@ -11,17 +11,17 @@ const examples: { [T in EventType]: EventData<T> } = {
   'call.start': { call_id: 'c1', ...call, site_id: null, started_at: at },
   'call.ringing': { call_id: 'c1', extension_id: 'e2' },
   'call.answered': { call_id: 'c1', answered_extension_id: 'e2', answered_at: at },
-  'call.hold': { call_id: 'c1', party: 'caller' },
-  'call.unhold': { call_id: 'c1', party: 'caller' },
-  'call.transfer': { call_id: 'c1', party: 'callee', kind: 'blind', target: '1003', status: 'requested' },
+  'call.hold': { call_id: 'c1', by: 'caller' },
+  'call.unhold': { call_id: 'c1', by: 'api' },
+  'call.transfer': { call_id: 'c1', kind: 'blind', target: '1003', new_call_id: 'c2', transferor: { number: '1002', name: null, extension_id: 'e2' } },
   'call.ended': {
     call_id: 'c1', cdr_id: 'r1', ...call, answered_extension_id: 'e2', site_id: null, sip_call_id: 'abc@host', started_at: at,
     answered_at: at, ended_at: at, duration_seconds: 30, billable_seconds: 28, hangup_cause: 'NORMAL_CLEARING', sip_status: 200, disposition: 'answered',
   },
-  'extension.status': { extension_id: 'e1', extension: '1001', previous_status: 'unregistered', current_status: 'registered', connection_type: 'sip', registration_ip: '192.0.2.7', registration_port: 5060 },
+  'extension.status': { extension_id: 'e1', extension: '1001', previous_status: 'unregistered', current_status: 'registered', connection_type: 'sip', transport: 'udp', registration_ip: '192.0.2.7', registration_port: 5060, registered_contacts: 1 },
   'trunk.status': { trunk_id: 't1', trunk_name: 'Carrier', previous_status: 'unregistered', current_status: 'registered' },
   'voicemail.received': { voicemail_id: 'v1', call_id: 'c1', extension_id: 'e1', mailbox: '1001', from_number: '+391234', from_name: null, to_number: '1001', duration_seconds: 45, received_at: at },
-  'api.error': { request_id: 'req-1', endpoint: '/api/v1/extensions/x', method: 'GET', status_code: 404, error_code: 'EXTENSION_NOT_FOUND', error_message: 'not found', api_key_id: null },
+  'api.error': { request_id: 'req-1', endpoint: '/api/v1/extensions/x', method: 'GET', status_code: 404, error_code: 'EXTENSION_NOT_FOUND', principal_id: null },
   'registration.created': { registration_id: 'g1', extension_id: 'e1', extension: '1001', contact: 'sip:1001@192.0.2.7:5060', transport: 'udp', source_ip: '192.0.2.7', source_port: 5060, user_agent: 'Yealink', expires_at: at },
   'registration.expired': { registration_id: 'g1', extension_id: 'e1', extension: '1001', contact: 'sip:1001@192.0.2.7:5060', reason: 'expired' },
   'security.ban': { ip: '198.51.100.9', source: 'sip', reason: 'digest failures', failures: 10, banned_until: at },
@@ -45,8 +45,8 @@ describe('event envelope', () => {
   });
 
   it('drops keys a producer did not mean to publish', () => {
-    const event = makeEvent('call.hold', { tenantId: 't', tenantExternalId: null, data: { call_id: 'c', party: 'caller', internal: 1 } as never });
-    expect(event.data).toEqual({ call_id: 'c', party: 'caller' });
+    const event = makeEvent('call.hold', { tenantId: 't', tenantExternalId: null, data: { call_id: 'c', by: 'caller', internal: 1 } as never });
+    expect(event.data).toEqual({ call_id: 'c', by: 'caller' });
   });
 
   it('keeps the same id when one is given (a retry or replay)', () => {

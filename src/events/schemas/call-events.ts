@@ -9,8 +9,15 @@ import { z } from 'zod';
 const instant = z.iso.datetime({ offset: true });
 export const CALL_DIRECTIONS = ['internal', 'inbound', 'outbound'] as const;
 export const CALL_DISPOSITIONS = ['answered', 'busy', 'no_answer', 'cancelled', 'failed', 'interrupted'] as const;
-/** Which end of the call did something (hold, transfer). */
-const party = z.enum(['caller', 'callee']);
+/**
+ * Who put the call on hold or took it off: a phone on the caller's or callee's side (its re-INVITE,
+ * RFC 3264 §8.4) or the live-calls API. Named `by` as CallService reports it; the API is a third
+ * initiator a caller/callee enum could not say.
+ */
+const holdBy = z.enum(['caller', 'callee', 'api']);
+
+/** Who is one end of a call, as call.start names the caller and callee. */
+const partyOf = z.object({ number: z.string(), name: z.string().nullable(), extension_id: z.string().nullable() });
 
 /** Who is calling whom; every call event after `call.start` repeats only the `call_id`. */
 const parties = {
@@ -38,15 +45,23 @@ export const CallAnsweredData = z.object({
   answered_at: instant,
 });
 
-export const CallHoldData = z.object({ call_id: z.string(), party });
+export const CallHoldData = z.object({ call_id: z.string(), by: holdBy });
 
+/**
+ * A transfer of `call_id` completed: the transferee now talks to `target` on `new_call_id`, and
+ * `call_id` ends right after (its call.ended follows). Only completed transfers are events — one
+ * that fails leaves the call as it was, so there is nothing for a receiver to act on; an attended
+ * transfer reports this on both of the transferor's calls.
+ */
 export const CallTransferData = z.object({
   call_id: z.string(),
-  party,
   kind: z.enum(['blind', 'attended']),
   /** The number or extension the call is transferred to. */
   target: z.string(),
-  status: z.enum(['requested', 'completed', 'failed', 'cancelled']),
+  /** The call between the transferee and the target; null when the signalling side did not name one. */
+  new_call_id: z.string().nullable(),
+  /** The party that asked (its phone's REFER or Replaces INVITE); null when the API transferred the call. */
+  transferor: partyOf.nullable(),
 });
 
 /** The call record fields (the CDR), so a receiver needs no second request to bill or log the call. */

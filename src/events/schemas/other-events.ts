@@ -5,18 +5,30 @@ import { z } from 'zod';
 const instant = z.iso.datetime({ offset: true });
 const port = z.number().int().min(0).max(65535);
 
+const extensionStatus = z.enum(['registered', 'unregistered', 'in_call', 'idle']);
+
 /**
- * An extension's status changed: registration (`registered`/`unregistered`, with how and from where
- * the phone connects) or call presence (`in_call`/`idle`, with its live call count).
+ * An extension's status changed, in one of two dimensions; `previous_status` is always from the
+ * same dimension as `current_status`.
+ * - Registration: a phone's binding (contact) came or went. `registered` while the extension has
+ *   any live binding, `unregistered` once it has none; the connection fields describe the binding
+ *   that changed, so a second phone registering says registered → registered with its own address.
+ *   `registered_contacts` counts the live bindings after the change.
+ * - Call presence: `in_call` from its first live call, `idle` after its last, with `active_calls`;
+ *   the connection fields are null.
  */
 export const ExtensionStatusData = z.object({
   extension_id: z.string(),
   extension: z.string(),
-  previous_status: z.enum(['registered', 'unregistered', 'in_call', 'idle']).nullable(),
-  current_status: z.enum(['registered', 'unregistered', 'in_call', 'idle']),
+  previous_status: extensionStatus.nullable(),
+  current_status: extensionStatus,
+  /** `sip` (UDP, TCP, TLS), `ws` or `wss` (WebRTC phones), as the registrations API shows it. */
   connection_type: z.enum(['sip', 'ws', 'wss']).nullable(),
+  /** The SIP transport itself (`udp`, `tcp`, `tls`, `ws`, `wss`). */
+  transport: z.string().nullable(),
   registration_ip: z.string().nullable(),
   registration_port: port.nullable(),
+  registered_contacts: z.number().int().nonnegative().optional(),
   active_calls: z.number().int().nonnegative().optional(),
 });
 
@@ -43,15 +55,22 @@ export const VoicemailReceivedData = z.object({
   target_crm_user: z.string().nullable().optional(),
 });
 
-/** Any API answer ≥ 400, so integrators see failed calls to the API they did not make themselves. */
+/**
+ * Any API answer ≥ 400 to a request that authenticated as a tenant, so integrators see failed calls
+ * to the API they did not make themselves. The same facts as the request log line (`/api/v1/logs`):
+ * no message, header or body, which may echo what the client sent (a password, a key).
+ */
 export const ApiErrorData = z.object({
+  /** `X-Request-ID` of the request: ties the event to the client's report and our logs. */
   request_id: z.string(),
+  /** The matched route's template (`/api/v1/extensions/:id`), or the path (no query string) when none matched. */
   endpoint: z.string(),
   method: z.string(),
   status_code: z.number().int().min(400).max(599),
-  error_code: z.string(),
-  error_message: z.string(),
-  api_key_id: z.string().nullable(),
+  /** The error envelope's `code`; null when the answer had none (not JSON). */
+  error_code: z.string().nullable(),
+  /** Who made the request: the API key's id or the user's id. */
+  principal_id: z.string().nullable(),
 });
 
 export const RegistrationCreatedData = z.object({

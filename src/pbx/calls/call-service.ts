@@ -92,6 +92,12 @@ interface LiveCall extends Omit<LiveCallView, 'heldBy'> {
   legs?: CallLegs;
 }
 
+interface PresenceEdge {
+  extensionId: string;
+  status: 'in_call' | 'idle';
+  activeCalls: number;
+}
+
 export type ApplyResult = Transition | { ok: false; from: 'UNKNOWN'; event: CallEvent['type'] };
 
 /**
@@ -154,8 +160,8 @@ export class CallService {
       return { ok: false, callId: id, state: result.ok ? result.state : 'FAILED', sipStatus: refusal };
     }
     call.tracked = true;
-    this.track(call, +1);
     call.ringTimer = this.opts.clock.setTimeout(() => void this.ringTimedOut(id), input.ringTimeoutMs ?? this.opts.ringTimeoutMs);
+    await this.track(call, +1);
     return { ok: true, callId: id };
   }
 
@@ -220,21 +226,32 @@ export class CallService {
    * as PBXs usually bill it): it is an event only, published in the call's order.
    */
   held(callId: string, on: boolean, by: HoldInitiator): Promise<void> {
-    return this.whileAnswered(callId, (call) => {
+    return this.whileAnswered(callId, async (call) => {
       if (on) call.heldBy.add(by);
       else call.heldBy.delete(by);
-      this.opts.bus.emit(on ? 'call.hold' : 'call.unhold', { callId, tenantId: call.tenantId, at: this.isoNow(), by });
+      const at = this.isoNow();
+      // Nothing is stored for a hold, so its outbox row is a transaction of its own.
+      const outbox = this.opts.outbox;
+      if (outbox) await outbox.writeAlone(await outbox.hold(call.tenantId, callId, at, on, by));
+      this.opts.bus.emit(on ? 'call.hold' : 'call.unhold', { callId, tenantId: call.tenantId, at, by });
     });
   }
 
   /** A transfer of this call completed; it ends by its own hang-up, the transferee's new call is `newCallId`. */
   transferred(callId: string, info: { kind: 'blind' | 'attended'; transferor: CallParty | null; target: string; newCallId?: string }): Promise<void> {
     return this.whileAnswered(callId, async (call) => {
-      // Stored before the call ends (the SIP side finishes it right after), so its CDR links the new call.
+      const at = this.isoNow();
+      const outbox = this.opts.outbox;
+      const events = outbox ? await outbox.transfer(call.tenantId, callId, at, info) : [];
+      // Stored before the call ends (the SIP side finishes it right after), so its CDR links the
+      // new call; call.transfer commits with the link (issue 5 §2), or alone when there is none.
       if (info.newCallId !== undefined) {
-        await markCallTransferred(this.opts.db, callId, info.newCallId).catch((err: unknown) => this.opts.log.error({ err, callId }, 'could not record a transfer'));
-      }
-      this.opts.bus.emit('call.transfer', { callId, tenantId: call.tenantId, at: this.isoNow(), ...info });
+        await markCallTransferred(this.opts.db, callId, info.newCallId, events).then(
+          () => outbox?.committed(),
+          (err: unknown) => this.opts.log.error({ err, callId }, 'could not record a transfer'),
+        );
+      } else await outbox?.writeAlone(events);
+      this.opts.bus.emit('call.transfer', { callId, tenantId: call.tenantId, at, ...info });
     });
   }
 
@@ -283,7 +300,7 @@ export class CallService {
         this.opts.log.error({ err, callId: call.id }, 'could not record the end of a call');
       }
       // After call.ended, so a consumer sees the call end before the extension turns idle.
-      if (call.tracked) this.track(call, -1);
+      if (call.tracked) await this.track(call, -1);
       return transition;
     }
     const answeredBy = event.type === 'answer' ? (event.extensionId ?? null) : null;
@@ -293,7 +310,7 @@ export class CallService {
       call.answeredExtensionId = answeredBy;
       if (answeredBy !== null && call.tracked && !call.extensionIds.includes(answeredBy)) {
         call.extensionIds.push(answeredBy);
-        this.trackOne(call, answeredBy, +1);
+        await this.trackOne(call, answeredBy, +1);
       }
     }
     const outbox = this.opts.outbox;
@@ -327,17 +344,37 @@ export class CallService {
     this.calls.delete(call.id);
   }
 
-  private track(call: LiveCall, delta: 1 | -1): void {
-    for (const extensionId of call.extensionIds) this.trackOne(call, extensionId, delta);
+  private track(call: LiveCall, delta: 1 | -1): Promise<void> {
+    // Every count moves before anything awaits, so a call ending meanwhile never sees half of them.
+    return this.reportPresence(call, call.extensionIds.map((extensionId) => this.count(extensionId, delta)));
   }
 
-  private trackOne(call: LiveCall, extensionId: string, delta: 1 | -1): void {
+  private trackOne(call: LiveCall, extensionId: string, delta: 1 | -1): Promise<void> {
+    return this.reportPresence(call, [this.count(extensionId, delta)]);
+  }
+
+  /** Moves an extension's live call count; returns the presence edge it crossed, if any. */
+  private count(extensionId: string, delta: 1 | -1): PresenceEdge | undefined {
     const count = Math.max(0, (this.perExtension.get(extensionId) ?? 0) + delta);
     if (count === 0) this.perExtension.delete(extensionId);
     else this.perExtension.set(extensionId, count);
     // Presence changes only at the edges: the first live call and the end of the last one.
-    if ((delta === 1 && count === 1) || (delta === -1 && count === 0)) {
-      this.opts.bus.emit('extension.status', { tenantId: call.tenantId, extensionId, status: count === 0 ? 'idle' : 'in_call', activeCalls: count, at: this.isoNow() });
+    if (delta === 1 && count === 1) return { extensionId, status: 'in_call', activeCalls: count };
+    if (delta === -1 && count === 0) return { extensionId, status: 'idle', activeCalls: count };
+    return undefined;
+  }
+
+  /**
+   * Publishes presence edges. Presence is this service's in-memory count, not a stored row, so
+   * each outbox event is its own transaction (CallOutbox.writeAlone; a failed write is logged).
+   */
+  private async reportPresence(call: LiveCall, edges: ReadonlyArray<PresenceEdge | undefined>): Promise<void> {
+    const outbox = this.opts.outbox;
+    for (const edge of edges) {
+      if (!edge) continue;
+      const at = this.isoNow();
+      this.opts.bus.emit('extension.status', { tenantId: call.tenantId, ...edge, at });
+      if (outbox) await outbox.writeAlone(await outbox.presence(call.tenantId, edge.extensionId, edge.status, edge.activeCalls, at));
     }
   }
 

@@ -1,9 +1,10 @@
 import { makeEvent, type EventEnvelope } from '../../events/envelope.js';
 import type { EventType } from '../../events/event-types.js';
-import type { CallParty } from '../../events/pbx-events.js';
+import type { CallParty, HoldInitiator } from '../../events/pbx-events.js';
 import type { Logger } from '../../obs/logger.js';
 import type { Clock } from '../../shared/clock.js';
-import type { CallDirection, CallEndEvents, CdrRow, Db } from '../../store/index.js';
+import { appendOutboxEvents, getExtension, inTransaction, type CallDirection, type CallEndEvents, type CdrRow, type Db } from '../../store/index.js';
+import { presenceStatusData } from './extension-status.js';
 import { TenantExternalIds } from './tenant-external-ids.js';
 
 /** What call.start says about a call. */
@@ -15,6 +16,14 @@ export interface CallStartFacts {
   callee: CallParty;
   siteId: string | null;
   startedAt: string;
+}
+
+/** What CallService knows of a completed transfer. */
+export interface CallTransferFacts {
+  kind: 'blind' | 'attended';
+  transferor: CallParty | null;
+  target: string;
+  newCallId?: string;
 }
 
 /**
@@ -58,6 +67,44 @@ export class CallOutbox {
       duration_seconds: cdr.duration_seconds, billable_seconds: cdr.billable_seconds,
       hangup_cause: cdr.hangup_cause, sip_status: cdr.sip_status, disposition: cdr.disposition,
     }, trx);
+
+  /** call.hold (`on`) or call.unhold. */
+  async hold(tenantId: string, callId: string, at: string, on: boolean, by: HoldInitiator): Promise<EventEnvelope[]> {
+    return this.make(on ? 'call.hold' : 'call.unhold', tenantId, at, { call_id: callId, by });
+  }
+
+  /** call.transfer of a completed transfer (see CallTransferData). */
+  async transfer(tenantId: string, callId: string, at: string, info: CallTransferFacts): Promise<EventEnvelope[]> {
+    const t = info.transferor;
+    return this.make('call.transfer', tenantId, at, {
+      call_id: callId, kind: info.kind, target: info.target, new_call_id: info.newCallId ?? null,
+      transferor: t && { number: t.number, name: t.name, extension_id: t.extensionId },
+    });
+  }
+
+  /**
+   * extension.status for a call presence edge. The service knows the extension by id only (an
+   * answering ring-group member is not a party of the call), so its number is read here; an
+   * extension deleted meanwhile is named by its id.
+   */
+  async presence(tenantId: string, extensionId: string, status: 'in_call' | 'idle', activeCalls: number, at: string): Promise<EventEnvelope[]> {
+    const extension = await getExtension(this.opts.db, tenantId, extensionId).then((e) => e.number, () => extensionId);
+    return this.make('extension.status', tenantId, at, presenceStatusData(extensionId, extension, status, activeCalls));
+  }
+
+  /**
+   * Writes events whose change the store does not hold (hold, and call presence, which is the
+   * service's in-memory count): the event is its own transaction, as security.ban is. Never throws — a lost write is logged, the call goes on.
+   */
+  async writeAlone(events: readonly EventEnvelope[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      await inTransaction(this.opts.db, (trx) => appendOutboxEvents(trx, events), 'process-crash');
+      this.committed();
+    } catch (err) {
+      this.opts.log.error({ err, types: events.map((e) => e.type) }, 'could not write events to the outbox');
+    }
+  }
 
   /** The write that carried the events committed: wake whoever reads the outbox. */
   committed(): void {

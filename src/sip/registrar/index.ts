@@ -24,5 +24,5 @@ export { dummyCredentials, verifyDigest } from './verify.js';
 export type { DigestHa1s, VerifyDigestInput, VerifyDigestResult, VerifyFailure } from './verify.js';
 export { BanList } from './ban-list.js';
 export type { BanListOptions } from './ban-list.js';
-export type { BindingEndReason, RegistrationEventSink } from './registration-events.js';
+export type { BindingEndReason, LiveBindingCount, RegistrationEventSink } from './registration-events.js';
 export type { Binding } from './location.js';

@@ -16,7 +16,7 @@ import { formatChallenges, type DigestAlgorithm } from './digest.js';
 import type { DirectoryCache } from './directory-cache.js';
 import type { Binding, LocationService } from './location.js';
 import { NonceCountTracker, NonceSigner } from './nonce.js';
-import type { RegistrationEventSink } from './registration-events.js';
+import type { LiveBindingCount, RegistrationEventSink } from './registration-events.js';
 import { parseSipUri } from './register-request.js';
 import { dummyCredentials, verifyDigest, type VerifyFailure } from './verify.js';
 
@@ -248,9 +248,14 @@ async function bindingEvents(
 ): Promise<EventEnvelope[]> {
   const named = contacts === '*' ? undefined : new Set(contacts.map((c) => c.uri));
   const ended = removed.filter((b) => liveBefore.has(b.contactUri));
+  const created = set.filter((b) => !liveBefore.has(b.contactUri));
+  const unregistered = ended.filter((b) => named === undefined || named.has(b.contactUri));
+  // New ones first, so a phone replacing its only binding stays registered rather than flapping.
+  const count = (n: number): LiveBindingCount => () => n;
+  const afterCreated = liveBefore.size + created.length;
   return [
-    ...(await sink.created(set.filter((b) => !liveBefore.has(b.contactUri)))),
-    ...(await sink.ended(ended.filter((b) => named === undefined || named.has(b.contactUri)), 'unregistered')),
-    ...(await sink.ended(ended.filter((b) => named !== undefined && !named.has(b.contactUri)), 'removed')),
+    ...(await sink.created(created, count(liveBefore.size))),
+    ...(await sink.ended(unregistered, 'unregistered', count(afterCreated))),
+    ...(await sink.ended(ended.filter((b) => named !== undefined && !named.has(b.contactUri)), 'removed', count(afterCreated - unregistered.length))),
   ];
 }

@@ -153,17 +153,37 @@ describe('registrar', () => {
   it('writes registration.created for a new binding (not for a refresh) and registration.expired when it is unregistered or expires', async () => {
     const { h, db, sipPassword, registrar, extension } = await setup(undefined, true);
     const peer = await h.udpPeer();
-    const outbox = async () => (await listUndispatchedEvents(db)).map((e) => [e.type, JSON.parse(e.body).data.reason ?? JSON.parse(e.body).data.extension]);
+    const outbox = async () => (await listUndispatchedEvents(db)).map((e) => { const d = JSON.parse(e.body).data; return [e.type, d.reason ?? d.current_status ?? d.extension]; });
     expect((await authed(peer, { password: sipPassword })).status).toBe(200);
     expect((await authed(peer, { password: sipPassword, expires: '900' })).status).toBe(200); // a refresh
-    expect(await outbox()).toEqual([['registration.created', '1001']]);
+    expect(await outbox()).toEqual([['registration.created', '1001'], ['extension.status', 'registered']]);
     const [created] = await listUndispatchedEvents(db);
     expect(JSON.parse(created!.body).data).toMatchObject({ extension_id: extension.id, contact: peer.contactUri('1001'), source_ip: '127.0.0.1', user_agent: 'test-phone' });
     expect((await authed(peer, { password: sipPassword, expires: '0' })).status).toBe(200);
     expect((await authed(peer, { password: sipPassword, expires: '60' })).status).toBe(200);
     offset = 61_000;
     await registrar.sweep();
-    expect(await outbox()).toEqual([['registration.created', '1001'], ['registration.expired', 'unregistered'], ['registration.created', '1001'], ['registration.expired', 'expired']]);
+    expect(await outbox()).toEqual([
+      ['registration.created', '1001'], ['extension.status', 'registered'], ['registration.expired', 'unregistered'], ['extension.status', 'unregistered'],
+      ['registration.created', '1001'], ['extension.status', 'registered'], ['registration.expired', 'expired'], ['extension.status', 'unregistered'],
+    ]);
+  });
+
+  it('extension.status: registered while any binding lives, with the connection of the binding that changed', async () => {
+    const { h, db, sipPassword, extension } = await setup(undefined, true);
+    const [deskPhone, softphone] = [await h.udpPeer(), await h.udpPeer()];
+    const statuses = async () => (await listUndispatchedEvents(db)).filter((e) => e.type === 'extension.status').map((e) => JSON.parse(e.body).data);
+    expect((await authed(deskPhone, { password: sipPassword })).status).toBe(200);
+    expect((await authed(softphone, { password: sipPassword })).status).toBe(200);
+    expect((await authed(deskPhone, { password: sipPassword, expires: '0' })).status).toBe(200);
+    expect((await authed(softphone, { password: sipPassword, expires: '0' })).status).toBe(200);
+    const base = { extension_id: extension.id, extension: '1001', connection_type: 'sip', transport: 'udp', registration_ip: '127.0.0.1' };
+    expect(await statuses()).toEqual([
+      { ...base, previous_status: 'unregistered', current_status: 'registered', registration_port: deskPhone.port, registered_contacts: 1 },
+      { ...base, previous_status: 'registered', current_status: 'registered', registration_port: softphone.port, registered_contacts: 2 },
+      { ...base, previous_status: 'registered', current_status: 'registered', registration_port: deskPhone.port, registered_contacts: 1 },
+      { ...base, previous_status: 'registered', current_status: 'unregistered', registration_port: softphone.port, registered_contacts: 0 },
+    ]);
   });
 
   // Every test peer is 127.0.0.1, so "another source" is shown by lifting the ban of this one.

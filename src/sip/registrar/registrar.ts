@@ -172,7 +172,10 @@ export async function registerRegistrar(srf: Srf, deps: RegistrarDeps): Promise<
   const drop = async (removed: Binding[], reason: BindingEndReason): Promise<void> => {
     if (removed.length === 0) return;
     forget(removed);
-    const events = deps.events ? await deps.events.ended(removed, reason) : [];
+    // `removed` is out of memory already: what was live before is what is left plus what went.
+    const now = clock.now();
+    const liveBefore = (extensionId: string): number => location.live(extensionId, now).length + removed.filter((b) => b.extensionId === extensionId).length;
+    const events = deps.events ? await deps.events.ended(removed, reason, liveBefore) : [];
     await writer.write(removed.map((b) => ({ kind: 'delete' as const, extensionId: b.extensionId, contactUri: b.contactUri })), events);
     notify(removed);
   };

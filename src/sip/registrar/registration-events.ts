@@ -10,7 +10,11 @@ export type BindingEndReason = 'expired' | 'unregistered' | 'removed';
  * transaction as the bindings themselves, then {@link committed} wakes the dispatcher.
  */
 export interface RegistrationEventSink {
-  created(bindings: readonly Binding[]): Promise<EventEnvelope[]>;
-  ended(bindings: readonly Binding[], reason: BindingEndReason): Promise<EventEnvelope[]>;
+  /** `liveBefore`: how many live bindings the extension had before these changes (extension.status says registered/unregistered from it). */
+  created(bindings: readonly Binding[], liveBefore?: LiveBindingCount): Promise<EventEnvelope[]>;
+  ended(bindings: readonly Binding[], reason: BindingEndReason, liveBefore?: LiveBindingCount): Promise<EventEnvelope[]>;
   committed(): void;
 }
+
+/** An extension's number of live bindings at a given moment, as the registrar's memory knows it. */
+export type LiveBindingCount = (extensionId: string) => number;

@@ -91,10 +91,17 @@ async function updateCallRow(db: Db, callId: string, change: { state: StoredCall
   if (Number(result.numUpdatedRows) === 0) throw notFound('CALL', callId);
 }
 
-/** A transfer moved this call's transferee to `newCallId`; copied to the CDR when the call ends. */
-export async function markCallTransferred(db: Db, callId: string, newCallId: string): Promise<void> {
-  const result = await db.updateTable('calls').set({ transferred_to_call_id: newCallId }).where('id', '=', callId).where('ended_at', 'is', null).executeTakeFirst();
-  if (Number(result.numUpdatedRows) === 0) throw notFound('CALL', callId);
+/**
+ * A transfer moved this call's transferee to `newCallId`; copied to the CDR when the call ends.
+ * `events` (call.transfer) go to the outbox in the same transaction, so the event exists exactly
+ * when the link does. Power-loss durable like the end that follows it: a CDR's link is billing data.
+ */
+export async function markCallTransferred(db: Db, callId: string, newCallId: string, events: readonly EventEnvelope[] = []): Promise<void> {
+  await inTransaction(db, async (trx) => {
+    const result = await trx.updateTable('calls').set({ transferred_to_call_id: newCallId }).where('id', '=', callId).where('ended_at', 'is', null).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw notFound('CALL', callId);
+    if (events.length > 0) await appendOutboxEvents(trx, events);
+  });
 }
 
 export interface CallEnd {

@@ -1,5 +1,7 @@
+import type { EventEnvelope } from '../../events/envelope.js';
 import { uuid } from '../../shared/ids.js';
 import { inTransaction, pageBounds, type Db, type Page, type PageRequest } from '../database.js';
+import { appendOutboxEvents } from '../outbox/outbox.repository.js';
 import type { RequestLogTable } from './request-log.table.js';
 
 /** One request as recorded (same snake_case shape as the API's `RequestLogEntry`). */
@@ -56,14 +58,26 @@ function toRow(r: RequestLogRecord): RequestLogTable {
 /** Rows per INSERT: 13 columns × 200 stays far below every driver's bound-parameter limit. */
 const INSERT_CHUNK = 200;
 
-/** Writes records in one transaction (one fsync for the whole batch, which is the point of batching). */
-export async function insertRequestLog(db: Db, records: readonly RequestLogRecord[]): Promise<void> {
-  if (records.length === 0) return;
+/**
+ * The events a batch of log lines causes (api.error for failed requests), made from the lines as
+ * stored (path redacted), given the open transaction for any lookup it needs.
+ */
+export type RequestLogEvents = (records: readonly RequestLogRecord[], trx: Db) => readonly EventEnvelope[] | Promise<readonly EventEnvelope[]>;
+
+/**
+ * Writes records in one transaction (one fsync for the whole batch, which is the point of batching),
+ * with the outbox events `events` makes of them in the same transaction (issue 5 §2): an api.error
+ * exists exactly when its log line does. Returns how many events were written.
+ */
+export async function insertRequestLog(db: Db, records: readonly RequestLogRecord[], events?: RequestLogEvents): Promise<number> {
+  if (records.length === 0) return 0;
   const rows = records.map(toRow);
-  await inTransaction(db, async (trx) => {
+  return inTransaction(db, async (trx) => {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       await trx.insertInto('api_request_log').values(rows.slice(i, i + INSERT_CHUNK)).execute();
     }
+    if (!events) return 0;
+    return (await appendOutboxEvents(trx, await events(records.map((r) => ({ ...r, path: redactLoggedPath(r.path) })), trx))).length;
   });
 }
 

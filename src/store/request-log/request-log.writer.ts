@@ -1,5 +1,5 @@
 import type { Db } from '../database.js';
-import { insertRequestLog, pruneRequestLog, type RequestLogRecord } from './request-log.repository.js';
+import { insertRequestLog, pruneRequestLog, type RequestLogEvents, type RequestLogRecord } from './request-log.repository.js';
 
 /** Tuning of {@link RequestLogWriter}; the defaults suit a PBX's API traffic. */
 export interface RequestLogWriterOptions {
@@ -19,6 +19,10 @@ export interface RequestLogWriterOptions {
   now?: () => number;
   /** Called with write failures; the request path never sees them. */
   onError?: (err: unknown) => void;
+  /** Outbox events of each batch (api.error), committed in the batch's transaction. */
+  events?: RequestLogEvents;
+  /** A batch that carried events committed: wake whoever reads the outbox. */
+  onEventsCommitted?: () => void;
 }
 
 /**
@@ -36,7 +40,7 @@ export class RequestLogWriter {
   private closed = false;
   /** Entries lost because the buffer was full or the writer closed (a metric for operators). */
   dropped = 0;
-  private readonly o: Required<Omit<RequestLogWriterOptions, 'onError'>> & Pick<RequestLogWriterOptions, 'onError'>;
+  private readonly o: Required<Omit<RequestLogWriterOptions, 'onError' | 'events' | 'onEventsCommitted'>> & Pick<RequestLogWriterOptions, 'onError' | 'events' | 'onEventsCommitted'>;
 
   constructor(
     private readonly db: Db,
@@ -85,7 +89,7 @@ export class RequestLogWriter {
     const batch = this.buffer;
     this.buffer = [];
     try {
-      await insertRequestLog(this.db, batch);
+      if ((await insertRequestLog(this.db, batch, this.o.events)) > 0) this.o.onEventsCommitted?.();
       const now = this.o.now();
       if (now - this.lastPrune >= this.o.pruneEveryMs) {
         this.lastPrune = now;
