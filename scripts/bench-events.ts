@@ -103,7 +103,7 @@ for (const rate of f.rates.split(',').map(Number)) {
   // Batches on a 10 ms schedule (catching up if a tick runs late), each one outbox transaction.
   while (Date.now() - t0 < seconds * 1000) {
     const due = Math.floor(((Date.now() - t0) / 1000) * rate);
-    const n = Math.min(Math.max(due - produced, 0), perTick * 5);
+    const n = Math.min(Math.max(due - produced, 0), perTick * 50);
     if (n > 0) {
       const at = new Date();
       const envs = Array.from({ length: n }, () => makeEvent('call.ringing', { tenantId: tenant.id, tenantExternalId: null, at, data: { call_id: `bench-${callNo++}`, extension_id: null } }));
@@ -134,9 +134,9 @@ for (const rate of f.rates.split(',').map(Number)) {
   console.log(line('websocket', r.ws, wantWs) + (met(r.ws, wantWs) ? '  ✓' : '') + (r.wsClosed ? `  (${r.wsClosed} clients closed)` : ''));
   console.log(`  CPU product ${pct((cpu.user + cpu.system) / 1000)}% of a core; machine busy ${pct(m1.busy - m0.busy)}% of one core (2 cores = 200%), steal ${pct(m1.steal - m0.steal)}%; slow cut-offs ${stream.stats.slowCutoffs}`);
 }
+await dispatcher.stop();
 child.send({ type: 'exit' });
 stream.close();
-await dispatcher.stop();
 server.closeAllConnections();
 server.close();
 store.close();

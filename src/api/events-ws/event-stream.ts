@@ -88,11 +88,15 @@ export class EventStream {
   private async readTail(): Promise<void> {
     for (;;) {
       const rows = await listOutboxEventsAfter(this.opts.db, this.head, { limit: this.pageSize });
+      const live = [...this.clients].filter((c) => !c.catchingUp);
+      for (const c of live) c.cork();
       for (const e of rows) {
         this.calls.learn(e);
-        for (const c of this.clients) if (!c.catchingUp) c.offer(e, this.calls);
+        const frames = {};
+        for (const c of live) c.offer(e, this.calls, frames);
         this.head = e.sequence;
       }
+      for (const c of live) c.uncork();
       if (rows.length < this.pageSize) return;
     }
   }
@@ -166,10 +170,15 @@ export class EventStream {
       while (!client.closed && client.cursor < this.head) {
         const head = this.head;
         const rows = await listOutboxEventsAfter(this.opts.db, client.cursor, { limit: this.pageSize, ...(tenantId && { tenantId }) });
-        for (const e of rows) {
-          if (e.sequence > head) break;
-          this.calls.learn(e);
-          if (!client.offer(e, this.calls)) return;
+        client.cork();
+        try {
+          for (const e of rows) {
+            if (e.sequence > head) break;
+            this.calls.learn(e);
+            if (!client.offer(e, this.calls)) return;
+          }
+        } finally {
+          client.uncork();
         }
         if (rows.length < this.pageSize || (rows.at(-1)?.sequence ?? 0) >= head) client.cursor = Math.max(client.cursor, head);
         while (!client.closed && client.socket.bufferedAmount > this.maxBufferedBytes / 4) await new Promise((r) => setTimeout(r, 10));
