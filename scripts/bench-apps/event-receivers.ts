@@ -14,6 +14,8 @@ const { values: f } = parseArgs({ options: { webhooks: { type: 'string', default
 
 let hook: number[] = [];
 let ws: number[] = [];
+/** Wall time of each side's latest receipt: its delivery rate is over its own span, not the bench's wait. */
+const last = { hook: 0, ws: 0 };
 let wsClosed = 0;
 
 /** The envelope's timestamp, found without parsing the whole frame (100 clients × thousands of frames/s). */
@@ -28,7 +30,8 @@ for (let i = 0; i < Number(f.webhooks); i++) {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      hook.push(latency(Buffer.concat(chunks).toString('utf8'), Date.now()));
+      last.hook = Date.now();
+      hook.push(latency(Buffer.concat(chunks).toString('utf8'), last.hook));
       res.writeHead(200).end();
     });
   });
@@ -43,7 +46,9 @@ await Promise.all(
     const s = new WebSocket(f.url!);
     s.on('message', (d) => {
       const text = String(d);
-      if (text.startsWith('{"type":"event"')) ws.push(latency(text, Date.now()));
+      if (!text.startsWith('{"type":"event"')) return;
+      last.ws = Date.now();
+      ws.push(latency(text, last.ws));
     });
     s.once('open', () => resolve());
     s.once('error', reject);
@@ -52,14 +57,14 @@ await Promise.all(
   })),
 );
 
-function summary(xs: number[]): { count: number; p50: number; p99: number; max: number } {
+function summary(xs: number[], lastAt: number): { count: number; p50: number; p99: number; max: number; lastAt: number } {
   const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-  return { count: xs.length, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? NaN };
+  return { count: xs.length, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? NaN, lastAt };
 }
 
 process.on('message', (m: { type: string }) => {
-  if (m.type === 'report') process.send!({ type: 'report', webhooks: summary(hook), ws: summary(ws), wsClosed, cpu: process.cpuUsage() });
+  if (m.type === 'report') process.send!({ type: 'report', webhooks: summary(hook, last.hook), ws: summary(ws, last.ws), wsClosed, cpu: process.cpuUsage() });
   if (m.type === 'reset') {
     hook = [];
     ws = [];

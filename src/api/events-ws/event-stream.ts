@@ -107,11 +107,13 @@ export class EventStream {
     client.cursor = this.head;
     this.clients.add(client);
     socket.on('pong', () => (client.alive = true));
-    socket.on('message', (data: RawData, isBinary: boolean) => void this.onMessage(client, isBinary ? '' : rawText(data)));
+    // A client's frame must never take the process down: whatever fails is logged, not thrown.
+    const failed = (err: unknown): void => this.opts.log.warn({ err }, 'event stream message failed');
+    socket.on('message', (data: RawData, isBinary: boolean) => void this.onMessage(client, isBinary ? '' : rawText(data)).catch(failed));
     socket.on('close', () => this.drop(client));
     socket.on('error', (err) => this.opts.log.debug({ err }, 'event stream socket error'));
     socket.send(JSON.stringify({ type: 'welcome', sequence: this.head, tenant_id: principal.allTenants ? null : principal.tenantId }));
-    void this.subscribe(client, connect);
+    void this.subscribe(client, connect).catch(failed);
   }
 
   private async onMessage(client: StreamClient, text: string): Promise<void> {
