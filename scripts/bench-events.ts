@@ -136,7 +136,7 @@ for (const rate of f.rates.split(',').map(Number)) {
   console.log(`step ${rate} events/s: produced ${produced} in ${(produceMs / 1000).toFixed(1)} s (${Math.round(produced / (produceMs / 1000))}/s)`);
   console.log(line('webhooks', r.webhooks, wantHooks) + (met(r.webhooks, wantHooks) ? '  ✓' : ''));
   console.log(line('websocket', r.ws, wantWs) + (met(r.ws, wantWs) ? '  ✓' : '') + (r.wsClosed ? `  (${r.wsClosed} clients closed)` : ''));
-  console.log(`  CPU product ${pct((cpu.user + cpu.system) / 1000)}% of a core; machine busy ${pct(m1.busy - m0.busy)}% of one core (2 cores = 200%), steal ${pct(m1.steal - m0.steal)}%; slow cut-offs ${stream.stats.slowCutoffs}`);
+  console.log(`  CPU product ${pct((cpu.user + cpu.system) / 1000)}% of a core, receivers ${pct((r.cpu.user + r.cpu.system) / 1000)}%; machine busy ${pct(m1.busy - m0.busy)}% of one core (2 cores = 200%), steal ${pct(m1.steal - m0.steal)}%; slow cut-offs ${stream.stats.slowCutoffs}`);
 }
 await dispatcher.stop();
 child.send({ type: 'exit' });

@@ -17,6 +17,7 @@ let ws: number[] = [];
 /** Wall time of each side's latest receipt: its delivery rate is over its own span, not the bench's wait. */
 const last = { hook: 0, ws: 0 };
 let wsClosed = 0;
+let cpuAtReset = process.cpuUsage();
 
 /** The envelope's timestamp, found without parsing the whole frame (100 clients × thousands of frames/s). */
 function latency(text: string, now: number): number {
@@ -64,10 +65,11 @@ function summary(xs: number[], lastAt: number): { count: number; p50: number; p9
 }
 
 process.on('message', (m: { type: string }) => {
-  if (m.type === 'report') process.send!({ type: 'report', webhooks: summary(hook, last.hook), ws: summary(ws, last.ws), wsClosed, cpu: process.cpuUsage() });
+  if (m.type === 'report') process.send!({ type: 'report', webhooks: summary(hook, last.hook), ws: summary(ws, last.ws), wsClosed, cpu: process.cpuUsage(cpuAtReset) });
   if (m.type === 'reset') {
     hook = [];
     ws = [];
+    cpuAtReset = process.cpuUsage();
   }
   if (m.type === 'exit') process.exit(0);
 });
