@@ -20,6 +20,8 @@ import { sessionBearerResolver } from './api/auth/session-resolver.js';
 import { createApi } from './api/app.js';
 import { OPENAPI_PATH } from './api/openapi.js';
 import { listenApi, type RunningApi } from './api/server.js';
+import { EventStream } from './api/events-ws/event-stream.js';
+import { attachEventStream } from './api/events-ws/stream-upgrade.js';
 import { SqliteIdempotencyStore } from './api/sqlite-idempotency.js';
 import { ConfigError, loadConfig, sipContactUri, type AppConfig } from './config/load-config.js';
 import { allowListOf } from './events/webhooks/ip-ranges.js';
@@ -230,6 +232,7 @@ async function main(): Promise<void> {
   let api: RunningApi | undefined;
   let requestLog: RequestLogWriter | undefined;
   let dispatcher: WebhookDispatcher | undefined;
+  let eventStream: EventStream | undefined;
   let stopping = false;
 
   const stop = async (reason: string, code: number): Promise<never> => {
@@ -242,6 +245,8 @@ async function main(): Promise<void> {
       }, shutdownTimeoutMs).unref();
       // The API first, so no request starts against a half-stopped PBX; then the app, so the
       // engine has no client left when it stops and nothing logs a lost link; the database last.
+      // WebSocket readers first (1001 going away): the API's close waits for open connections.
+      eventStream?.close();
       await api?.close().catch((err: unknown) => log.warn({ err }, 'API stop failed'));
       // No new webhook attempt from here; those in flight finish (bounded) while the rest stops.
       const dispatcherStopped = dispatcher?.stop().catch((err: unknown) => log.warn({ err }, 'webhook dispatcher stop failed'));
@@ -331,7 +336,17 @@ async function main(): Promise<void> {
       breaker: { threshold: 10, pauseMs: config.webhooks.breakerPauseSeconds * 1000 },
       retentionMs: config.events.retentionHours * 3_600_000,
     });
-    const webhookDispatch = dispatcher;
+    const webhookDispatcher = dispatcher;
+    // The /ws event stream reads the same outbox; every commit wakes both readers.
+    const stream = new EventStream({ db, log: log.child({ component: 'event-stream' }) });
+    eventStream = stream;
+    await stream.start();
+    const webhookDispatch = {
+      wake: (): void => {
+        webhookDispatcher.wake();
+        stream.wake();
+      },
+    };
 
     // Requests to the PBX's own address (or any domain that is no tenant's) belong to the first
     // tenant (product.md §2 item 1). Nonces are signed with a key derived from the secret key, so
@@ -452,6 +467,7 @@ async function main(): Promise<void> {
       ],
     });
     api = await listenApi(httpApp, { port: config.http.port, hostname: config.http.address });
+    attachEventStream(api.server, stream, db);
     if (stopping) return;
     log.info({ address: api.address.address, port: api.address.port }, 'HTTP API listening');
 

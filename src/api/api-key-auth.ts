@@ -160,6 +160,15 @@ function keyCache(db: Db, clock: Clock, ttlMs: number) {
   };
 }
 
+/**
+ * The check the middleware makes on a presented `sk_live_` key — its shape, then a usable (not
+ * revoked, not expired) key in the store — for callers outside Hono, such as the `/ws` upgrade.
+ */
+export async function verifyApiKey(db: Db, plain: string | undefined): Promise<ApiKey | undefined> {
+  if (!plain || !KEY_SHAPE.test(plain)) return undefined;
+  return findUsableApiKey(db, plain);
+}
+
 /** `admin` implies every scope. */
 export function hasScope(scopes: readonly string[], scope: Scope): boolean {
   return scopes.includes(scope) || scopes.includes('admin');

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -6,6 +7,8 @@ import type { ApiEnv } from './env.js';
 /** A listening API server: its bound address and a graceful close. */
 export interface RunningApi {
   address: AddressInfo;
+  /** The Node HTTP server, for what shares its port (the `/ws` event stream's upgrades). */
+  server: Server;
   /** Stops accepting connections and resolves once in-flight requests have finished. */
   close(): Promise<void>;
 }
@@ -20,6 +23,7 @@ export function listenApi(app: OpenAPIHono<ApiEnv>, opts: { port: number; hostna
       server.off('error', reject);
       resolve({
         address,
+        server: server as Server,
         close: () =>
           new Promise<void>((done, fail) => {
             server.close((err) => (err ? fail(err) : done()));

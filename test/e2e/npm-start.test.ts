@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { cleanEnv, freePort, isAlive, killRun, launch, loopbackStart, stopRun, type LogLine, type Run } from './support/switchboard-run.js';
 
 
@@ -238,6 +239,24 @@ describe('npm start', () => {
     expect(listed.status).toBe(200);
     expect(((await listed.json()) as { pagination: { total: number } }).pagination.total).toBe(1);
     expect((await api('/api/v1/tenants', { headers: { 'X-API-Key': `sk_live_${'0'.repeat(48)}` } })).status).toBe(401);
+  });
+
+  it('serves the /ws event stream on the API port: 401 without a key, a welcome frame with the bootstrap key', async () => {
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ws`);
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('error', () => resolve(-1));
+    });
+    expect(status).toBe(401);
+    const first = await new Promise<string>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ws`, { headers: { 'X-API-Key': bootstrapKey } });
+      ws.once('message', (d) => {
+        ws.close();
+        resolve(String(d));
+      });
+      ws.once('error', reject);
+    });
+    expect(JSON.parse(first)).toMatchObject({ type: 'welcome' });
   });
 
   it('runs first-run setup over HTTP, and the session it answers is accepted as a bearer token', async () => {

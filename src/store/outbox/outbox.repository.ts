@@ -90,3 +90,21 @@ export async function pruneOutbox(db: Db, opts: { before: string; limit?: number
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * Events after `afterSequence`, oldest first, at most `limit`: how the WebSocket stream reads both
+ * a client's replay and the live tail, so both share the outbox's one order. `tenantId` narrows to
+ * one tenant (omit for all, for a primary-tenant admin).
+ */
+export async function listOutboxEventsAfter(db: Db, afterSequence: number, opts: { limit?: number; tenantId?: string } = {}): Promise<OutboxEvent[]> {
+  let q = db.selectFrom('outbox_events').selectAll().where('sequence', '>', afterSequence);
+  if (opts.tenantId !== undefined) q = q.where('tenant_id', '=', opts.tenantId);
+  const rows = await q.orderBy('sequence').limit(opts.limit ?? 500).execute();
+  return rows.map(toEvent);
+}
+
+/** The newest sequence in the outbox (0 when empty): where a client that asks for no replay starts. */
+export async function latestOutboxSequence(db: Db): Promise<number> {
+  const row = await db.selectFrom('outbox_events').select((eb) => eb.fn.max('sequence').as('max')).executeTakeFirst();
+  return Number(row?.max ?? 0);
+}

@@ -1,0 +1,148 @@
+/**
+ * Event fan-out benchmark (npm run bench:events), loopback only.
+ *
+ * This process is the product side, built from the real modules as main.ts wires them: a file-backed
+ * SQLite store (WAL) in a temp dir, the outbox writer (appendOutboxEvents in a transaction, as every
+ * producer does), the WebhookDispatcher (allow-list 127.0.0.0/8) and the /ws EventStream on an HTTP
+ * server, both woken on each commit. A child process (scripts/bench-apps/event-receivers.ts) holds
+ * --webhooks HTTP receivers (webhooks created in the store, filter `*`) and --clients WebSocket
+ * clients. Each step writes --rate events/s (call.ringing, in batches every 10 ms) for --seconds, then
+ * waits (≤ 30 s) for every delivery, and prints events/s delivered to each side and the latency
+ * p50/p99 from the commit to receipt (the envelope timestamp is set just before the commit).
+ *
+ *   npm run bench:events                      steps at 500, 1000, 2000 events/s, 10 s each
+ *   npm run bench:events -- --rates 2000 --seconds 5 --webhooks 10 --clients 100
+ */
+import { fork } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { EventStream } from '../src/api/events-ws/event-stream.js';
+import { attachEventStream } from '../src/api/events-ws/stream-upgrade.js';
+import { makeEvent } from '../src/events/envelope.js';
+import { allowListOf } from '../src/events/webhooks/ip-ranges.js';
+import { WebhookDispatcher } from '../src/pbx/events/webhook-dispatcher.js';
+import { wallClock } from '../src/shared/clock.js';
+import { appendOutboxEvents, createApiKey, createTenant, createWebhook, inTransaction, migrateToLatest, openDatabase } from '../src/store/index.js';
+
+const GOAL_EPS = 2000;
+const GOAL_P99_MS = 100;
+const { values: f } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '500,1000,2000' },
+    seconds: { type: 'string', default: '10' },
+    webhooks: { type: 'string', default: '10' },
+    clients: { type: 'string', default: '100' },
+  },
+});
+
+/** Whole-machine busy and steal ms from /proc/stat, to show what else ran (a shared 2-core box). */
+function machineCpuMs(): { busy: number; steal: number } {
+  try {
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+    return { busy: (user + nice + system + irq + softirq) * 10, steal: steal * 10 };
+  } catch {
+    return { busy: 0, steal: 0 };
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sb-bench-events-'));
+const store = openDatabase(join(dir, 'switchboard.db'));
+await migrateToLatest(store.db);
+const db = store.db;
+const secretKey = Buffer.alloc(32, 7);
+const tenant = await createTenant(db, { name: 'Bench', sipDomain: 'bench.test' });
+const key = (await createApiKey(db, { tenantId: tenant.id, name: 'bench', scopes: ['voip:read'] })).key;
+const log = pino({ level: 'warn' });
+
+const stream = new EventStream({ db, log });
+await stream.start();
+const server = createServer((_q, s) => s.writeHead(404).end());
+attachEventStream(server, stream, db);
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const wsUrl = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws?api_key=${key}`;
+
+const child = fork('scripts/bench-apps/event-receivers.ts', ['--webhooks', f.webhooks, '--clients', f.clients, '--url', wsUrl], { execArgv: ['--import', 'tsx'] });
+type Summary = { count: number; p50: number; p99: number; max: number; lastAt: number };
+type Report = { webhooks: Summary; ws: Summary; wsClosed: number; cpu: NodeJS.CpuUsage };
+const ask = <T>(type: string, reply: string): Promise<T> =>
+  new Promise((resolve) => {
+    const on = (m: { type: string }): void => {
+      if (m.type !== reply) return;
+      child.off('message', on);
+      resolve(m as T);
+    };
+    child.on('message', on);
+    if (type) child.send({ type });
+  });
+const { ports } = await ask<{ ports: number[] }>('', 'ready');
+for (const [i, port] of ports.entries()) {
+  await createWebhook(db, secretKey, { tenantId: tenant.id, name: `bench-${i}`, url: `http://127.0.0.1:${port}/hook`, events: ['*'], secret: 'bench-secret' });
+}
+const dispatcher = new WebhookDispatcher({ db, secretKey, clock: wallClock, log, policy: { allow: allowListOf([{ address: '127.0.0.0', prefix: 8, family: 'ipv4' }]) } });
+dispatcher.start();
+const wake = (): void => {
+  dispatcher.wake();
+  stream.wake();
+};
+
+console.log(`bench:events — ${ports.length} webhook endpoints, ${f.clients} WebSocket clients, loopback; ${f.seconds} s per step; goal ≥ ${GOAL_EPS} events/s with p99 < ${GOAL_P99_MS} ms`);
+let callNo = 0;
+for (const rate of f.rates.split(',').map(Number)) {
+  child.send({ type: 'reset' });
+  const seconds = Number(f.seconds);
+  const perTick = Math.max(1, Math.round(rate / 100));
+  const cpu0 = process.cpuUsage();
+  const m0 = machineCpuMs();
+  const t0 = Date.now();
+  let produced = 0;
+  // Batches on a 10 ms schedule (catching up if a tick runs late), each one outbox transaction.
+  while (Date.now() - t0 < seconds * 1000) {
+    const due = Math.floor(((Date.now() - t0) / 1000) * rate);
+    const n = Math.min(Math.max(due - produced, 0), perTick * 50);
+    if (n > 0) {
+      const at = new Date();
+      const envs = Array.from({ length: n }, () => makeEvent('call.ringing', { tenantId: tenant.id, tenantExternalId: null, at, data: { call_id: `bench-${callNo++}`, extension_id: null } }));
+      await inTransaction(db, (trx) => appendOutboxEvents(trx, envs), 'process-crash');
+      produced += n;
+      wake();
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const produceMs = Date.now() - t0;
+  const wantHooks = produced * ports.length;
+  const wantWs = produced * Number(f.clients);
+  let r = await ask<Report>('report', 'report');
+  const waitUntil = Date.now() + 30_000;
+  while ((r.webhooks.count < wantHooks || r.ws.count < wantWs) && Date.now() < waitUntil) {
+    await new Promise((res) => setTimeout(res, 200));
+    r = await ask<Report>('report', 'report');
+  }
+  const doneMs = Date.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const m1 = machineCpuMs();
+  const pct = (ms: number): number => Math.round((ms / doneMs) * 100);
+  // Events/s delivered to each receiver (deliveries ÷ receivers), over the span from the first write to that side's last receipt.
+  const spanS = (s: Summary): number => Math.max(produceMs, s.lastAt - t0) / 1000;
+  const line = (name: string, s: Summary, want: number): string =>
+    want === 0
+      ? `  ${name.padEnd(9)} (none)`
+      : `  ${name.padEnd(9)} ${s.count}/${want} delivered, ${Math.round(s.count / (want / produced) / spanS(s))} events/s per receiver over ${spanS(s).toFixed(1)} s  latency p50 ${s.p50} ms  p99 ${s.p99} ms  max ${s.max} ms`;
+  const met = (s: Summary, want: number): boolean => want > 0 && s.count === want && s.p99 < GOAL_P99_MS && produced / spanS(s) >= GOAL_EPS * 0.98;
+  console.log(`step ${rate} events/s: produced ${produced} in ${(produceMs / 1000).toFixed(1)} s (${Math.round(produced / (produceMs / 1000))}/s)`);
+  console.log(line('webhooks', r.webhooks, wantHooks) + (met(r.webhooks, wantHooks) ? '  ✓' : ''));
+  console.log(line('websocket', r.ws, wantWs) + (met(r.ws, wantWs) ? '  ✓' : '') + (r.wsClosed ? `  (${r.wsClosed} clients closed)` : ''));
+  console.log(`  CPU product ${pct((cpu.user + cpu.system) / 1000)}% of a core, receivers ${pct((r.cpu.user + r.cpu.system) / 1000)}%; machine busy ${pct(m1.busy - m0.busy)}% of one core (2 cores = 200%), steal ${pct(m1.steal - m0.steal)}%; slow cut-offs ${stream.stats.slowCutoffs}`);
+}
+await dispatcher.stop();
+child.send({ type: 'exit' });
+stream.close();
+server.closeAllConnections();
+server.close();
+store.close();
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
