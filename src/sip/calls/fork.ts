@@ -96,7 +96,8 @@ export function forkInvite(
           },
         )
         .then((answered) => {
-          const dialog = guardReinvites(answered);
+          // With noAck (3pcc) srf hands back the un-ACKed answer, not yet a dialog: nothing to guard.
+          const dialog = opts.noAck ? answered : guardReinvites(answered);
           if (request) pending.delete(request);
           if (settled || cancelled) {
             // Answered after another branch won or after the CANCEL: RFC 3261 §15, hang it up. As a

@@ -18,6 +18,7 @@ import { forkInvite, hangUp, type Fork } from './fork.js';
 import { partyOf } from './invite-handler.js';
 import { fromHeader } from './party-header.js';
 import type { CallControl, CallPartyInfo, CallRouter, SdpAnchor, StartedCall } from './ports.js';
+import { guardReinvites } from './reinvite-guard.js';
 import { runRingPlan, type RingRun } from './ring-plan-runner.js';
 
 /** Under the 32 s a phone waits for the ACK of its 200 before it hangs up on its own. */
@@ -151,7 +152,7 @@ export function createOriginator(d: OriginateDeps): { originate(input: Originate
     let phoneDialog: Srf.Dialog;
     try {
       const answer = await d.media.answer({ callId: o.callId, fromTag: phoneTag, toTag: uac.sip.remoteTag, sdp: uac.remote.sdp, flags: { label: 'callee' } });
-      phoneDialog = await phone.ack(answer.sdp);
+      phoneDialog = guardReinvites(await phone.ack(answer.sdp));
     } catch (err) {
       o.log.error({ err, callId: o.callId }, 'originate: could not complete the phone’s leg');
       hangUp(uac);
