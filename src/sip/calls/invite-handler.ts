@@ -192,6 +192,8 @@ export class InviteHandler {
       log.error({ err, callId }, 'call: media offer failed');
       ctx.over = true;
       send(res, 503, {});
+      // An offer whose reply was lost (timeout) may still have opened a session: release it too.
+      releaseMedia();
       return void d.calls.failed(callId, 503);
     }
     if (ctx.over) return releaseMedia();

@@ -132,6 +132,8 @@ export function createOriginator(d: OriginateDeps): { originate(input: Originate
       offered = (await d.media.offer({ callId: o.callId, fromTag: phoneTag, sdp: phone.sdp, flags: { label: 'caller' } })).sdp;
     } catch (err) {
       o.log.error({ err, callId: o.callId }, 'originate: media offer failed');
+      // An offer whose reply was lost (timeout) may still have opened a session: release it too.
+      o.offered = true;
       return fail(o, 503, 'media offer failed');
     }
     // Marked only now: a release sent while the offer was on its way would precede the session it ends.
