@@ -50,6 +50,9 @@ export interface WebhookDispatcherOptions {
  * is delivered or has finally failed (retries exhausted). A slow or dead endpoint therefore delays
  * only itself; endpoints are served in parallel.
  */
+/** How long a wake-up waits for others to join it (real time, not the injected clock: it only batches). */
+const WAKE_COALESCE_MS = 10;
+
 export class WebhookDispatcher {
   private readonly pollMs: number;
   private readonly breakerCfg: BreakerConfig;
@@ -60,6 +63,7 @@ export class WebhookDispatcher {
   private again = false;
   private stopped = true;
   private lastPrune = 0;
+  private wakePending = false;
 
   constructor(private readonly opts: WebhookDispatcherOptions) {
     this.pollMs = opts.pollIntervalMs ?? 1000;
@@ -71,14 +75,29 @@ export class WebhookDispatcher {
     this.wake();
   }
 
-  /** Something was written to the outbox (or a delivery requeued): look now rather than at the next poll. */
+  /**
+   * Something was written to the outbox (or a delivery requeued): look soon rather than at the next
+   * poll. Wake-ups within {@link WAKE_COALESCE_MS} share one scan: a busy PBX commits several events
+   * per call, and a scan per commit cost more than the calls' own store writes.
+   */
   wake(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.wakePending) return;
     if (this.running) {
       this.again = true;
       return;
     }
-    this.track(this.tick());
+    this.wakePending = true;
+    this.track(
+      new Promise<void>((resolve) => setTimeout(resolve, WAKE_COALESCE_MS)).then(() => {
+        this.wakePending = false;
+        if (this.stopped) return;
+        if (this.running) {
+          this.again = true;
+          return;
+        }
+        return this.tick();
+      }),
+    );
   }
 
   /**
