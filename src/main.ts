@@ -47,7 +47,7 @@ import { WebhookDispatcher } from './pbx/events/webhook-dispatcher.js';
 import { createHmac } from 'node:crypto';
 import { wallClock } from './shared/clock.js';
 import { BanList } from './sip/registrar/ban-list.js';
-import { RequestLogWriter, countOwners, listTenants, migrateToLatest, openDatabase, pingDatabase, type Store } from './store/index.js';
+import { RequestLogWriter, countOwners, listTenants, migrateToLatest, openDatabase, pingDatabase, upgradeWebhookHeaders, type Store } from './store/index.js';
 import { seedFirstStart, type SeedResult } from './store/seed.js';
 
 /** What the engine CLI sends over IPC once its sockets are bound (src/engine/cli.ts). */
@@ -277,7 +277,9 @@ async function main(): Promise<void> {
     const dbPath = join(config.dataDir, 'switchboard.db');
     store = openDatabase(dbPath);
     const migrated = await migrateToLatest(store.db);
-    log.info({ path: dbPath, applied: migrated.results?.length ?? 0, secretKey: secretKey.source }, 'database ready');
+    // Webhook header values stored in clear before migration 0010 (which has no key) are encrypted now, before anything reads them.
+    const headersUpgraded = await upgradeWebhookHeaders(store.db, secretKey.key);
+    log.info({ path: dbPath, applied: migrated.results?.length ?? 0, secretKey: secretKey.source, ...(headersUpgraded > 0 && { webhookHeadersEncrypted: headersUpgraded }) }, 'database ready');
     const db = store.db;
     // Moves on every write of this connection (API, registrar, request log): the API's read cache keys on it.
     const changeCounter = store.changeCounter;
