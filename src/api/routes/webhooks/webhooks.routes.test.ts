@@ -159,7 +159,7 @@ describe('webhooks CRUD', () => {
       expect(await res.text()).not.toContain('header-token');
     }
     expect(t.lines.join('\n')).not.toContain('header-token');
-    expect(JSON.stringify(await t.call('GET', '/api/v1/openapi.json').then((r) => r.json()))).toContain('********');
+    expect(await (await t.call('GET', '/api/v1/openapi.json')).text()).toContain('********');
   });
 
   it('PATCH replaces the header set; the redaction marker keeps a stored value, so a GET round-trips', async () => {
