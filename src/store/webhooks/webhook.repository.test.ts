@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../database.js';
 import { sql } from 'kysely';
@@ -60,6 +63,30 @@ describe('webhook repository', () => {
       expect(JSON.stringify(row)).not.toContain('old-plain-token');
     } finally {
       await old.close();
+    }
+  });
+
+  it('leaves no pre-0010 header value in clear in the database file or its WAL after the upgrade', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-headers-'));
+    const allBytes = (): Buffer => Buffer.concat(readdirSync(dir).map((f) => readFileSync(join(dir, f))));
+    const old = openDatabase(join(dir, 'switchboard.db'));
+    try {
+      await migrateToLatest(old.db, Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '0010')));
+      const t = await createTenant(old.db, { name: 'Old', sipDomain: 'old.test' });
+      // Long values too (up to 20 × 1 KB): a row that large spills onto overflow pages, which an update frees.
+      const legacy = { 'X-Token': 'Legacy-Plain-Token-0042', ...Object.fromEntries([1, 2, 3, 4, 5].map((i) => [`X-Long-${i}`, `Legacy-Long-Value-${i}-`.padEnd(1000, 'x')])) };
+      await sql`insert into webhooks (id, tenant_id, name, url, events, secret_enc, headers, created_at, updated_at)
+        values ('w-old', ${t.id}, 'old', 'https://x.example.com/', '["*"]', 'v1:x', ${JSON.stringify(legacy)}, '2026-01-01', '2026-01-01')`.execute(old.db);
+      await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(old.db);
+      const plain = ['Legacy-Plain-Token-0042', 'Legacy-Long-Value-1-', 'Legacy-Long-Value-5-'];
+      for (const p of plain) expect(allBytes().includes(Buffer.from(p)), p).toBe(true); // the scan sees them before
+      await migrateToLatest(old.db);
+      expect(await upgradeWebhookHeaders(old.db, key)).toBe(1);
+      for (const p of plain) expect(allBytes().includes(Buffer.from(p)), p).toBe(false);
+      expect(await getWebhookHeaders(old.db, key, t.id, 'w-old')).toEqual(legacy);
+    } finally {
+      await old.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

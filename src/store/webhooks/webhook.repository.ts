@@ -1,5 +1,6 @@
+import { sql, type Kysely } from 'kysely';
 import { uuid } from '../../shared/ids.js';
-import { fromDbBool, nowIso, pageBounds, toDbBool, type Db, type Page, type PageRequest } from '../database.js';
+import { fromDbBool, inTransaction, nowIso, pageBounds, toDbBool, type Database, type Db, type Page, type PageRequest } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
 import { decryptSecret, encryptSecret } from '../secrets.js';
 import type { BreakerState, WebhookTable } from './webhook.table.js';
@@ -201,15 +202,28 @@ export async function getWebhookHeaders(db: Db, secretKey: Buffer, tenantId: str
 
 /**
  * Encrypts header values stored in clear before migration 0010 (which has no secret key to do it):
- * run once at start, after migrating. Idempotent; returns how many endpoints it changed.
+ * run once at start, after migrating, outside any transaction. Idempotent; returns how many
+ * endpoints it changed. The clear values should not outlive the upgrade in the file either: the
+ * rewrite runs with `secure_delete` (the old cell bytes are zeroed, not left in free space), and a
+ * truncating checkpoint then moves the pages out of the WAL.
  */
-export async function upgradeWebhookHeaders(db: Db, secretKey: Buffer): Promise<number> {
+export async function upgradeWebhookHeaders(db: Kysely<Database>, secretKey: Buffer): Promise<number> {
   const rows = await db.selectFrom('webhooks').select(['id', 'headers', 'headers_enc']).where('headers', '!=', '{}').execute();
-  for (const row of rows) {
-    const { encrypted, legacy } = storedHeaders(row);
-    const merged = { ...JSON.parse(encryptHeaders(secretKey, row.id, legacy)) as Record<string, string>, ...encrypted };
-    await db.updateTable('webhooks').set({ headers: '{}', headers_enc: JSON.stringify(merged) }).where('id', '=', row.id).execute();
+  if (rows.length === 0) return 0;
+  const before = (await sql<{ secure_delete: number }>`PRAGMA secure_delete`.execute(db)).rows[0]?.secure_delete ?? 0;
+  await sql`PRAGMA secure_delete = ON`.execute(db);
+  try {
+    await inTransaction(db, async (trx) => {
+      for (const row of rows) {
+        const { encrypted, legacy } = storedHeaders(row);
+        const merged = { ...JSON.parse(encryptHeaders(secretKey, row.id, legacy)) as Record<string, string>, ...encrypted };
+        await trx.updateTable('webhooks').set({ headers: '{}', headers_enc: JSON.stringify(merged) }).where('id', '=', row.id).execute();
+      }
+    });
+  } finally {
+    await sql.raw(`PRAGMA secure_delete = ${before ? 'ON' : 'OFF'}`).execute(db);
   }
+  await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
   return rows.length;
 }
 
