@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { filterPatternProblem } from '../../../events/event-types.js';
-import { customHeaderProblems } from '../../../events/webhooks/custom-headers.js';
+import { customHeaderIssues } from '../../../events/webhooks/custom-headers.js';
 import { MAX_WEBHOOK_URL_LENGTH, parseWebhookUrl } from '../../../events/webhooks/webhook-target.js';
 import { webhookSecretProblem } from '../../../events/webhooks/webhook-secret.js';
 import type { Webhook, WebhookDelivery } from '../../../store/index.js';
@@ -47,7 +47,8 @@ const events = z
 const headers = z
   .record(z.string(), z.string())
   .superRefine((h, ctx) => {
-    for (const message of customHeaderProblems(h)) ctx.addIssue({ code: 'custom', message });
+    // Each problem names its header (`headers.<name>`), the count the set (`headers`).
+    for (const { header, message } of customHeaderIssues(h)) ctx.addIssue({ code: 'custom', message, ...(header !== undefined && { path: [header] }) });
   })
   .openapi({
     example: { Authorization: 'Bearer crm-token' },

@@ -72,9 +72,14 @@ describe('webhooks CRUD', () => {
       [{ ...valid, events: ['call.finished'] }, 'events.0'],
       [{ ...valid, events: ['cal.*'] }, 'events.0'],
       [{ ...valid, events: [] }, 'events'],
-      [{ ...valid, headers: { 'X-Webhook-Signature': 'forged' } }, 'headers'],
-      [{ ...valid, headers: { 'webhook-timestamp': '1' } }, 'headers'],
-      [{ ...valid, headers: { 'X-A': 'a\r\nX-Injected: 1' } }, 'headers'],
+      [{ ...valid, headers: { 'X-Webhook-Signature': 'forged' } }, 'headers.X-Webhook-Signature'],
+      [{ ...valid, headers: { 'webhook-timestamp': '1' } }, 'headers.webhook-timestamp'],
+      [{ ...valid, headers: { Host: 'evil.example.com' } }, 'headers.Host'],
+      [{ ...valid, headers: { 'Content-Length': '0' } }, 'headers.Content-Length'],
+      [{ ...valid, headers: { 'Bad Name': 'x' } }, 'headers.Bad Name'],
+      [{ ...valid, headers: { 'X-A': 'a\r\nX-Injected: 1' } }, 'headers.X-A'],
+      [{ ...valid, headers: { 'X-A': 'a\nb' } }, 'headers.X-A'],
+      [{ ...valid, headers: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`X-H${i}`, 'v'])) }, 'headers'],
       [{ ...valid, secret: 'short' }, 'secret'],
       [{ ...valid, url: 'ftp://crm.example.com/x' }, 'url'],
       [{ ...valid, url: 'https://user:pw@crm.example.com/x' }, 'url'],
@@ -137,6 +142,9 @@ describe('webhooks CRUD', () => {
     expect((await body(res)).data).toMatchObject({ events: ['*'], enabled: false, headers: { 'X-Source': '********' }, secret: '[redacted]' });
     expect((await t.call('PATCH', `/api/v1/webhooks/${w.id}`, { body: { url: 'https://192.168.0.10/x' } })).status).toBe(422);
     expect((await t.call('PATCH', `/api/v1/webhooks/${w.id}`, { body: { secret: 'another-secret-123456' } })).status).toBe(400);
+    const reserved = await t.call('PATCH', `/api/v1/webhooks/${w.id}`, { body: { headers: { 'X-Ok': 'fine', Host: 'evil.example.com' } } });
+    expect(reserved.status).toBe(400);
+    expect((await body(reserved)).error.details.map((d: { field: string }) => d.field)).toEqual(['headers.Host']);
     expect((await body(await t.call('GET', `/api/v1/webhooks/${w.id}`))).data.url).toBe(valid.url);
   });
 
