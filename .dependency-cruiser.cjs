@@ -1,7 +1,8 @@
 /**
  * Layer rules from ../shared/docs/architecture.md:
  *   shared ← config, obs ← engine, events, store ← sip, media ← pbx ← api, cli ← main
- * A module imports only from modules to its left, and there are no cycles.
+ * A module imports only from modules to its left, and there are no cycles. src/app/ (main's
+ * composition parts) may import anything and, being in no layer's list, nothing may import it.
  */
 const layers = {
   shared: [],

@@ -65,6 +65,14 @@ describe('secrets at rest through the API', () => {
     const h2 = await ok(await t.call('POST', '/api/v1/webhooks', { body: { ...hookBody, secret: undefined }, headers: idem('w2') }), 201);
     const rotatedHook = await ok(await t.call('POST', `/api/v1/webhooks/${h2.id}/rotate-secret`, { headers: idem('w3') }), 200);
     secrets.push(givenHook, h2.secret, rotatedHook.secret);
+    // Custom header values (receivers' auth tokens): given on create (replayed), replaced, kept by the marker.
+    const headerToken = 'Bearer Header-Token-0001';
+    const h3 = await ok(await t.call('POST', '/api/v1/webhooks', { body: { ...hookBody, headers: { Authorization: headerToken } }, headers: idem('w4') }), 201);
+    await ok(await t.call('POST', '/api/v1/webhooks', { body: { ...hookBody, headers: { Authorization: headerToken } }, headers: idem('w4') }), 201);
+    const replacedToken = 'Bearer Header-Token-0002';
+    await ok(await t.call('PATCH', `/api/v1/webhooks/${h3.id}`, { body: { headers: { Authorization: replacedToken, 'X-Api-Key': 'Header-Api-Key-0003' } } }), 200);
+    await ok(await t.call('PATCH', `/api/v1/webhooks/${h3.id}`, { body: { headers: { Authorization: '********', 'X-Api-Key': '********' } } }), 200);
+    secrets.push(headerToken, replacedToken, 'Header-Api-Key-0003');
 
     // A key sent in the query string (some clients do) must not reach the request log either.
     await t.call('GET', `/api/v1/extensions?api_key=${t.adminKey}`);

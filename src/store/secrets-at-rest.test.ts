@@ -19,7 +19,7 @@ function allBytes(path: string): Buffer {
 }
 
 describe('secrets at rest (issue 3: a dump of the database contains no secret)', () => {
-  it('keeps SIP passwords, API keys and webhook secrets out of the file, WAL included', async () => {
+  it('keeps SIP passwords, API keys, webhook secrets and header values out of the file, WAL included', async () => {
     dir = mkdtempSync(join(tmpdir(), 'switchboard-store-'));
     const store = await openTestStore(join(dir, 'switchboard.db'));
     const tenant = await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' });
@@ -33,13 +33,17 @@ describe('secrets at rest (issue 3: a dump of the database contains no secret)',
     const rotatedWebhookSecret = 'Rotated-Webhook-Secret-0042';
     const hook = await createWebhook(store.db, testSecretKey(), { tenantId: tenant.id, name: 'crm', url: 'https://crm.example.com/hook', events: ['*'], secret: webhookSecret });
     await updateWebhook(store.db, testSecretKey(), tenant.id, hook.id, { secret: rotatedWebhookSecret });
+    const headerToken = 'Header-Token-Bearer-0007';
+    const changedHeaderToken = 'Changed-Header-Token-0008';
+    const withHeaders = await createWebhook(store.db, testSecretKey(), { tenantId: tenant.id, name: 'h', url: 'https://crm.example.com/h', events: ['*'], secret: webhookSecret, headers: { Authorization: headerToken } });
+    await updateWebhook(store.db, testSecretKey(), tenant.id, withHeaders.id, { headers: { Authorization: changedHeaderToken } });
 
     const before = allBytes(dir);
     await store.close();
     const after = allBytes(dir);
     for (const bytes of [before, after]) {
       expect(bytes.length).toBeGreaterThan(0);
-      for (const secret of [sipPassword, changed, generated.sipPassword, key, webhookSecret, rotatedWebhookSecret]) {
+      for (const secret of [sipPassword, changed, generated.sipPassword, key, webhookSecret, rotatedWebhookSecret, headerToken, changedHeaderToken]) {
         expect(bytes.includes(Buffer.from(secret, 'utf8'))).toBe(false);
         expect(bytes.includes(Buffer.from(secret, 'utf16le'))).toBe(false);
       }

@@ -1,104 +1,12 @@
-import type { EventBus } from '../../events/event-bus.js';
-import type { CallParty, HoldInitiator, PbxEvents } from '../../events/pbx-events.js';
-import type { Logger } from '../../obs/logger.js';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { CallParty, HoldInitiator } from '../../events/pbx-events.js';
 import { uuid } from '../../shared/ids.js';
 import type { CallLegs } from '../../sip/calls/index.js';
-import { closeInterruptedCalls, createCall, finishCall, markCallTransferred, updateCallState, type CallDirection, type Db } from '../../store/index.js';
-import type { CallOutbox } from '../events/call-outbox.js';
-import { eventForFinalStatus, hangupCauseOf, isFinalCallState, reduceCallState, type CallEvent, type CallState, type Transition } from './call-state.js';
+import { closeInterruptedCalls, createCall, finishCall, markCallTransferred, updateCallState } from '../../store/index.js';
+import type { ApplyResult, CallServiceOptions, LiveCall, LiveCallView, StartCallInput, StartCallResult } from './call-service.types.js';
+import { eventForFinalStatus, hangupCauseOf, isFinalCallState, reduceCallState, type CallEvent } from './call-state.js';
+import { PresenceTracker } from './presence-tracker.js';
 
-export interface CallServiceOptions {
-  db: Db;
-  bus: EventBus<PbxEvents>;
-  /** Wall-clock time (stored timestamps come from it) and the ring timer. */
-  clock: Clock;
-  /** This process: stored with each call so the next start closes only its own interrupted calls. */
-  instanceId: string;
-  log: Logger;
-  /** How long a call may ring before it ends as NO_ANSWER (issue 4 §2). */
-  ringTimeoutMs: number;
-  /** Live calls an extension may be party to at once unless the call names its own limit; the next one is refused. */
-  maxCallsPerExtension: number;
-  /**
-   * Makes the public events (call.start, call.ringing, call.answered, call.ended) that are written
-   * to the outbox in the same transaction as each change (issue 5 §2). Absent: no outbox events.
-   */
-  outbox?: CallOutbox;
-}
-
-export interface StartCallInput {
-  tenantId: string;
-  direction: CallDirection;
-  caller: CallParty;
-  callee: CallParty;
-  siteId?: string | null;
-  sipCallId?: string | null;
-  /**
-   * Each party's own limit (the extension's `max_concurrent_calls`; the service default for a caller
-   * extension without one). The callee's is checked only when given: routed calls leave it to the
-   * router, which turns a callee at its limit into busy and may forward the call.
-   */
-  limits?: { caller?: number; callee?: number };
-  /** This call's ring limit when it needs more than the service default (a long ring-group plan). */
-  ringTimeoutMs?: number | null;
-  /**
-   * Called once the ring timer has ended the call as NO_ANSWER, so the signalling side cancels
-   * whatever it still has ringing and answers the caller; the call service owns no legs itself.
-   */
-  onRingTimeout?: () => void;
-  /**
-   * Called once {@link CallService.abort} has ended the still unanswered call as CANCELLED (the
-   * live-calls API hung it up), so the signalling side stops ringing, answers the caller 487 and
-   * releases the media — what a CANCEL from the caller would do.
-   */
-  onAbort?: () => void;
-}
-
-/** What the signalling side learns about a call it asked for. */
-export type StartCallResult =
-  | { ok: true; callId: string }
-  /** Refused before any leg was tried; the call is recorded (with its CDR) all the same. */
-  | { ok: false; callId: string; state: CallState; sipStatus: number };
-
-/** A live call as others may see it (the live-calls API later); a snapshot, not the owner's object. */
-export interface LiveCallView {
-  id: string;
-  tenantId: string;
-  direction: CallDirection;
-  state: CallState;
-  caller: CallParty;
-  callee: CallParty;
-  startedAt: string;
-  answeredAt: string | null;
-  /** The extension that answered, once one has. */
-  answeredExtensionId: string | null;
-  /** Who holds the call now: a party's phone (re-INVITE sendonly/inactive) or the API; empty when nobody does. */
-  heldBy: HoldInitiator[];
-}
-
-interface LiveCall extends Omit<LiveCallView, 'heldBy'> {
-  heldBy: Set<HoldInitiator>;
-  /** Extensions that count this call against their limit and presence. */
-  extensionIds: string[];
-  ringTimer?: TimerHandle;
-  /** Counted against the limits and presence (a refused call never is). */
-  tracked: boolean;
-  onRingTimeout?: () => void;
-  onAbort?: () => void;
-  /** Every event of a call is applied after the previous one finished persisting: one owner, one order. */
-  queue: Promise<unknown>;
-  /** The bridged legs, once answered: what the live-calls API steers. */
-  legs?: CallLegs;
-}
-
-interface PresenceEdge {
-  extensionId: string;
-  status: 'in_call' | 'idle';
-  activeCalls: number;
-}
-
-export type ApplyResult = Transition | { ok: false; from: 'UNKNOWN'; event: CallEvent['type'] };
+export type { ApplyResult, CallServiceOptions, LiveCallView, StartCallInput, StartCallResult } from './call-service.types.js';
 
 /**
  * Owns the live calls: every state change of a call goes through {@link CallService.apply}, which
@@ -107,9 +15,11 @@ export type ApplyResult = Transition | { ok: false; from: 'UNKNOWN'; event: Call
  */
 export class CallService {
   private readonly calls = new Map<string, LiveCall>();
-  private readonly perExtension = new Map<string, number>();
+  private readonly presence: PresenceTracker;
 
-  constructor(private readonly opts: CallServiceOptions) {}
+  constructor(private readonly opts: CallServiceOptions) {
+    this.presence = new PresenceTracker({ bus: opts.bus, clock: opts.clock, ...(opts.outbox && { outbox: opts.outbox }) });
+  }
 
   /** Close the calls a previous run of this instance left open (crash recovery, issue 4 §6). */
   async recoverInterruptedCalls(): Promise<number> {
@@ -268,7 +178,7 @@ export class CallService {
 
   /** How many live calls an extension is party to now (the limit counts these). */
   activeCallCount(extensionId: string): number {
-    return this.perExtension.get(extensionId) ?? 0;
+    return this.presence.activeCallCount(extensionId);
   }
 
   get liveCallCount(): number {
@@ -344,38 +254,13 @@ export class CallService {
     this.calls.delete(call.id);
   }
 
+  /** Counts the call against (+1) or off (-1) its extensions' limits and presence. */
   private track(call: LiveCall, delta: 1 | -1): Promise<void> {
-    // Every count moves before anything awaits, so a call ending meanwhile never sees half of them.
-    return this.reportPresence(call, call.extensionIds.map((extensionId) => this.count(extensionId, delta)));
+    return this.presence.track(call.tenantId, call.extensionIds, delta);
   }
 
   private trackOne(call: LiveCall, extensionId: string, delta: 1 | -1): Promise<void> {
-    return this.reportPresence(call, [this.count(extensionId, delta)]);
-  }
-
-  /** Moves an extension's live call count; returns the presence edge it crossed, if any. */
-  private count(extensionId: string, delta: 1 | -1): PresenceEdge | undefined {
-    const count = Math.max(0, (this.perExtension.get(extensionId) ?? 0) + delta);
-    if (count === 0) this.perExtension.delete(extensionId);
-    else this.perExtension.set(extensionId, count);
-    // Presence changes only at the edges: the first live call and the end of the last one.
-    if (delta === 1 && count === 1) return { extensionId, status: 'in_call', activeCalls: count };
-    if (delta === -1 && count === 0) return { extensionId, status: 'idle', activeCalls: count };
-    return undefined;
-  }
-
-  /**
-   * Publishes presence edges. Presence is this service's in-memory count, not a stored row, so
-   * each outbox event is its own transaction (CallOutbox.writeAlone; a failed write is logged).
-   */
-  private async reportPresence(call: LiveCall, edges: ReadonlyArray<PresenceEdge | undefined>): Promise<void> {
-    const outbox = this.opts.outbox;
-    for (const edge of edges) {
-      if (!edge) continue;
-      const at = this.isoNow();
-      this.opts.bus.emit('extension.status', { tenantId: call.tenantId, ...edge, at });
-      if (outbox) await outbox.writeAlone(await outbox.presence(call.tenantId, edge.extensionId, edge.status, edge.activeCalls, at));
-    }
+    return this.presence.track(call.tenantId, [extensionId], delta);
   }
 
   private isoNow(): string {

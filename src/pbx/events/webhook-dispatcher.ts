@@ -6,6 +6,7 @@ import type { Clock, TimerHandle } from '../../shared/clock.js';
 import {
   getOutboxEvent,
   getWebhook,
+  getWebhookHeaders,
   getWebhookSecret,
   inTransaction,
   listQueueHeads,
@@ -200,9 +201,15 @@ export class WebhookDispatcher {
       await this.record(webhook, delivery, breaker, now, { ok: false, statusCode: null, error: 'the signing secret cannot be decrypted (was the secret key changed?)', excerpt: null, durationMs: 0 }, event);
       return;
     }
+    // Custom header values are stored encrypted too (auth tokens): the same failure if they no longer decrypt.
+    const customHeaders = await getWebhookHeaders(db, this.opts.secretKey, webhook.tenantId, webhook.id).catch(() => undefined);
+    if (customHeaders === undefined) {
+      await this.record(webhook, delivery, breaker, now, { ok: false, statusCode: null, error: 'the custom headers cannot be decrypted (was the secret key changed?)', excerpt: null, durationMs: 0 }, event);
+      return;
+    }
     const headers = signedHeaders({
       secret, eventId: event.eventId, eventType: event.type, tenantId: event.tenantId, deliveryId: delivery.id,
-      timestamp: Math.floor(now / 1000), body: event.body, customHeaders: webhook.headers,
+      timestamp: Math.floor(now / 1000), body: event.body, customHeaders,
     });
     const attempt = await attemptDelivery(webhook.url, { headers, body: event.body, timeoutMs: webhook.timeoutMs }, this.opts.policy ?? {});
     await this.record(webhook, delivery, breaker, now, attempt, event);

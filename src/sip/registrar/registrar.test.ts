@@ -9,7 +9,8 @@ import { BanList } from './ban-list.js';
 import { computeHa1, computeResponse, type DigestAlgorithm } from './digest.js';
 import { registerRegistrar, type BanEvent, type RunningRegistrar } from './registrar.js';
 import { RegistrationOutbox } from '../../pbx/events/registration-outbox.js';
-import { listUndispatchedEvents } from '../../store/index.js';
+import { inTransaction, listUndispatchedEvents } from '../../store/index.js';
+import { appendRegistrationRemovals } from '../../pbx/events/registration-removals.js';
 
 // Wall-clock time that a test can move forward (expiry sweep) without waiting for it.
 let offset = 0;
@@ -167,6 +168,22 @@ describe('registrar', () => {
       ['registration.created', '1001'], ['extension.status', 'registered'], ['registration.expired', 'unregistered'], ['extension.status', 'unregistered'],
       ['registration.created', '1001'], ['extension.status', 'registered'], ['registration.expired', 'expired'], ['extension.status', 'unregistered'],
     ]);
+  });
+
+  it('a binding the API removed (with its events) is forgotten without a second event, even past its expiry', async () => {
+    const { h, db, sipPassword, registrar, extension } = await setup(undefined, true);
+    const peer = await h.udpPeer();
+    expect((await authed(peer, { password: sipPassword, expires: '60' })).status).toBe(200);
+    const now = new Date(wallClock.now()).toISOString();
+    await inTransaction(db, async (trx) => {
+      const removed = await deleteRegistrationsOfExtension(trx, extension.id);
+      await appendRegistrationRemovals(trx, removed, { clock: wallClock, log: pino({ level: 'silent' }), now });
+    });
+    offset = 61_000;
+    await registrar.sweep();
+    expect(registrar.location.size).toBe(0);
+    const types = (await listUndispatchedEvents(db)).map((e) => { const d = JSON.parse(e.body).data; return [e.type, d.reason ?? d.current_status ?? d.extension]; });
+    expect(types).toEqual([['registration.created', '1001'], ['extension.status', 'registered'], ['registration.expired', 'removed'], ['extension.status', 'unregistered']]);
   });
 
   it('extension.status: registered while any binding lives, with the connection of the binding that changed', async () => {

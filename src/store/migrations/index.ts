@@ -8,6 +8,7 @@ import { ringGroups } from './0006-ring-groups.js';
 import { transfers } from './0007-transfers.js';
 import { webhooks } from './0008-webhooks.js';
 import { outbox } from './0009-outbox.js';
+import { webhookHeaderSecrets } from './0010-webhook-header-secrets.js';
 
 /**
  * Every migration, by name, in order. Imported statically rather than read from a folder so the
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_transfers': transfers,
   '0008_webhooks': webhooks,
   '0009_outbox': outbox,
+  '0010_webhook_header_secrets': webhookHeaderSecrets,
 };

@@ -182,11 +182,14 @@ export async function deleteRegistration(db: Db, extensionId: string, contactUri
   return result.numDeletedRows > 0n;
 }
 
-/** Removes all of an extension's bindings (`Contact: *`, RFC 3261 §10.2.2); returns how many. */
-export async function deleteRegistrationsOfExtension(db: Db, extensionId: string): Promise<number> {
-  const result = await db.deleteFrom('registrations').where('extension_id', '=', extensionId).executeTakeFirst();
+/**
+ * Removes all of an extension's bindings (API: disabled or deleted extension, new credentials);
+ * returns the removed rows, expired ones included, so the caller can report them (audit, events).
+ */
+export async function deleteRegistrationsOfExtension(db: Db, extensionId: string): Promise<Registration[]> {
+  const rows = await db.deleteFrom('registrations').where('extension_id', '=', extensionId).returningAll().execute();
   noteBindingsRemoved(extensionId);
-  return Number(result.numDeletedRows);
+  return rows.map(toRegistration);
 }
 
 /** Sweeps bindings that expired at or before `now`; run periodically and at start. */

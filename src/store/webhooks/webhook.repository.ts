@@ -1,5 +1,6 @@
+import { sql, type Kysely } from 'kysely';
 import { uuid } from '../../shared/ids.js';
-import { fromDbBool, nowIso, pageBounds, toDbBool, type Db, type Page, type PageRequest } from '../database.js';
+import { fromDbBool, inTransaction, nowIso, pageBounds, toDbBool, type Database, type Db, type Page, type PageRequest } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
 import { decryptSecret, encryptSecret } from '../secrets.js';
 import type { BreakerState, WebhookTable } from './webhook.table.js';
@@ -7,7 +8,9 @@ import type { BreakerState, WebhookTable } from './webhook.table.js';
 /**
  * Webhook endpoints. The store keeps what it is given: URL safety, filter and header validation
  * happen in events/webhooks (called by the API at creation and by the dispatcher at delivery).
- * Reads never return the secret; only {@link getWebhookSecret} decrypts it, for signing.
+ * Reads never return the secret; only {@link getWebhookSecret} decrypts it, for signing. Custom
+ * header values are secrets too (receivers' auth tokens): reads return the header names only, and
+ * {@link getWebhookHeaders} decrypts the values, for signing.
  */
 export interface Webhook {
   id: string;
@@ -15,7 +18,8 @@ export interface Webhook {
   name: string;
   url: string;
   events: string[];
-  headers: Record<string, string>;
+  /** Names of the custom headers, as given; their values only through {@link getWebhookHeaders}. */
+  headerNames: string[];
   retryCount: number;
   timeoutMs: number;
   enabled: boolean;
@@ -38,9 +42,9 @@ export interface WebhookFields {
 export const DEFAULT_RETRY_COUNT = 3;
 export const DEFAULT_TIMEOUT_MS = 5000;
 
-/** Every column but the secret, so lists neither read nor copy it. */
+/** Every column but the secret, so lists neither read nor copy it (header values are read but only their names kept). */
 const COLUMNS = [
-  'id', 'tenant_id', 'name', 'url', 'events', 'headers', 'retry_count', 'timeout_ms', 'enabled',
+  'id', 'tenant_id', 'name', 'url', 'events', 'headers', 'headers_enc', 'retry_count', 'timeout_ms', 'enabled',
   'breaker_state', 'consecutive_failures', 'paused_until', 'created_at', 'updated_at',
 ] as const satisfies readonly (keyof WebhookTable)[];
 type WebhookRow = Pick<WebhookTable, (typeof COLUMNS)[number]>;
@@ -52,7 +56,7 @@ function toWebhook(row: WebhookRow): Webhook {
     name: row.name,
     url: row.url,
     events: JSON.parse(row.events) as string[],
-    headers: JSON.parse(row.headers) as Record<string, string>,
+    headerNames: headerNamesOf(row),
     retryCount: row.retry_count,
     timeoutMs: row.timeout_ms,
     enabled: fromDbBool(row.enabled),
@@ -62,12 +66,32 @@ function toWebhook(row: WebhookRow): Webhook {
   };
 }
 
-function columns(f: WebhookFields): Partial<WebhookTable> {
+/** Ciphertexts by header name (`headers_enc`) and values written before 0010 and not yet upgraded (`headers`). */
+type StoredHeaders = { encrypted: Record<string, string>; legacy: Record<string, string> };
+const storedHeaders = (row: Pick<WebhookTable, 'headers' | 'headers_enc'>): StoredHeaders => ({
+  encrypted: JSON.parse(row.headers_enc) as Record<string, string>,
+  legacy: JSON.parse(row.headers) as Record<string, string>,
+});
+
+function headerNamesOf(row: Pick<WebhookTable, 'headers' | 'headers_enc'>): string[] {
+  const { encrypted, legacy } = storedHeaders(row);
+  return [...new Set([...Object.keys(legacy), ...Object.keys(encrypted)])];
+}
+
+/** AAD of one header value: bound to its endpoint and name, so a ciphertext moved to another row or header fails to decrypt. */
+const headerAad = (id: string, name: string): string => `webhook-header:${id}:${name.toLowerCase()}`;
+
+/** The `headers_enc` text of a header set; the plain column is emptied alongside. */
+function encryptHeaders(secretKey: Buffer, id: string, headers: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, encryptSecret(secretKey, value, headerAad(id, name))])));
+}
+
+function columns(f: WebhookFields, secretKey: Buffer, id: string): Partial<WebhookTable> {
   return {
     ...(f.name !== undefined && { name: f.name }),
     ...(f.url !== undefined && { url: f.url }),
     ...(f.events !== undefined && { events: JSON.stringify(f.events) }),
-    ...(f.headers !== undefined && { headers: JSON.stringify(f.headers) }),
+    ...(f.headers !== undefined && { headers: '{}', headers_enc: encryptHeaders(secretKey, id, f.headers) }),
     ...(f.retryCount !== undefined && { retry_count: f.retryCount }),
     ...(f.timeoutMs !== undefined && { timeout_ms: f.timeoutMs }),
     ...(f.enabled !== undefined && { enabled: toDbBool(f.enabled) }),
@@ -90,6 +114,7 @@ export async function createWebhook(
     events: '[]',
     secret_enc: encryptSecret(secretKey, input.secret, `webhook:${id}`),
     headers: '{}',
+    headers_enc: '{}',
     retry_count: DEFAULT_RETRY_COUNT,
     timeout_ms: DEFAULT_TIMEOUT_MS,
     enabled: 1,
@@ -98,7 +123,7 @@ export async function createWebhook(
     paused_until: null,
     created_at: now,
     updated_at: now,
-    ...columns(input),
+    ...columns(input, secretKey, id),
   };
   await withDbErrors('webhook', () => db.insertInto('webhooks').values(row).execute());
   return toWebhook(row);
@@ -130,13 +155,13 @@ export async function listEnabledWebhooks(db: Db, tenantId?: string): Promise<We
   return (await query.orderBy('created_at').execute()).map(toWebhook);
 }
 
-/** Updates fields; `secret` replaces the signing secret (rotation). */
+/** Updates fields; `secret` replaces the signing secret (rotation), `headers` the whole header set. */
 export async function updateWebhook(db: Db, secretKey: Buffer, tenantId: string, id: string, patch: WebhookFields & { secret?: string }): Promise<Webhook> {
   const row = await withDbErrors('webhook', () =>
     db
       .updateTable('webhooks')
       .set({
-        ...columns(patch),
+        ...columns(patch, secretKey, id),
         ...(patch.secret !== undefined && { secret_enc: encryptSecret(secretKey, patch.secret, `webhook:${id}`) }),
         updated_at: nowIso(),
       })
@@ -160,6 +185,46 @@ export async function getWebhookSecret(db: Db, secretKey: Buffer, tenantId: stri
   const row = await db.selectFrom('webhooks').select('secret_enc').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('webhook', id);
   return decryptSecret(secretKey, row.secret_enc, `webhook:${id}`);
+}
+
+/**
+ * The custom headers in clear (name → value), for signing a delivery: the dispatcher and the
+ * test-event sender only; never for an API answer. A value that no longer decrypts (the secret key
+ * was replaced) throws `SECRET_DECRYPT_FAILED`, like {@link getWebhookSecret}.
+ */
+export async function getWebhookHeaders(db: Db, secretKey: Buffer, tenantId: string, id: string): Promise<Record<string, string>> {
+  const row = await db.selectFrom('webhooks').select(['headers', 'headers_enc']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('webhook', id);
+  const { encrypted, legacy } = storedHeaders(row);
+  const decrypted = Object.fromEntries(Object.entries(encrypted).map(([name, enc]) => [name, decryptSecret(secretKey, enc, headerAad(id, name))]));
+  return { ...legacy, ...decrypted };
+}
+
+/**
+ * Encrypts header values stored in clear before migration 0010 (which has no secret key to do it):
+ * run once at start, after migrating, outside any transaction. Idempotent; returns how many
+ * endpoints it changed. The clear values should not outlive the upgrade in the file either: the
+ * rewrite runs with `secure_delete` (the old cell bytes are zeroed, not left in free space), and a
+ * truncating checkpoint then moves the pages out of the WAL.
+ */
+export async function upgradeWebhookHeaders(db: Kysely<Database>, secretKey: Buffer): Promise<number> {
+  const rows = await db.selectFrom('webhooks').select(['id', 'headers', 'headers_enc']).where('headers', '!=', '{}').execute();
+  if (rows.length === 0) return 0;
+  const before = (await sql<{ secure_delete: number }>`PRAGMA secure_delete`.execute(db)).rows[0]?.secure_delete ?? 0;
+  await sql`PRAGMA secure_delete = ON`.execute(db);
+  try {
+    await inTransaction(db, async (trx) => {
+      for (const row of rows) {
+        const { encrypted, legacy } = storedHeaders(row);
+        const merged = { ...JSON.parse(encryptHeaders(secretKey, row.id, legacy)) as Record<string, string>, ...encrypted };
+        await trx.updateTable('webhooks').set({ headers: '{}', headers_enc: JSON.stringify(merged) }).where('id', '=', row.id).execute();
+      }
+    });
+  } finally {
+    await sql.raw(`PRAGMA secure_delete = ${before ? 'ON' : 'OFF'}`).execute(db);
+  }
+  await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+  return rows.length;
 }
 
 /** The dispatcher's record of an endpoint's health (shown read-only by the API). */

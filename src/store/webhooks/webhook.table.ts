@@ -8,8 +8,13 @@ export interface WebhookTable {
   events: string;
   /** AES-256-GCM ciphertext of the signing secret with the row id as AAD. */
   secret_enc: string;
-  /** JSON object of custom headers. */
+  /**
+   * Plain JSON object of custom headers written before migration 0010; `{}` once
+   * `upgradeWebhookHeaders` (run at start) or any header write has moved them to `headers_enc`.
+   */
   headers: string;
+  /** JSON object of custom header name → AES-256-GCM ciphertext of its value, AAD `webhook-header:<id>:<lower-case name>` (0010). */
+  headers_enc: string;
   retry_count: number;
   timeout_ms: number;
   enabled: number;

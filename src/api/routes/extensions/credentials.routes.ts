@@ -1,7 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import {
   appendAudit,
-  deleteRegistrationsOfExtension,
   generateSipPassword,
   getExtension,
   getExtensionSipPassword,
@@ -15,6 +14,7 @@ import type { ApiEnv } from '../../env.js';
 import type { ResourceDeps } from '../../resources.js';
 import { defineRoute, errorResponses } from '../../route-registry.js';
 import { IdParams, dataSchema, jsonResponse } from '../../schemas.js';
+import { removeBindings, wakeEventReaders, type BindingRemoval } from './binding-removal.js';
 import { CredentialsSchema } from './extension.schemas.js';
 import { registerWithFieldErrors, sipIdentity, tenantIdOf } from './extension.view.js';
 
@@ -77,10 +77,12 @@ export function registerCredentialsRoutes(app: OpenAPIHono<ApiEnv>, deps: Resour
   registerWithFieldErrors(app, regenerateCredentialsRoute, async (c) => {
     const { id } = c.req.valid('param');
     const tenantId = tenantIdOf(c);
+    let removal: BindingRemoval | undefined;
     const data = await inTransaction(deps.db, async (trx) => {
       const password = generateSipPassword();
       const extension = await updateExtension(trx, deps.secretKey, tenantId, id, { sipPassword: password });
-      const bindingsRemoved = await deleteRegistrationsOfExtension(trx, id);
+      removal = await removeBindings(trx, c, deps, { extensionId: id });
+      const bindingsRemoved = removal.removed.length;
       await appendAudit(trx, {
         ...auditActor(c),
         action: 'extension.credentials.regenerated',
@@ -90,6 +92,7 @@ export function registerCredentialsRoutes(app: OpenAPIHono<ApiEnv>, deps: Resour
       });
       return credentials(await getTenant(trx, tenantId), extension.number, password);
     });
+    wakeEventReaders(deps, removal);
     return c.json({ data }, 200);
   });
 }

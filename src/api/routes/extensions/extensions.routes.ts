@@ -3,7 +3,6 @@ import {
   appendAudit,
   createExtension,
   deleteExtension,
-  deleteRegistrationsOfExtension,
   getExtension,
   inTransaction,
   listExtensions,
@@ -17,6 +16,7 @@ import { cachedJson } from '../../read-cache.js';
 import type { ResourceDeps } from '../../resources.js';
 import { defineRoute, errorResponses } from '../../route-registry.js';
 import { IdParams, dataSchema, jsonBody, jsonResponse, noContent } from '../../schemas.js';
+import { removeBindings, wakeEventReaders, type BindingRemoval } from './binding-removal.js';
 import {
   CreateExtensionBody,
   ExtensionSchema,
@@ -158,6 +158,7 @@ export function registerExtensionCrudRoutes(app: OpenAPIHono<ApiEnv>, deps: Reso
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     const tenantId = tenantIdOf(c);
+    let removal: BindingRemoval | undefined;
     const view = await inTransaction(deps.db, async (trx) => {
       const current = await getExtension(trx, tenantId, id);
       await checkSite(trx, tenantId, body.site_id);
@@ -170,10 +171,10 @@ export function registerExtensionCrudRoutes(app: OpenAPIHono<ApiEnv>, deps: Reso
       );
       // The registrar reads the store on every REGISTER (no cache), so new credentials and status
       // apply to the next request; bindings made with the old ones are removed here, in the same
-      // transaction, so no call is routed to a phone that could no longer register.
+      // transaction, so no call is routed to a phone that could no longer register (their events too).
       const credentialsChanged = body.sip_password !== undefined || updated.number !== current.number;
-      const bindingsRemoved =
-        updated.status === 'disabled' || credentialsChanged ? await deleteRegistrationsOfExtension(trx, id) : 0;
+      removal = updated.status === 'disabled' || credentialsChanged ? await removeBindings(trx, c, deps, { extensionId: id }) : undefined;
+      const bindingsRemoved = removal?.removed.length ?? 0;
       await appendAudit(trx, {
         ...auditActor(c),
         action: 'extension.updated',
@@ -189,16 +190,19 @@ export function registerExtensionCrudRoutes(app: OpenAPIHono<ApiEnv>, deps: Reso
       });
       return extensionViewOf(trx, tenantId, updated, nowIsoOf(deps));
     });
+    wakeEventReaders(deps, removal);
     return c.json({ data: view }, 200);
   });
 
   registerWithFieldErrors(app, deleteExtensionRoute, async (c) => {
     const { id } = c.req.valid('param');
     const tenantId = tenantIdOf(c);
-    await inTransaction(deps.db, async (trx) => {
+    const removal = await inTransaction(deps.db, async (trx) => {
       const current = await getExtension(trx, tenantId, id);
-      // Explicit rather than left to the foreign-key cascade, so the audit entry can say how many.
-      const bindingsRemoved = await deleteRegistrationsOfExtension(trx, id);
+      // Explicit rather than left to the foreign-key cascade, so the audit entry can say how many
+      // and each live binding's end is an event (the extension reads unregistered before it goes).
+      const result = await removeBindings(trx, c, deps, { extensionId: id });
+      const bindingsRemoved = result.removed.length;
       // The extension leaves its ring groups (cascade; the groups ring the others): say which.
       const ringGroupsLeft = await ringGroupNumbersWithMember(trx, tenantId, id);
       await deleteExtension(trx, tenantId, id);
@@ -209,7 +213,9 @@ export function registerExtensionCrudRoutes(app: OpenAPIHono<ApiEnv>, deps: Reso
         targetId: id,
         details: { number: current.number, bindings_removed: bindingsRemoved, ring_groups_left: ringGroupsLeft },
       });
+      return result;
     });
+    wakeEventReaders(deps, removal);
     return c.body(null, 204);
   });
 }

@@ -1,7 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import {
   appendAudit,
-  deleteRegistrationById,
   extensionNumbers,
   getExtension,
   getRegistration,
@@ -18,6 +17,7 @@ import { defineRoute, errorResponses } from '../../route-registry.js';
 import { IdParams, dataSchema, jsonResponse, noContent } from '../../schemas.js';
 import { nowIsoOf, registerWithFieldErrors, tenantIdOf } from './extension.view.js';
 import { cachedJson } from '../../read-cache.js';
+import { removeBindings, wakeEventReaders } from './binding-removal.js';
 import {
   ExtensionRegistrationsQuery,
   ExtensionStatusSchema,
@@ -57,7 +57,9 @@ export const deleteRegistrationRoute = defineRoute({
   scope: 'extensions:write',
   tags,
   summary: 'Force-unregister one binding',
-  description: 'Removes the binding at once; the phone registers again on its next refresh if its credentials still work.',
+  description:
+    'Removes the binding at once; the phone registers again on its next refresh if its credentials still work. ' +
+    'Writes `registration.expired` (reason `removed`) and the `extension.status` it causes (unregistered when it was the last live binding) with the removal.',
   request: { params: IdParams },
   responses: { 204: noContent, ...errorResponses([404]) },
 });
@@ -124,10 +126,12 @@ export function registerRegistrationRoutes(app: OpenAPIHono<ApiEnv>, deps: Resou
   registerWithFieldErrors(app, deleteRegistrationRoute, async (c) => {
     const { id } = c.req.valid('param');
     const tenantId = tenantIdOf(c);
-    await inTransaction(deps.db, async (trx) => {
+    const removal = await inTransaction(deps.db, async (trx) => {
       // Expired bindings are invisible to the API (they only wait for the sweep), so they are 404 here too.
       await getRegistration(trx, tenantId, id, nowIsoOf(deps));
-      const removed = await deleteRegistrationById(trx, tenantId, id);
+      // registration.expired (reason removed) and extension.status are written with the delete.
+      const result = await removeBindings(trx, c, deps, { registrationId: id, tenantId });
+      const removed = result.removed[0]!;
       await appendAudit(trx, {
         ...auditActor(c),
         action: 'registration.deleted',
@@ -140,7 +144,9 @@ export function registerRegistrationRoutes(app: OpenAPIHono<ApiEnv>, deps: Resou
           source: `${removed.sourceAddress}:${removed.sourcePort}`,
         },
       });
+      return result;
     });
+    wakeEventReaders(deps, removal);
     return c.body(null, 204);
   });
 

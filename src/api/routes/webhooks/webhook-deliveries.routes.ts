@@ -9,6 +9,7 @@ import {
   createDelivery,
   getTenant,
   getWebhook,
+  getWebhookHeaders,
   getWebhookSecret,
   inTransaction,
   listDeliveries,
@@ -61,7 +62,11 @@ export function registerWebhookDeliveryRoutes(app: OpenAPIHono<ApiEnv>, deps: Re
     const { id } = c.req.valid('param');
     const tenantId = callerTenantId(c);
     const webhook = await getWebhook(deps.db, tenantId, id);
-    const [secret, tenant] = await Promise.all([getWebhookSecret(deps.db, deps.secretKey, tenantId, id), getTenant(deps.db, tenantId)]);
+    const [secret, customHeaders, tenant] = await Promise.all([
+      getWebhookSecret(deps.db, deps.secretKey, tenantId, id),
+      getWebhookHeaders(deps.db, deps.secretKey, tenantId, id),
+      getTenant(deps.db, tenantId),
+    ]);
     const now = deps.clock.now();
     const event = makeEvent('webhook.test', {
       tenantId,
@@ -71,7 +76,7 @@ export function registerWebhookDeliveryRoutes(app: OpenAPIHono<ApiEnv>, deps: Re
     });
     const body = JSON.stringify(event);
     const deliveryId = uuid();
-    const headers = signedHeaders({ secret, eventId: event.id, eventType: event.type, tenantId, deliveryId, timestamp: Math.floor(now / 1000), body, customHeaders: webhook.headers });
+    const headers = signedHeaders({ secret, eventId: event.id, eventType: event.type, tenantId, deliveryId, timestamp: Math.floor(now / 1000), body, customHeaders });
     const attempt = await attemptDelivery(webhook.url, { headers, body, timeoutMs: webhook.timeoutMs }, deps.webhooks ?? {});
     // Written after the attempt, in one transaction: the log never shows a test that is neither sent nor failed.
     const delivery = await inTransaction(deps.db, async (trx) => {

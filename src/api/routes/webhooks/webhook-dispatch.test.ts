@@ -113,7 +113,8 @@ function verifies(h: Hit): boolean {
 describe('webhook dispatch', () => {
   it('delivers a scripted call’s events exactly in order, each signed, valid against its schema', async () => {
     const d = dispatcher();
-    const webhookId = await hook();
+    // A custom header's value is stored encrypted and redacted in answers, but sent in clear.
+    const webhookId = await hook({ headers: { Authorization: 'Bearer dispatch-token' } });
     d.start();
     const calls = callService(d);
     const started = await calls.startCall({ tenantId: t.tenant.id, direction: 'internal', caller: alice, callee: bob });
@@ -130,6 +131,7 @@ describe('webhook dispatch', () => {
       expect(verifies(h)).toBe(true);
       expect(h.headers['x-webhook-event']).toBe(typeOf(h));
       expect(h.headers['x-tenant-id']).toBe(t.tenant.id);
+      expect(h.headers.authorization).toBe('Bearer dispatch-token');
       expect(parseEvent(JSON.parse(h.body)).tenant_id).toBe(t.tenant.id);
     }
     expect(JSON.parse(hits[3]!.body).data).toMatchObject({ call_id: started.callId, disposition: 'answered', billable_seconds: 10 });

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { filterPatternProblem } from '../../../events/event-types.js';
-import { customHeaderProblems } from '../../../events/webhooks/custom-headers.js';
+import { customHeaderIssues } from '../../../events/webhooks/custom-headers.js';
 import { MAX_WEBHOOK_URL_LENGTH, parseWebhookUrl } from '../../../events/webhooks/webhook-target.js';
 import { webhookSecretProblem } from '../../../events/webhooks/webhook-secret.js';
 import type { Webhook, WebhookDelivery } from '../../../store/index.js';
@@ -13,6 +13,13 @@ import type { Webhook, WebhookDelivery } from '../../../store/index.js';
 
 /** What replaces a secret in every answer but the one that hands it out. */
 export const REDACTED_SECRET = '[redacted]';
+
+/**
+ * What replaces every custom header value in every answer (values are secrets: receivers' auth
+ * tokens). Sent back as a value in a PATCH, it keeps that header's stored value, so a client can
+ * send the headers of a GET back with one changed or added without wiping the others.
+ */
+export const REDACTED_HEADER_VALUE = '********';
 
 const url = z
   .string()
@@ -40,9 +47,15 @@ const events = z
 const headers = z
   .record(z.string(), z.string())
   .superRefine((h, ctx) => {
-    for (const message of customHeaderProblems(h)) ctx.addIssue({ code: 'custom', message });
+    // Each problem names its header (`headers.<name>`), the count the set (`headers`).
+    for (const { header, message } of customHeaderIssues(h)) ctx.addIssue({ code: 'custom', message, ...(header !== undefined && { path: [header] }) });
   })
-  .openapi({ example: { Authorization: 'Bearer crm-token' }, description: 'Sent with every delivery; may not set signature, identity or framing headers' });
+  .openapi({
+    example: { Authorization: 'Bearer crm-token' },
+    description:
+      'Sent with every delivery; may not set signature, identity or framing headers. Values are stored encrypted and never shown again ' +
+      `(answers show "${REDACTED_HEADER_VALUE}"). In a PATCH the object replaces the whole set; a value of "${REDACTED_HEADER_VALUE}" keeps that header's stored value.`,
+  });
 
 const secret = z
   .string()
@@ -76,7 +89,9 @@ export const WebhookSchema = z
     url: z.string(),
     events: z.array(z.string()),
     secret: z.string().openapi({ description: `The signing secret on create and rotate only; "${REDACTED_SECRET}" otherwise` }),
-    headers: z.record(z.string(), z.string()),
+    headers: z
+      .record(z.string(), z.literal(REDACTED_HEADER_VALUE))
+      .openapi({ example: { Authorization: REDACTED_HEADER_VALUE }, description: `Custom header names; every value is "${REDACTED_HEADER_VALUE}" (values are write-only secrets)` }),
     retry_count: z.number().int(),
     timeout_ms: z.number().int(),
     enabled: z.boolean(),
@@ -100,7 +115,7 @@ export function webhookView(w: Webhook, secretShown?: string): WebhookView {
     url: w.url,
     events: w.events,
     secret: secretShown ?? REDACTED_SECRET,
-    headers: w.headers,
+    headers: Object.fromEntries(w.headerNames.map((name) => [name, REDACTED_HEADER_VALUE])) as Record<string, typeof REDACTED_HEADER_VALUE>,
     retry_count: w.retryCount,
     timeout_ms: w.timeoutMs,
     enabled: w.enabled,

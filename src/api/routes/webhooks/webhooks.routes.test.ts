@@ -59,7 +59,7 @@ describe('webhooks CRUD', () => {
   it('takes a given secret, headers, retry and timeout; an Idempotency-Key replay does not show the secret again', async () => {
     const payload = { ...valid, secret: 'your-webhook-secret-key-here', headers: { Authorization: 'Bearer crm' }, retry_count: 5, timeout_ms: 2000, enabled: false };
     const first = (await body(await create(payload, { 'Idempotency-Key': 'wh-1' }))).data;
-    expect(first).toMatchObject({ secret: 'your-webhook-secret-key-here', headers: { Authorization: 'Bearer crm' }, retry_count: 5, timeout_ms: 2000, enabled: false });
+    expect(first).toMatchObject({ secret: 'your-webhook-secret-key-here', headers: { Authorization: '********' }, retry_count: 5, timeout_ms: 2000, enabled: false });
     const replay = await create(payload, { 'Idempotency-Key': 'wh-1' });
     expect(replay.status).toBe(201);
     expect((await body(replay)).data).toMatchObject({ id: first.id, secret: '[redacted]' });
@@ -72,9 +72,14 @@ describe('webhooks CRUD', () => {
       [{ ...valid, events: ['call.finished'] }, 'events.0'],
       [{ ...valid, events: ['cal.*'] }, 'events.0'],
       [{ ...valid, events: [] }, 'events'],
-      [{ ...valid, headers: { 'X-Webhook-Signature': 'forged' } }, 'headers'],
-      [{ ...valid, headers: { 'webhook-timestamp': '1' } }, 'headers'],
-      [{ ...valid, headers: { 'X-A': 'a\r\nX-Injected: 1' } }, 'headers'],
+      [{ ...valid, headers: { 'X-Webhook-Signature': 'forged' } }, 'headers.X-Webhook-Signature'],
+      [{ ...valid, headers: { 'webhook-timestamp': '1' } }, 'headers.webhook-timestamp'],
+      [{ ...valid, headers: { Host: 'evil.example.com' } }, 'headers.Host'],
+      [{ ...valid, headers: { 'Content-Length': '0' } }, 'headers.Content-Length'],
+      [{ ...valid, headers: { 'Bad Name': 'x' } }, 'headers.Bad Name'],
+      [{ ...valid, headers: { 'X-A': 'a\r\nX-Injected: 1' } }, 'headers.X-A'],
+      [{ ...valid, headers: { 'X-A': 'a\nb' } }, 'headers.X-A'],
+      [{ ...valid, headers: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`X-H${i}`, 'v'])) }, 'headers'],
       [{ ...valid, secret: 'short' }, 'secret'],
       [{ ...valid, url: 'ftp://crm.example.com/x' }, 'url'],
       [{ ...valid, url: 'https://user:pw@crm.example.com/x' }, 'url'],
@@ -134,10 +139,67 @@ describe('webhooks CRUD', () => {
     const w = (await body(await create(valid))).data;
     const res = await t.call('PATCH', `/api/v1/webhooks/${w.id}`, { body: { events: ['*'], enabled: false, headers: { 'X-Source': 'pbx' } } });
     expect(res.status).toBe(200);
-    expect((await body(res)).data).toMatchObject({ events: ['*'], enabled: false, headers: { 'X-Source': 'pbx' }, secret: '[redacted]' });
+    expect((await body(res)).data).toMatchObject({ events: ['*'], enabled: false, headers: { 'X-Source': '********' }, secret: '[redacted]' });
     expect((await t.call('PATCH', `/api/v1/webhooks/${w.id}`, { body: { url: 'https://192.168.0.10/x' } })).status).toBe(422);
     expect((await t.call('PATCH', `/api/v1/webhooks/${w.id}`, { body: { secret: 'another-secret-123456' } })).status).toBe(400);
+    const reserved = await t.call('PATCH', `/api/v1/webhooks/${w.id}`, { body: { headers: { 'X-Ok': 'fine', Host: 'evil.example.com' } } });
+    expect(reserved.status).toBe(400);
+    expect((await body(reserved)).error.details.map((d: { field: string }) => d.field)).toEqual(['headers.Host']);
     expect((await body(await t.call('GET', `/api/v1/webhooks/${w.id}`))).data.url).toBe(valid.url);
+  });
+
+  it('never answers with custom header values, nor logs or audits them', async () => {
+    const token = 'Bearer header-token-0815';
+    const created = await create({ ...valid, headers: { Authorization: token, 'X-Source': 'pbx' } }, { 'Idempotency-Key': 'wh-headers' });
+    expect(created.status).toBe(201);
+    const w = (await body(created)).data;
+    expect(w.headers).toEqual({ Authorization: '********', 'X-Source': '********' });
+    const answers = [
+      await create({ ...valid, headers: { Authorization: token, 'X-Source': 'pbx' } }, { 'Idempotency-Key': 'wh-headers' }),
+      await t.call('GET', `/api/v1/webhooks/${w.id}`),
+      await t.call('GET', '/api/v1/webhooks?limit=100'),
+      await t.call('PATCH', `/api/v1/webhooks/${w.id}`, { body: { name: 'renamed' } }),
+      await t.call('POST', `/api/v1/webhooks/${w.id}/rotate-secret`),
+      await t.call('GET', '/api/v1/audit?limit=500'),
+    ];
+    for (const res of answers) {
+      expect(res.status).toBeLessThan(300);
+      expect(await res.text()).not.toContain('header-token');
+    }
+    expect(t.lines.join('\n')).not.toContain('header-token');
+    expect(await (await t.call('GET', '/api/v1/openapi.json')).text()).toContain('********');
+  });
+
+  it('PATCH replaces the header set; the redaction marker keeps a stored value, so a GET round-trips', async () => {
+    loopbackAllowed();
+    const w = (await body(await create({ ...valid, url: `http://127.0.0.1:${receiverPort}/ok`, headers: { Authorization: 'Bearer keep-me', 'X-Old': 'old' } }))).data;
+    // The GET's headers sent back with one added: the token is kept, not replaced by asterisks.
+    const got = (await body(await t.call('GET', `/api/v1/webhooks/${w.id}`))).data;
+    const patched = await t.call('PATCH', `/api/v1/webhooks/${w.id}`, { body: { headers: { ...got.headers, 'X-New': 'new' } } });
+    expect(patched.status).toBe(200);
+    expect((await body(patched)).data.headers).toEqual({ Authorization: '********', 'X-Old': '********', 'X-New': '********' });
+    const sent = async () => {
+      await t.call('POST', `/api/v1/webhooks/${w.id}/test`);
+      return received.at(-1)?.headers ?? {};
+    };
+    expect(await sent()).toMatchObject({ authorization: 'Bearer keep-me', 'x-old': 'old', 'x-new': 'new' });
+    // Names compare case-insensitively; a header left out is removed; a new value replaces.
+    await t.call('PATCH', `/api/v1/webhooks/${w.id}`, { body: { headers: { authorization: '********', 'X-New': 'newer' } } });
+    const h = await sent();
+    expect(h).toMatchObject({ authorization: 'Bearer keep-me', 'x-new': 'newer' });
+    expect(h['x-old']).toBeUndefined();
+    // The marker for a header with no stored value, or on create, is refused naming it — nothing changes.
+    const unknown = await t.call('PATCH', `/api/v1/webhooks/${w.id}`, { body: { name: 'x', headers: { Authorization: '********', 'X-Missing': '********' } } });
+    expect(unknown.status).toBe(422);
+    expect((await body(unknown)).error.details).toEqual([{ field: 'headers.X-Missing', issue: expect.any(String) }]);
+    expect((await body(await t.call('GET', `/api/v1/webhooks/${w.id}`))).data.name).toBe(valid.name);
+    const onCreate = await create({ ...valid, headers: { Authorization: '********' } });
+    expect(onCreate.status).toBe(422);
+    expect((await body(onCreate)).error.details).toEqual([{ field: 'headers.Authorization', issue: expect.any(String) }]);
+    // An empty object removes them all.
+    await t.call('PATCH', `/api/v1/webhooks/${w.id}`, { body: { headers: {} } });
+    expect((await body(await t.call('GET', `/api/v1/webhooks/${w.id}`))).data.headers).toEqual({});
+    noAllowList();
   });
 
   it('rotates the secret (generated or given), shown once', async () => {

@@ -9,8 +9,9 @@ import type { ResourceDeps } from '../../resources.js';
 import { defineRoute, errorResponses, registerRoute } from '../../route-registry.js';
 import { IdParams, dataSchema, jsonBody, jsonResponse, noContent } from '../../schemas.js';
 import { callerTenantId } from '../caller.js';
+import { headersForCreate, headersForUpdate } from './webhook-headers.js';
 import { checkWebhookUrl } from './webhook-url-check.js';
-import { CreateWebhookBody, RotateSecretBody, UpdateWebhookBody, WebhookSchema, webhookView } from './webhook.schemas.js';
+import { CreateWebhookBody, REDACTED_HEADER_VALUE, RotateSecretBody, UpdateWebhookBody, WebhookSchema, webhookView } from './webhook.schemas.js';
 
 const tags = ['Webhooks'];
 
@@ -25,7 +26,9 @@ export const listWebhooksRoute = defineRoute({
 });
 export const createWebhookRoute = defineRoute({
   method: 'post', path: '/api/v1/webhooks', scope: 'webhooks:write', tags, summary: 'Create a webhook endpoint',
-  description: 'The answer carries the signing secret this once (given, or generated as `whsec_…`). The URL\'s host is resolved and every address checked (SSRF): refused → 422 naming `url`.',
+  description:
+    'The answer carries the signing secret this once (given, or generated as `whsec_…`). The URL\'s host is resolved and every address checked (SSRF): refused → 422 naming `url`. ' +
+    'Custom header values are stored encrypted and shown redacted from the start; the redaction marker as a value → 422 naming `headers.<name>`.',
   request: { body: jsonBody(CreateWebhookBody) },
   responses: { 201: jsonResponse(dataSchema(WebhookSchema), 'created, with its secret'), ...errorResponses([422]) },
 });
@@ -36,7 +39,9 @@ export const getWebhookRoute = defineRoute({
 });
 export const updateWebhookRoute = defineRoute({
   method: 'patch', path: '/api/v1/webhooks/{id}', scope: 'webhooks:write', tags, summary: 'Change a webhook endpoint',
-  description: 'Any field but the secret (rotate it with `/rotate-secret`); a new URL is checked like on create.',
+  description:
+    'Any field but the secret (rotate it with `/rotate-secret`); a new URL is checked like on create. `headers` replaces the whole set; ' +
+    `a value of "${REDACTED_HEADER_VALUE}" keeps that header's stored value (422 naming \`headers.<name>\` when it has none).`,
   request: { params: IdParams, body: jsonBody(UpdateWebhookBody) },
   responses: { 200: jsonResponse(dataSchema(WebhookSchema), 'updated'), ...errorResponses([404, 422]) },
 });
@@ -79,6 +84,7 @@ export function registerWebhookCrudRoutes(app: OpenAPIHono<ApiEnv>, deps: Resour
   registerRoute(app, createWebhookRoute, async (c) => {
     const body = c.req.valid('json');
     const tenantId = callerTenantId(c);
+    headersForCreate(body.headers);
     // DNS before the transaction: no write waits on the network, and a refusal writes nothing.
     await checkWebhookUrl(deps, body.url);
     const secret = body.secret ?? generateWebhookSecret();
@@ -103,7 +109,8 @@ export function registerWebhookCrudRoutes(app: OpenAPIHono<ApiEnv>, deps: Resour
     await getWebhook(deps.db, tenantId, id); // 404 before any DNS work for another tenant's id
     if (body.url !== undefined) await checkWebhookUrl(deps, body.url);
     const view = await inTransaction(deps.db, async (trx) => {
-      const updated = await updateWebhook(trx, deps.secretKey, tenantId, id, fieldsOf(body));
+      const headers = await headersForUpdate(trx, deps.secretKey, tenantId, id, body.headers);
+      const updated = await updateWebhook(trx, deps.secretKey, tenantId, id, { ...fieldsOf(body), ...(headers && { headers }) });
       await appendAudit(trx, { ...auditActor(c), action: 'webhook.updated', targetType: 'webhook', targetId: id, details: auditDetails(body, updated.url) });
       return webhookView(updated);
     });
