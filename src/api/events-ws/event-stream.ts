@@ -3,7 +3,7 @@ import type { Logger } from '../../obs/logger.js';
 import { findOutboxEvent, latestOutboxSequence, listOutboxEventsAfter, type Db, type OutboxEvent } from '../../store/index.js';
 import { CallFactsCache } from './crm-aliases.js';
 import type { StreamPrincipal } from './stream-auth.js';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY, StreamClient } from './stream-client.js';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, eventFrame, StreamClient, type EventFrames, type WireFrame } from './stream-client.js';
 import { errorFrame, isProtocolError, parseClientMessage, type ClientMessage, type Cursor, type NameSet } from './stream-messages.js';
 
 export interface EventStreamOptions {
@@ -88,17 +88,51 @@ export class EventStream {
   private async readTail(): Promise<void> {
     for (;;) {
       const rows = await listOutboxEventsAfter(this.opts.db, this.head, { limit: this.pageSize });
-      const live = [...this.clients].filter((c) => !c.catchingUp);
-      for (const c of live) c.cork();
-      for (const e of rows) {
-        this.calls.learn(e);
-        const frames = {};
-        for (const c of live) c.offer(e, this.calls, frames);
-        this.head = e.sequence;
-      }
-      for (const c of live) c.uncork();
+      this.fanOut(rows);
       if (rows.length < this.pageSize) return;
     }
+  }
+
+  /**
+   * Offers a page of the tail to every live client. Clients are grouped by view (name set, tenant,
+   * filter): each group's page is selected and framed once — one Buffer of frames written to each of
+   * its clients in one call — so the per-client cost is a buffer check and a write, whatever the page
+   * holds. A client whose cursor is not at the head (none, today) takes the event-by-event path.
+   */
+  private fanOut(rows: readonly OutboxEvent[]): void {
+    const last = rows.at(-1);
+    if (!last) return;
+    const from = this.head;
+    const groups = new Map<string, { sample: StreamClient; members: StreamClient[]; frames: WireFrame[] }>();
+    const odd: StreamClient[] = [];
+    for (const c of this.clients) {
+      if (c.catchingUp) continue;
+      if (c.cursor !== from) {
+        odd.push(c);
+        continue;
+      }
+      const key = c.viewKey();
+      const g = groups.get(key);
+      if (g) g.members.push(c);
+      else groups.set(key, { sample: c, members: [c], frames: [] });
+    }
+    for (const c of odd) c.cork();
+    for (const e of rows) {
+      this.calls.learn(e);
+      const frames: EventFrames = {};
+      for (const g of groups.values()) {
+        if (!g.sample.wants(e)) continue;
+        const frame = eventFrame(e, g.sample.names, this.calls, frames);
+        if (frame) g.frames.push(frame);
+      }
+      for (const c of odd) c.offer(e, this.calls, frames);
+    }
+    for (const c of odd) c.uncork();
+    for (const g of groups.values()) {
+      const page = { wire: g.frames.length === 1 ? g.frames[0]!.wire : Buffer.concat(g.frames.map((f) => f.wire)), frames: g.frames };
+      for (const c of g.members) c.deliver(page, last.sequence);
+    }
+    this.head = last.sequence;
   }
 
   /** Takes over an authenticated, upgraded socket. */
