@@ -92,6 +92,8 @@ export class StreamClient {
   /** Largest send buffer seen (bytes): what the memory bound is checked against. */
   maxBuffered = 0;
   closed = false;
+  /** Called once the stream has welcomed it (frames it sent before then are handled after). */
+  onAdmit: () => void = () => {};
 
   constructor(
     readonly socket: WebSocket,
