@@ -34,7 +34,7 @@ describe('/ws outbox reads', () => {
   });
 
   it('wake-ups within the coalescing window share one read', async () => {
-    t = await startStreamServer({ coalesceMs: 20 });
+    t = await startStreamServer({ coalesceMs: 250 });
     const c = connect(t.url(`?api_key=${t.key}`));
     await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
     const before = t.stream.stats.tailReads;
