@@ -120,6 +120,31 @@ describe('/ws resume across idle -> live', () => {
   });
 });
 
+describe('/ws views in one page', () => {
+  it('native, CRM, filtered and other-tenant clients on one page each get their own frames', async () => {
+    t = await startStreamServer();
+    const native = [connect(t.url(`?api_key=${t.key}`)), connect(t.url(`?api_key=${t.key}`))];
+    const crm = connect(t.url(`?api_key=${t.key}&names=crm`));
+    const narrow = connect(t.url(`?api_key=${t.key}&events=registration.*`));
+    const other = connect(t.url(`?api_key=${t.otherKey}`));
+    const all = [...native, crm, narrow, other];
+    for (const c of all) await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
+    const mine = await commit(t.store, t.tenantId, 4, 'm');
+    const theirs = await commit(t.store, t.otherTenantId, 2, 'o');
+    t.stream.wake();
+    for (const c of native) await c.until(() => c.events().length === 4);
+    await other.until(() => other.events().length === 2);
+    await crm.until(() => crm.frames.filter((f) => f.event === 'call.ring').length === 4);
+    await sleep(50);
+    for (const c of native) expect(seqs(c)).toEqual(mine);
+    expect(native[0]!.events().map((f) => (f.event as { id: string }).id)).toEqual(native[1]!.events().map((f) => (f.event as { id: string }).id));
+    expect(seqs(other)).toEqual(theirs);
+    expect(crm.frames.filter((f) => f.event === 'call.ring').map((f) => f.sequence)).toEqual(mine);
+    expect(narrow.events()).toHaveLength(0);
+    for (const c of all) c.ws.close();
+  });
+});
+
 describe('wire frames', () => {
   it('frames text with 7-, 16- and 64-bit lengths, unmasked', () => {
     for (const [len, head] of [[125, 2], [126, 4], [65535, 4], [65536, 10]] as const) {
