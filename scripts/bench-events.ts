@@ -25,6 +25,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { EventStream } from '../src/api/events-ws/event-stream.js';
@@ -142,6 +143,9 @@ for (const rate of f.rates.split(',').map(Number)) {
   const seconds = Number(f.seconds);
   const perTick = Math.max(1, Math.round(rate / 100));
   const cpu0 = process.cpuUsage();
+  // The product's event-loop stalls (a blocking write or checkpoint delays every delivery behind it).
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const m0 = machineCpuMs();
   const t0 = Date.now();
   let produced = 0;
@@ -169,6 +173,7 @@ for (const rate of f.rates.split(',').map(Number)) {
   }
   const doneMs = Date.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  loop.disable();
   const m1 = machineCpuMs();
   const pct = (ms: number): number => Math.round((ms / doneMs) * 100);
   // Events/s delivered to each receiver (deliveries ÷ receivers), over the span from the first write to that side's last receipt.
@@ -181,7 +186,7 @@ for (const rate of f.rates.split(',').map(Number)) {
   console.log(`step ${rate} events/s: produced ${produced} in ${(produceMs / 1000).toFixed(1)} s (${Math.round(produced / (produceMs / 1000))}/s)`);
   console.log(line('webhooks', r.webhooks, wantHooks) + (met(r.webhooks, wantHooks) ? '  ✓' : ''));
   console.log(line('websocket', r.ws, wantWs) + (met(r.ws, wantWs) ? '  ✓' : '') + (r.wsClosed ? `  (${r.wsClosed} clients closed)` : ''));
-  console.log(`  CPU product ${pct((cpu.user + cpu.system) / 1000)}% of a core, receivers ${pct((r.cpu.user + r.cpu.system) / 1000)}%; machine busy ${pct(m1.busy - m0.busy)}% of one core (2 cores = 200%), steal ${pct(m1.steal - m0.steal)}%; slow cut-offs ${stream.stats.slowCutoffs}`);
+  console.log(`  CPU product ${pct((cpu.user + cpu.system) / 1000)}% of a core, receivers ${pct((r.cpu.user + r.cpu.system) / 1000)}%; machine busy ${pct(m1.busy - m0.busy)}% of one core (2 cores = 200%), steal ${pct(m1.steal - m0.steal)}%; slow cut-offs ${stream.stats.slowCutoffs}; product event-loop delay p99 ${Math.round(loop.percentile(99) / 1e6)} ms, max ${Math.round(loop.max / 1e6)} ms`);
   if (rate >= GOAL_EPS) {
     const fig = (name: string, s: Summary, want: number): string =>
       want === 0 ? `${name} none` : `${name} ${Math.round(s.count / (want / produced) / spanS(s))} events/s per receiver, p99 ${s.p99} ms${s.count < want ? `, ${want - s.count} undelivered` : ''}`;
