@@ -1,74 +1,241 @@
 /**
- * The receiving side of npm run bench:events, in its own process so its CPU is not the product's:
+ * The receiving side of npm run bench:events, in its own process(es) so its CPU is not the product's:
  * --webhooks loopback HTTP receivers (answer 200 at once) and --clients WebSocket clients of /ws.
  * Each receipt's latency is receipt time minus the envelope's `timestamp`, which the bench sets just
- * before the outbox commit. IPC: sends {type:'ready', ports}; answers {type:'report'} with counts and
- * latency percentiles; {type:'reset'} starts a new step.
+ * before the outbox commit. IPC: sends {type:'ready', ports}; answers {type:'report'} with counts,
+ * a latency histogram (1 ms buckets, so several receiver processes can be merged) and CPU;
+ * {type:'reset'} starts a new step.
+ *
+ * Why the receivers are hand-rolled on raw `net` (the default, --receivers raw): they are fixtures,
+ * not product. Real webhook endpoints and WebSocket clients run on other machines; here they share a
+ * 2-core box with the product, and Node's http server plus the `ws` client cost about as much CPU as
+ * the product itself at 2,000 events/s × 100 clients — the bench then measured the receivers'
+ * contention more than the stream. The raw ones do only what a receipt needs: the HTTP receiver
+ * parses a request head and its content-length (keep-alive and pipelining safe; chunked bodies are
+ * refused loudly) and answers a fixed `200` with no body; the WebSocket client does the upgrade
+ * handshake (checking Sec-WebSocket-Accept), parses the server's unmasked frames (7/16/64-bit lengths;
+ * a fragmented or masked frame is a bug and fails loudly), answers pings with masked pongs and a close
+ * with a close. `--receivers lib` keeps the old node:http + `ws` receivers, to compare.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 
-const { values: f } = parseArgs({ options: { webhooks: { type: 'string', default: '10' }, clients: { type: 'string', default: '100' }, url: { type: 'string' } } });
+const { values: f } = parseArgs({
+  options: {
+    webhooks: { type: 'string', default: '10' },
+    clients: { type: 'string', default: '100' },
+    url: { type: 'string' },
+    receivers: { type: 'string', default: 'raw' },
+  },
+});
+if (f.receivers !== 'raw' && f.receivers !== 'lib') throw new Error('--receivers must be raw or lib');
 
-let hook: number[] = [];
-let ws: number[] = [];
-/** Wall time of each side's latest receipt: its delivery rate is over its own span, not the bench's wait. */
-const last = { hook: 0, ws: 0 };
+/** Receipts of one side: a count and latencies in 1 ms buckets (the last bucket holds everything ≥ it). */
+class Receipts {
+  static readonly BUCKETS = 120_001;
+  count = 0;
+  lastAt = 0;
+  hist = new Uint32Array(Receipts.BUCKETS);
+  add(latencyMs: number, now: number): void {
+    this.count++;
+    this.lastAt = now;
+    if (Number.isNaN(latencyMs)) return;
+    this.hist[Math.min(Receipts.BUCKETS - 1, Math.max(0, Math.round(latencyMs)))]!++;
+  }
+  /** Non-empty buckets as [ms, count] pairs: small enough for IPC several times a second. */
+  report(): { count: number; lastAt: number; hist: [number, number][] } {
+    const hist: [number, number][] = [];
+    for (let i = 0; i < this.hist.length; i++) if (this.hist[i]) hist.push([i, this.hist[i]!]);
+    return { count: this.count, lastAt: this.lastAt, hist };
+  }
+}
+
+let hook = new Receipts();
+let ws = new Receipts();
 let wsClosed = 0;
 let cpuAtReset = process.cpuUsage();
 
+const TIMESTAMP = Buffer.from('"timestamp":"');
+/** The last timestamp parsed: the bench stamps a whole batch alike, and 100 clients get each event. */
+const lastStamp = { bytes: Buffer.alloc(24), ms: NaN };
 /** The envelope's timestamp, found without parsing the whole frame (100 clients × thousands of frames/s). */
-function latency(text: string, now: number): number {
-  const i = text.indexOf('"timestamp":"');
-  return i < 0 ? NaN : now - Date.parse(text.slice(i + 13, i + 37));
+function latency(body: Buffer, now: number): number {
+  const i = body.indexOf(TIMESTAMP);
+  if (i < 0 || body.length < i + 37) return NaN;
+  if (lastStamp.bytes.compare(body, i + 13, i + 37) !== 0) {
+    body.copy(lastStamp.bytes, 0, i + 13, i + 37);
+    lastStamp.ms = Date.parse(lastStamp.bytes.toString('latin1'));
+  }
+  return now - lastStamp.ms;
 }
 
-const ports: number[] = [];
-for (let i = 0; i < Number(f.webhooks); i++) {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      last.hook = Date.now();
-      hook.push(latency(Buffer.concat(chunks).toString('utf8'), last.hook));
-      res.writeHead(200).end();
+// --- webhook receivers -----------------------------------------------------------------------
+
+const OK = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+/** One HTTP/1.1 connection: requests parsed in order (pipelined or not), one fixed 200 for each. */
+function rawHttpConnection(sock: Socket): void {
+  sock.setNoDelay(true);
+  let pending: Buffer = Buffer.alloc(0);
+  let bodyLength = -1; // -1: reading a request head
+  sock.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    const now = Date.now();
+    let answered = 0;
+    for (;;) {
+      if (bodyLength < 0) {
+        const end = pending.indexOf(HEAD_END);
+        if (end < 0) {
+          if (pending.length > 64 * 1024) sock.destroy(new Error('request head over 64 KB'));
+          break;
+        }
+        const head = pending.toString('latin1', 0, end);
+        if (/\r\ntransfer-encoding:/i.test(head)) throw new Error('bench HTTP receiver: chunked request bodies are not supported (expected content-length)');
+        const m = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
+        bodyLength = m ? Number(m[1]) : 0;
+        pending = pending.subarray(end + 4);
+      }
+      if (pending.length < bodyLength) break;
+      hook.add(latency(pending.subarray(0, bodyLength), now), now);
+      pending = pending.subarray(bodyLength);
+      bodyLength = -1;
+      answered++;
+    }
+    if (answered > 0) sock.write(answered === 1 ? OK : Buffer.concat(Array.from({ length: answered }, () => OK)));
+  });
+  sock.on('error', () => sock.destroy());
+}
+
+async function startHookReceiver(): Promise<number> {
+  const server =
+    f.receivers === 'raw'
+      ? createNetServer(rawHttpConnection)
+      : createHttpServer((req, res) => {
+          const chunks: Buffer[] = [];
+          req.on('data', (c: Buffer) => chunks.push(c));
+          req.on('end', () => {
+            const now = Date.now();
+            hook.add(latency(Buffer.concat(chunks), now), now);
+            res.writeHead(200).end();
+          });
+        });
+  if ('keepAliveTimeout' in server) server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as AddressInfo).port;
+}
+
+// --- WebSocket clients -----------------------------------------------------------------------
+
+const EVENT_PREFIX = Buffer.from('{"type":"event"');
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+function onEventFrame(payload: Buffer, now: number): void {
+  if (payload.length < EVENT_PREFIX.length || payload.compare(EVENT_PREFIX, 0, EVENT_PREFIX.length, 0, EVENT_PREFIX.length) !== 0) return;
+  ws.add(latency(payload, now), now);
+}
+
+/** A client frame (RFC 6455 §5.3: masked), for control frames only (≤ 125 bytes). */
+function maskedControl(opcode: number, payload: Buffer): Buffer {
+  const mask = randomBytes(4);
+  const out = Buffer.allocUnsafe(6 + payload.length);
+  out[0] = 0x80 | opcode;
+  out[1] = 0x80 | payload.length;
+  mask.copy(out, 2);
+  for (let i = 0; i < payload.length; i++) out[6 + i] = payload[i]! ^ mask[i % 4]!;
+  return out;
+}
+
+/** A WebSocket client on a raw socket: handshake, then unmasked server frames. */
+function rawWsClient(url: URL): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const key = randomBytes(16).toString('base64');
+    const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
+    const sock = netConnect(Number(url.port), url.hostname);
+    sock.setNoDelay(true);
+    let open = false;
+    let pending: Buffer = Buffer.alloc(0);
+    const fail = (why: string): never => {
+      sock.destroy();
+      throw new Error(`bench WebSocket client: ${why}`);
+    };
+    sock.once('connect', () =>
+      sock.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+    );
+    sock.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      if (!open) {
+        const end = pending.indexOf(HEAD_END);
+        if (end < 0) return;
+        const head = pending.toString('latin1', 0, end);
+        if (!head.startsWith('HTTP/1.1 101')) return reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
+        if (!new RegExp(`\\r\\nsec-websocket-accept:[ \\t]*${accept.replace(/[+/=]/g, '\\$&')}\\r?$`, 'im').test(head)) return reject(new Error('bad Sec-WebSocket-Accept'));
+        open = true;
+        pending = pending.subarray(end + 4);
+        resolve();
+      }
+      const now = Date.now();
+      for (;;) {
+        if (pending.length < 2) break;
+        const b0 = pending[0]!;
+        const b1 = pending[1]!;
+        if (b1 & 0x80) fail('the server masked a frame (RFC 6455 §5.1 forbids it)');
+        let len = b1 & 0x7f;
+        let at = 2;
+        if (len === 126) {
+          if (pending.length < 4) break;
+          len = pending.readUInt16BE(2);
+          at = 4;
+        } else if (len === 127) {
+          if (pending.length < 10) break;
+          len = Number(pending.readBigUInt64BE(2));
+          at = 10;
+        }
+        if (pending.length < at + len) break;
+        const payload = pending.subarray(at, at + len);
+        pending = pending.subarray(at + len);
+        const opcode = b0 & 0x0f;
+        if (!(b0 & 0x80) || opcode === 0) fail('fragmented message (not used by the stream, not supported here)');
+        if (opcode === 1) onEventFrame(payload, now);
+        else if (opcode === 9) sock.write(maskedControl(0xa, payload));
+        else if (opcode === 8) {
+          sock.end(maskedControl(0x8, payload.subarray(0, 2)));
+          return;
+        } else if (opcode !== 0xa) fail(`unexpected opcode ${opcode}`);
+      }
+    });
+    sock.once('error', reject);
+    sock.once('close', () => {
+      if (open) wsClosed++;
     });
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  ports.push((server.address() as AddressInfo).port);
 }
 
-const sockets: WebSocket[] = [];
-await Promise.all(
-  Array.from({ length: Number(f.clients) }, () => new Promise<void>((resolve, reject) => {
-    const s = new WebSocket(f.url!);
-    s.on('message', (d) => {
-      const text = String(d);
-      if (!text.startsWith('{"type":"event"')) return;
-      last.ws = Date.now();
-      ws.push(latency(text, last.ws));
-    });
+function libWsClient(url: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const s = new WebSocket(url);
+    s.on('message', (d: Buffer) => onEventFrame(d, Date.now()));
     s.once('open', () => resolve());
     s.once('error', reject);
     s.once('close', () => wsClosed++);
-    sockets.push(s);
-  })),
-);
+  });
+}
 
-function summary(xs: number[], lastAt: number): { count: number; p50: number; p99: number; max: number; lastAt: number } {
-  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-  return { count: xs.length, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? NaN, lastAt };
+const ports: number[] = [];
+for (let i = 0; i < Number(f.webhooks); i++) ports.push(await startHookReceiver());
+if (Number(f.clients) > 0) {
+  const url = new URL(f.url!);
+  await Promise.all(Array.from({ length: Number(f.clients) }, () => (f.receivers === 'raw' ? rawWsClient(url) : libWsClient(f.url!))));
 }
 
 process.on('message', (m: { type: string }) => {
-  if (m.type === 'report') process.send!({ type: 'report', webhooks: summary(hook, last.hook), ws: summary(ws, last.ws), wsClosed, cpu: process.cpuUsage(cpuAtReset) });
+  if (m.type === 'report') process.send!({ type: 'report', webhooks: hook.report(), ws: ws.report(), wsClosed, cpu: process.cpuUsage(cpuAtReset) });
   if (m.type === 'reset') {
-    hook = [];
-    ws = [];
+    hook = new Receipts();
+    ws = new Receipts();
     cpuAtReset = process.cpuUsage();
   }
   if (m.type === 'exit') process.exit(0);

@@ -3,7 +3,7 @@ import type { Logger } from '../../obs/logger.js';
 import { findOutboxEvent, latestOutboxSequence, listOutboxEventsAfter, type Db, type OutboxEvent } from '../../store/index.js';
 import { CallFactsCache } from './crm-aliases.js';
 import type { StreamPrincipal } from './stream-auth.js';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY, StreamClient } from './stream-client.js';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, eventFrame, StreamClient, type EventFrames, type WireFrame } from './stream-client.js';
 import { errorFrame, isProtocolError, parseClientMessage, type ClientMessage, type Cursor, type NameSet } from './stream-messages.js';
 
 export interface EventStreamOptions {
@@ -19,6 +19,8 @@ export interface EventStreamOptions {
   maxPayload?: number;
   /** Outbox rows read per query, for the live tail and for each replay page. */
   pageSize?: number;
+  /** Wake-ups within this many ms share one read of the tail (5 ms). */
+  coalesceMs?: number;
 }
 
 /** What the connect URL asks for (`?events=call.*,voicemail.*&since=…&names=crm`), applied as a first subscribe. */
@@ -31,6 +33,10 @@ export type ConnectRequest = Extract<ClientMessage, { type: 'subscribe' }>;
  * tail — replay and live are the same rows in the same order, so there is no gap and no duplicate.
  * Nothing is held per client beyond its socket's send buffer, which is bounded (slow consumers are
  * cut off), and a heartbeat terminates dead peers.
+ *
+ * With no client connected the tail is not read at all: a wake-up only marks the head stale, and the
+ * next client to connect first refreshes it (one max(sequence) query) before it is welcomed. While
+ * clients are connected, wake-ups within {@link EventStreamOptions.coalesceMs} share one read.
  */
 export class EventStream {
   readonly wss: WebSocketServer;
@@ -39,13 +45,18 @@ export class EventStream {
   private readonly maxBufferedBytes: number;
   private readonly pageSize: number;
   private head = 0;
+  /** Rows may have been committed past `head` while nobody listened (and were not read). */
+  private stale = false;
+  /** Clients waiting for the head refresh before they are welcomed (only while stale). */
+  private joining: { client: StreamClient; connect: ConnectRequest }[] = [];
   private reading = false;
   private again = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
   private started = false;
   private heartbeat: NodeJS.Timeout | undefined;
   private poll: NodeJS.Timeout | undefined;
   /** Slow consumers cut off so far, and the largest buffer any had: for tests and the bench. */
-  readonly stats = { slowCutoffs: 0, maxBufferedAtCutoff: 0, heartbeatTerminations: 0 };
+  readonly stats = { slowCutoffs: 0, maxBufferedAtCutoff: 0, heartbeatTerminations: 0, tailReads: 0, headRefreshes: 0 };
 
   constructor(private readonly opts: EventStreamOptions) {
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 1024 * 1024;
@@ -66,8 +77,26 @@ export class EventStream {
     return this.clients.size;
   }
 
-  /** Something committed to the outbox: read the new rows now rather than at the next poll. */
+  /**
+   * Something committed to the outbox: read the new rows soon rather than at the next poll. Wake-ups
+   * within `coalesceMs` share one read (a call commits several events in a few ms); with no client
+   * connected nothing is read — the head is refreshed when one connects.
+   */
   wake(): void {
+    if (!this.started) return;
+    if (this.clients.size === 0) {
+      this.stale = true;
+      return;
+    }
+    if (this.wakeTimer) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.read();
+    }, this.opts.coalesceMs ?? 5);
+  }
+
+  /** Reads the tail now; a wake-up during a read starts another read as soon as this one ends. */
+  private read(): void {
     if (!this.started) return;
     if (this.reading) {
       this.again = true;
@@ -80,40 +109,133 @@ export class EventStream {
         this.reading = false;
         if (this.again) {
           this.again = false;
-          this.wake();
+          this.read();
         }
       });
   }
 
   private async readTail(): Promise<void> {
     for (;;) {
-      const rows = await listOutboxEventsAfter(this.opts.db, this.head, { limit: this.pageSize });
-      const live = [...this.clients].filter((c) => !c.catchingUp);
-      for (const c of live) c.cork();
-      for (const e of rows) {
-        this.calls.learn(e);
-        const frames = {};
-        for (const c of live) c.offer(e, this.calls, frames);
-        this.head = e.sequence;
+      if (this.clients.size === 0) {
+        this.stale = true;
+        return;
       }
-      for (const c of live) c.uncork();
-      if (rows.length < this.pageSize) return;
+      this.stats.tailReads++;
+      const page = await listOutboxEventsAfter(this.opts.db, this.head, { limit: this.pageSize });
+      // A head refresh (idle -> live) may have moved the head past rows this read fetched.
+      const head = this.head;
+      this.fanOut(page.at(-1) !== undefined && page[0]!.sequence <= head ? page.filter((e) => e.sequence > head) : page);
+      if (page.length < this.pageSize) return;
     }
   }
 
-  /** Takes over an authenticated, upgraded socket. */
+  /**
+   * Offers a page of the tail to every live client. Clients are grouped by view (name set, tenant,
+   * filter): each group's page is selected and framed once — one Buffer of frames written to each of
+   * its clients in one call — so the per-client cost is a buffer check and a write, whatever the page
+   * holds. A client whose cursor is not at the head (none, today) takes the event-by-event path.
+   */
+  private fanOut(rows: readonly OutboxEvent[]): void {
+    const last = rows.at(-1);
+    if (!last) return;
+    const from = this.head;
+    const groups = new Map<string, { sample: StreamClient; members: StreamClient[]; frames: WireFrame[] }>();
+    const odd: StreamClient[] = [];
+    for (const c of this.clients) {
+      if (c.catchingUp) continue;
+      if (c.cursor !== from) {
+        odd.push(c);
+        continue;
+      }
+      const key = c.viewKey();
+      const g = groups.get(key);
+      if (g) g.members.push(c);
+      else groups.set(key, { sample: c, members: [c], frames: [] });
+    }
+    for (const c of odd) c.cork();
+    for (const e of rows) {
+      this.calls.learn(e);
+      const frames: EventFrames = {};
+      for (const g of groups.values()) {
+        if (!g.sample.wants(e)) continue;
+        const frame = eventFrame(e, g.sample.names, this.calls, frames);
+        if (frame) g.frames.push(frame);
+      }
+      for (const c of odd) c.offer(e, this.calls, frames);
+    }
+    for (const c of odd) c.uncork();
+    for (const g of groups.values()) {
+      const page = { wire: g.frames.length === 1 ? g.frames[0]!.wire : Buffer.concat(g.frames.map((f) => f.wire)), frames: g.frames };
+      for (const c of g.members) c.deliver(page, last.sequence);
+    }
+    this.head = last.sequence;
+  }
+
+  /**
+   * Takes over an authenticated, upgraded socket. While the head is stale (nobody listened since
+   * the last commits) the client waits for one refresh of it first, so its welcome sequence is the
+   * outbox's newest and it is sent nothing from before it; frames it sends meanwhile wait too.
+   */
   accept(socket: WebSocket, principal: StreamPrincipal, connect: ConnectRequest): void {
     const client = new StreamClient(socket, principal, { maxBufferedBytes: this.maxBufferedBytes, onSlow: (c) => this.cutOff(c) });
-    client.cursor = this.head;
-    this.clients.add(client);
     socket.on('pong', () => (client.alive = true));
+    let admitted: () => void = () => {};
+    const ready = new Promise<void>((r) => (admitted = r));
+    client.onAdmit = admitted;
     // A client's frame must never take the process down: whatever fails is logged, not thrown.
-    const failed = (err: unknown): void => this.opts.log.warn({ err }, 'event stream message failed');
-    socket.on('message', (data: RawData, isBinary: boolean) => void this.onMessage(client, isBinary ? '' : rawText(data)).catch(failed));
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      const text = isBinary ? '' : rawText(data);
+      void ready.then(() => this.onMessage(client, text)).catch(this.failed);
+    });
     socket.on('close', () => this.drop(client));
     socket.on('error', (err) => this.opts.log.debug({ err }, 'event stream socket error'));
-    socket.send(JSON.stringify({ type: 'welcome', sequence: this.head, tenant_id: principal.allTenants ? null : principal.tenantId }));
-    void this.subscribe(client, connect).catch(failed);
+    if (!this.stale) return this.admit(client, connect);
+    this.joining.push({ client, connect });
+    if (this.joining.length === 1) void this.refreshHead();
+  }
+
+  private readonly failed = (err: unknown): void => this.opts.log.warn({ err }, 'event stream message failed');
+
+  /**
+   * The head after a time with no client: the outbox's newest sequence. Only moved while still nobody
+   * is live (a live client's cursor follows the tail reader, which must not skip rows under it); the
+   * waiting clients are then admitted at once, in the same turn, and a read picks up anything that
+   * committed after the query. Nothing older than the refreshed head is ever sent to them live (the
+   * tail reader drops such rows), and nothing newer is missed (they are after the head in the outbox).
+   */
+  private async refreshHead(): Promise<void> {
+    let latest: number | undefined;
+    try {
+      this.stats.headRefreshes++;
+      latest = await latestOutboxSequence(this.opts.db);
+    } catch (err) {
+      this.opts.log.warn({ err }, 'could not read the outbox head for the event stream');
+    }
+    const joining = this.joining;
+    this.joining = [];
+    if (latest === undefined) {
+      for (const { client } of joining) client.socket.close(1011, 'could not read the event stream head; reconnect');
+      return;
+    }
+    if (this.clients.size === 0) {
+      this.head = Math.max(this.head, latest);
+      this.stale = false;
+    }
+    for (const { client, connect } of joining) this.admit(client, connect);
+    this.wake();
+  }
+
+  /** The client joins the live tail at the head: welcome, then its first subscribe. */
+  private admit(client: StreamClient, connect: ConnectRequest): void {
+    if (client.closed || !this.started) {
+      client.socket.terminate();
+      return;
+    }
+    client.cursor = this.head;
+    this.clients.add(client);
+    client.socket.send(JSON.stringify({ type: 'welcome', sequence: this.head, tenant_id: client.principal.allTenants ? null : client.principal.tenantId }));
+    void this.subscribe(client, connect).catch(this.failed);
+    client.onAdmit();
   }
 
   private async onMessage(client: StreamClient, text: string): Promise<void> {
@@ -145,7 +267,10 @@ export class EventStream {
     try {
       const at = await this.resolve(m.since);
       if (at === undefined) client.send(errorFrame({ code: 'CURSOR_NOT_FOUND', message: 'that event is no longer in the outbox (retention) or never was; subscribe without since, or with a sequence' }));
-      else from = Math.min(at, client.cursor);
+      // Ahead of the tail reader's head is not necessarily ahead of the outbox: rows may have
+      // committed that the (coalesced) tail has not read yet. Jumping back to the head would send
+      // the client events it already had; trust `since` up to the outbox's newest sequence instead.
+      else from = at <= client.cursor ? at : Math.max(client.cursor, Math.min(at, await latestOutboxSequence(this.opts.db)));
     } catch (err) {
       this.opts.log.warn({ err }, 'could not resolve an event stream cursor');
     }
@@ -228,6 +353,7 @@ export class EventStream {
     this.started = false;
     clearInterval(this.heartbeat);
     clearInterval(this.poll);
+    clearTimeout(this.wakeTimer);
     for (const c of this.clients) {
       c.socket.close(CLOSE_GOING_AWAY, 'server stopping');
       setTimeout(() => c.socket.terminate(), 1000).unref();

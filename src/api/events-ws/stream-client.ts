@@ -5,16 +5,71 @@ import { CRM_ALIASES, crmEventFrame, type CallFactsCache } from './crm-aliases.j
 import { nativeEventFrame, type NameSet } from './stream-messages.js';
 import type { StreamPrincipal } from './stream-auth.js';
 
-/** One event's frames, made on first need and shared by every client that gets it. */
-export interface EventFrames {
-  native?: string;
-  crm?: string | null;
+/**
+ * A text message as it goes on the wire: the server's (unmasked) RFC 6455 frame, header and UTF-8
+ * payload in one Buffer, and the payload alone as a view of it. Made once per event and name set,
+ * then written to every client that gets it: no per-client UTF-8 encoding or framing.
+ */
+export interface WireFrame {
+  wire: Buffer;
+  payload: Buffer;
 }
 
+/** The unmasked, unfragmented text frame of `text` (FIN + opcode 1; 7-, 16- or 64-bit length). */
+export function textFrame(text: string): WireFrame {
+  const len = Buffer.byteLength(text);
+  const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const wire = Buffer.allocUnsafe(head + len);
+  wire[0] = 0x81;
+  if (len < 126) wire[1] = len;
+  else if (len < 65536) {
+    wire[1] = 126;
+    wire.writeUInt16BE(len, 2);
+  } else {
+    wire[1] = 127;
+    wire.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
+    wire.writeUInt32BE(len >>> 0, 6);
+  }
+  wire.write(text, head, 'utf8');
+  return { wire, payload: wire.subarray(head) };
+}
+
+/** One event's frames, made on first need and shared by every client that gets it. */
+export interface EventFrames {
+  native?: WireFrame;
+  crm?: WireFrame | null;
+}
+
+type RawSocket = { cork(): void; uncork(): void; write(b: Buffer): boolean };
+
 /** ws keeps its net.Socket private; corking is an optimisation, so its absence is harmless. */
-function socketOf(ws: WebSocket): { cork(): void; uncork(): void } | undefined {
-  const s = (ws as unknown as { _socket?: { cork?: unknown; uncork?: unknown } })._socket;
-  return s && typeof s.cork === 'function' && typeof s.uncork === 'function' ? (s as { cork(): void; uncork(): void }) : undefined;
+function socketOf(ws: WebSocket): RawSocket | undefined {
+  const s = (ws as unknown as { _socket?: { cork?: unknown; uncork?: unknown; write?: unknown } })._socket;
+  return s && typeof s.cork === 'function' && typeof s.uncork === 'function' && typeof s.write === 'function' ? (s as RawSocket) : undefined;
+}
+
+/**
+ * The socket to write ready-made frames to, when that is safe: the connection is open and ws's sender
+ * is idle (state 0: nothing queued behind a Blob read or a compression, which we never use), so a
+ * frame written here lands after everything ws.send wrote before it and before anything after.
+ * Otherwise undefined, and frames go through ws.send (same bytes, framed per client).
+ */
+function rawSocketOf(ws: WebSocket): RawSocket | undefined {
+  if (ws.readyState !== 1) return undefined;
+  const sender = (ws as unknown as { _sender?: { _state?: unknown } })._sender;
+  return sender?._state === 0 ? socketOf(ws) : undefined;
+}
+
+/** The frame of `e` under a name set (null: the CRM set has no name for its type), memoised in `frames`. */
+export function eventFrame(e: OutboxEvent, names: NameSet, calls: CallFactsCache, frames: EventFrames): WireFrame | null {
+  if (names === 'crm') {
+    if (frames.crm === undefined) {
+      const text = crmEventFrame(e, calls);
+      frames.crm = text === undefined ? null : textFrame(text);
+    }
+    return frames.crm;
+  }
+  return (frames.native ??= textFrame(nativeEventFrame(e.sequence, e.body)));
 }
 
 /** WebSocket close codes we use (RFC 6455 §7.4.1). */
@@ -37,6 +92,8 @@ export class StreamClient {
   /** Largest send buffer seen (bytes): what the memory bound is checked against. */
   maxBuffered = 0;
   closed = false;
+  /** Called once the stream has welcomed it (frames it sent before then are handled after). */
+  onAdmit: () => void = () => {};
 
   constructor(
     readonly socket: WebSocket,
@@ -53,8 +110,39 @@ export class StreamClient {
     if (e.sequence <= this.cursor) return true;
     this.cursor = e.sequence;
     if (!this.subscribed || !this.visible(e) || !filterMatches(this.filter, e.type)) return true;
-    const frame = this.names === 'crm' ? (frames.crm ??= crmEventFrame(e, calls) ?? null) : (frames.native ??= nativeEventFrame(e.sequence, e.body));
-    return frame === null ? true : this.send(frame);
+    const frame = eventFrame(e, this.names, calls, frames);
+    return frame === null ? true : this.sendFrames([frame]);
+  }
+
+  /**
+   * Shows the client a page of the live tail, already selected and framed for its view (see
+   * {@link viewKey}): `wire` is the page's matching frames back to back, shared by every client with
+   * the same view, written in one call. The cursor moves to the page's last sequence whether or not
+   * anything matched. False once the client has been cut off.
+   */
+  deliver(page: { wire: Buffer; frames: readonly WireFrame[] }, lastSequence: number): boolean {
+    if (this.closed) return false;
+    this.cursor = lastSequence;
+    if (page.frames.length === 0) return true;
+    const raw = rawSocketOf(this.socket);
+    if (!raw) return this.sendFrames(page.frames);
+    if (!this.roomFor()) return false;
+    raw.write(page.wire);
+    return true;
+  }
+
+  /**
+   * What decides which events this client gets and how they are framed: clients with the same key
+   * get byte-identical pages, so a page is selected and framed once per distinct key, not per client.
+   */
+  viewKey(): string {
+    if (!this.subscribed) return '';
+    return `${this.names}|${this.principal.allTenants ? '*' : this.principal.tenantId}|${this.filter.join(',')}`;
+  }
+
+  /** Whether the client gets `e` at all (subscribed, its tenant, its filter). */
+  wants(e: OutboxEvent): boolean {
+    return this.subscribed && this.visible(e) && filterMatches(this.filter, e.type);
   }
 
   /**
@@ -88,13 +176,29 @@ export class StreamClient {
    * reconnect with its last sequence and replay from the outbox at its own pace.
    */
   send(frame: string): boolean {
+    if (!this.roomFor()) return false;
+    this.socket.send(frame);
+    return true;
+  }
+
+  /** Event frames, in order; the whole batch under one check of the bound (like a corked page). */
+  private sendFrames(frames: readonly WireFrame[]): boolean {
+    if (!this.roomFor()) return false;
+    const raw = rawSocketOf(this.socket);
+    for (const f of frames) {
+      if (raw) raw.write(f.wire);
+      else this.socket.send(f.payload, { binary: false });
+    }
+    return true;
+  }
+
+  private roomFor(): boolean {
     const buffered = this.socket.bufferedAmount;
     if (buffered > this.maxBuffered) this.maxBuffered = buffered;
     if ((this.backlogAtCork ?? buffered) > this.limits.maxBufferedBytes) {
       this.limits.onSlow(this);
       return false;
     }
-    this.socket.send(frame);
     return true;
   }
 

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { makeEvent } from '../../events/envelope.js';
-import { appendOutboxEvents, createApiKey, createTenant, inTransaction, type Store } from '../../store/index.js';
+import type { KyselyPlugin } from 'kysely';
+import { appendOutboxEvents, createApiKey, createTenant, inTransaction, type Db, type Store } from '../../store/index.js';
 import { openTestStoreWithTenant } from '../../store/test-helpers.js';
 import { EventStream, type EventStreamOptions } from './event-stream.js';
 import { attachEventStream } from './stream-upgrade.js';
@@ -14,7 +15,8 @@ export async function startStreamServer(opts: Partial<EventStreamOptions> = {}) 
   const other = await createTenant(store.db, { name: 'Other', sipDomain: 'other.test' });
   const key = (await createApiKey(store.db, { tenantId, name: 'reader', scopes: ['voip:read'] })).key;
   const otherKey = (await createApiKey(store.db, { tenantId: other.id, name: 'reader', scopes: ['voip:read'] })).key;
-  const stream = new EventStream({ db: store.db, log: pino({ level: 'silent' }), ...opts });
+  const reads = countingSelects(store.db);
+  const stream = new EventStream({ db: reads.db, log: pino({ level: 'silent' }), ...opts });
   await stream.start();
   const server: Server = createServer((_req, res) => res.writeHead(404).end());
   attachEventStream(server, stream, store.db);
@@ -22,6 +24,8 @@ export async function startStreamServer(opts: Partial<EventStreamOptions> = {}) 
   const port = (server.address() as AddressInfo).port;
   return {
     store, tenantId, otherTenantId: other.id, key, otherKey, stream, port,
+    /** Outbox queries the stream has run so far. */
+    outboxReads: reads.count,
     url: (query = '') => `ws://127.0.0.1:${port}/ws${query}`,
     close: async () => {
       stream.close();
@@ -34,10 +38,15 @@ export async function startStreamServer(opts: Partial<EventStreamOptions> = {}) 
 
 /** Writes `n` call.ringing events for a tenant through the outbox writer, then wakes the stream (as a commit does). */
 export async function produce(store: Store, stream: EventStream, tenantId: string, n: number, tag = 'c'): Promise<number[]> {
-  const envelopes = Array.from({ length: n }, (_, i) => makeEvent('call.ringing', { tenantId, tenantExternalId: null, data: { call_id: `${tag}${i}`, extension_id: null } }));
-  const seqs = await inTransaction(store.db, (trx) => appendOutboxEvents(trx, envelopes));
+  const seqs = await commit(store, tenantId, n, tag);
   stream.wake();
   return seqs;
+}
+
+/** Writes `n` call.ringing events in one transaction without waking anything. */
+export async function commit(store: Store, tenantId: string, n: number, tag = 'c'): Promise<number[]> {
+  const envelopes = Array.from({ length: n }, (_, i) => makeEvent('call.ringing', { tenantId, tenantExternalId: null, data: { call_id: `${tag}${i}`, extension_id: null } }));
+  return inTransaction(store.db, (trx) => appendOutboxEvents(trx, envelopes));
 }
 
 export interface Frame {
@@ -67,4 +76,17 @@ export function connect(url: string, options: WebSocket.ClientOptions = {}) {
     }
   };
   return { ws, frames, events, opened, closed, until };
+}
+
+/** Counts the SELECTs the stream runs (its db handle reads only the outbox): a spy on the store. */
+function countingSelects(db: Db): { db: Db; count: () => number } {
+  let n = 0;
+  const plugin: KyselyPlugin = {
+    transformQuery: (args) => {
+      if (args.node.kind === 'SelectQueryNode') n++;
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  };
+  return { db: db.withPlugin(plugin), count: () => n };
 }
