@@ -1,4 +1,4 @@
-import type { OutboxEvent } from '../../store/index.js';
+import type { CallNumbers, OutboxEvent } from '../../store/index.js';
 
 /**
  * The CRM bridge's event names (seeds/crm-bridge-api.md) over ours. A CRM client reads a flat
@@ -23,10 +23,14 @@ interface CallFacts {
   to: string;
 }
 
+/** The types whose CRM frame carries the call's numbers, which only call.start has. */
+const NEEDS_CALL_FACTS = new Set(['call.ringing', 'call.answered']);
+
 /**
  * call.ringing and call.answered carry only the call id; the numbers are in the call's call.start,
- * which precedes them in the outbox. Remembered for the last `max` calls (bounded memory): a replay
- * that starts after a call's call.start sends nulls for its numbers.
+ * which precedes them in the outbox. Remembered for the last `max` calls (bounded memory). A reader
+ * that did not see a call's call.start — a replay that starts after it, or a stream that had no
+ * client (and so read nothing) when the call began — {@link fill}s the gap from the calls table.
  */
 export class CallFactsCache {
   private readonly facts = new Map<string, CallFacts>();
@@ -35,13 +39,39 @@ export class CallFactsCache {
   learn(e: OutboxEvent): void {
     if (e.type !== 'call.start') return;
     const d = (JSON.parse(e.body) as { data: { call_id: string; direction: string; caller_number: string; callee_number: string } }).data;
+    this.remember(d.call_id, { direction: d.direction, from: d.caller_number, to: d.callee_number });
+  }
+
+  /**
+   * Looks up, in one query, the calls of a page's ringing/answered events that are neither known
+   * nor started within the page itself. Called only when a CRM client will see the page.
+   */
+  async fill(rows: readonly OutboxEvent[], lookup: (callIds: string[]) => Promise<CallNumbers[]>): Promise<void> {
+    const startedHere = new Set<string>();
+    const missing = new Set<string>();
+    for (const e of rows) {
+      if (e.type === 'call.start') startedHere.add(callIdOf(e));
+      else if (NEEDS_CALL_FACTS.has(e.type)) {
+        const id = callIdOf(e);
+        if (!startedHere.has(id) && !this.facts.has(id)) missing.add(id);
+      }
+    }
+    if (missing.size === 0) return;
+    for (const c of await lookup([...missing])) this.remember(c.id, { direction: c.direction, from: c.callerNumber, to: c.calleeNumber });
+  }
+
+  private remember(callId: string, facts: CallFacts): void {
     if (this.facts.size >= this.max) this.facts.delete(this.facts.keys().next().value as string);
-    this.facts.set(d.call_id, { direction: d.direction, from: d.caller_number, to: d.callee_number });
+    this.facts.set(callId, facts);
   }
 
   get(callId: string): CallFacts | undefined {
     return this.facts.get(callId);
   }
+}
+
+function callIdOf(e: OutboxEvent): string {
+  return String((JSON.parse(e.body) as { data: { call_id?: unknown } }).data.call_id);
 }
 
 /** The CRM frame of an event, or undefined when the alias set has no name for its type. */

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../store/index.js';
+import { createApiKey, createCall } from '../../store/index.js';
 import { connect, produce, startStreamServer } from './stream-test-helpers.js';
 
 let t: Awaited<ReturnType<typeof startStreamServer>>;
@@ -128,6 +128,18 @@ describe('/ws filters and messages', () => {
     await c.until(() => c.frames.some((f) => (f as { event?: unknown }).event === 'call.ring'));
     const ring = c.frames.find((f) => (f as { event?: unknown }).event === 'call.ring')!;
     expect(ring).toMatchObject({ event: 'call.ring', call_id: 'c0', status: 'ringing', sequence: seq });
+    c.ws.close();
+  });
+
+  it('names=crm gives the numbers of a call that began while nobody listened (from the calls table)', async () => {
+    // The call starts with no client connected, so the stream reads nothing and never sees its call.start.
+    await createCall(t.store.db, { id: 'c0', tenantId: t.tenantId, direction: 'inbound', callerNumber: '+15550100', calleeNumber: '1001', instanceId: 'inst-1', startedAt: new Date().toISOString() });
+    t.stream.wake();
+    const c = connect(t.url(`?api_key=${t.key}&names=crm`));
+    await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
+    await produce(t.store, t.stream, t.tenantId, 1);
+    await c.until(() => c.frames.some((f) => f.event === 'call.ring'));
+    expect(c.frames.find((f) => f.event === 'call.ring')).toMatchObject({ call_id: 'c0', direction: 'inbound', from_number: '+15550100', to_number: '1001' });
     c.ws.close();
   });
 });

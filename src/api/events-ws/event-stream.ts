@@ -1,6 +1,6 @@
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from '../../obs/logger.js';
-import { findOutboxEvent, latestOutboxSequence, listOutboxEventsAfter, type Db, type OutboxEvent } from '../../store/index.js';
+import { findCallNumbers, findOutboxEvent, latestOutboxSequence, listOutboxEventsAfter, type CallNumbers, type Db, type OutboxEvent } from '../../store/index.js';
 import { CallFactsCache } from './crm-aliases.js';
 import type { StreamPrincipal } from './stream-auth.js';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY, eventFrame, StreamClient, type EventFrames, type WireFrame } from './stream-client.js';
@@ -122,6 +122,7 @@ export class EventStream {
       }
       this.stats.tailReads++;
       const page = await listOutboxEventsAfter(this.opts.db, this.head, { limit: this.pageSize });
+      if ([...this.clients].some((c) => c.names === 'crm' && !c.catchingUp)) await this.calls.fill(page, this.lookupCalls);
       // A head refresh (idle -> live) may have moved the head past rows this read fetched.
       const head = this.head;
       this.fanOut(page.at(-1) !== undefined && page[0]!.sequence <= head ? page.filter((e) => e.sequence > head) : page);
@@ -193,6 +194,8 @@ export class EventStream {
     this.joining.push({ client, connect });
     if (this.joining.length === 1) void this.refreshHead();
   }
+
+  private readonly lookupCalls = (ids: string[]): Promise<CallNumbers[]> => findCallNumbers(this.opts.db, ids);
 
   private readonly failed = (err: unknown): void => this.opts.log.warn({ err }, 'event stream message failed');
 
@@ -297,6 +300,7 @@ export class EventStream {
       while (!client.closed && client.cursor < this.head) {
         const head = this.head;
         const rows = await listOutboxEventsAfter(this.opts.db, client.cursor, { limit: this.pageSize, ...(tenantId && { tenantId }) });
+        if (client.names === 'crm') await this.calls.fill(rows, this.lookupCalls);
         client.cork();
         try {
           for (const e of rows) {

@@ -196,3 +196,18 @@ export async function closeInterruptedCalls(db: Db, opts: { instanceId?: string;
 export async function findCall(db: Db, tenantId: string, callId: string): Promise<CallRow | undefined> {
   return db.selectFrom('calls').selectAll().where('tenant_id', '=', tenantId).where('id', '=', callId).executeTakeFirst();
 }
+
+/** What a CRM frame needs of a call (its direction and numbers), for calls whose call.start a reader did not see. */
+export interface CallNumbers {
+  id: string;
+  direction: CallDirection;
+  callerNumber: string;
+  calleeNumber: string;
+}
+
+/** The direction and numbers of the given calls, any tenant (the caller filters by tenant itself). */
+export async function findCallNumbers(db: Db, callIds: readonly string[]): Promise<CallNumbers[]> {
+  if (callIds.length === 0) return [];
+  const rows = await db.selectFrom('calls').select(['id', 'direction', 'caller_number', 'callee_number']).where('id', 'in', [...callIds]).execute();
+  return rows.map((r) => ({ id: r.id, direction: r.direction, callerNumber: r.caller_number, calleeNumber: r.callee_number }));
+}
