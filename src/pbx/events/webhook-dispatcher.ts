@@ -44,12 +44,14 @@ export interface WebhookDispatcherOptions {
   deliveryThreads?: number;
   /** How long a host name's checked resolution is reused (2 s); IP-literal URLs need no lookup. */
   resolveCacheMs?: number;
-  /** How long outcomes gather before their one commit (10 ms). */
+  /** How long outcomes gather before their one commit (20 ms). */
   recordIntervalMs?: number;
 }
 
 /** Deliveries read (and handed to the HTTP side) per endpoint at a time. */
 const PAGE = 200;
+/** A running endpoint reads its queue from the head again at least this often (ms). */
+const FULL_READ_MS = 1000;
 
 /**
  * Delivers outbox events to webhooks, durably (issue 5 §2–3). Everything it knows is in the store:
@@ -226,6 +228,8 @@ export class WebhookDispatcher {
   private async runEndpoint(tenantId: string, webhookId: string): Promise<boolean> {
     const { db, clock } = this.opts;
     let worked = false;
+    let after: number | undefined;
+    let fullReadAt = Date.now();
     while (!this.stopped) {
       // Deleted since the scan (its deliveries went with it): nothing to do.
       const webhook = await getWebhook(db, tenantId, webhookId).catch(() => undefined);
@@ -234,8 +238,13 @@ export class WebhookDispatcher {
       const gate = breakerGate(webhook.breaker, now);
       if (!gate.allow) break;
       const breaker = gate.breaker;
+      // Deliveries attempted but not recorded yet still read as pending: skipped. While this run has
+      // some, the read starts after the last one it attempted (instead of reading them all again),
+      // and from the head once a second (a redelivered old event is behind the bound).
       const uncommitted = this.recorder.pendingOf(webhookId);
-      const page = (await listQueuePage(db, webhookId, PAGE + uncommitted.size)).filter((d) => !uncommitted.has(d.id));
+      const full = uncommitted.size === 0 || after === undefined || Date.now() - fullReadAt >= FULL_READ_MS;
+      if (full) fullReadAt = Date.now();
+      const page = (await listQueuePage(db, webhookId, full ? PAGE + uncommitted.size : PAGE, full ? -1 : after)).filter((d) => !uncommitted.has(d.id));
       // Only the head may go while it is not due (a retry); what follows it waits behind it.
       const ready: QueuedDelivery[] = [];
       for (const d of page) {
@@ -251,6 +260,7 @@ export class WebhookDispatcher {
       if (breaker.state !== webhook.breaker.state) await setWebhookBreaker(db, webhookId, breaker);
       if (head.body === null) {
         // Retention removed it (only possible for a requeued old delivery): nothing left to send.
+        after = head.sequence;
         this.recorder.add([{ webhookId, id: head.id, ok: false, statusCode: null, error: 'the event is no longer in the outbox', excerpt: null, durationMs: 0, at: new Date(now).toISOString(), nextAttemptAt: null }]);
         continue;
       }
@@ -258,6 +268,8 @@ export class WebhookDispatcher {
       const items = missing === -1 ? ready : ready.slice(0, missing);
       const outcome = await this.attempt(webhook, items, now);
       const { failed, breakerChanged } = this.record(webhook, items, breaker, outcome);
+      const last = items[outcome.attempts.length - 1];
+      if (last) after = last.sequence;
       // The next read of the store must see a failed head (it is not skipped as uncommitted) and the breaker as it now is.
       if (failed || breakerChanged) await this.recorder.flush();
       // Failed (the endpoint waits for its retry), or nothing was attempted (the thread ended): the scan decides when to look again.

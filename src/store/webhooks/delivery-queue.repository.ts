@@ -131,13 +131,14 @@ export interface QueuedDelivery {
 
 /**
  * The next `limit` pending deliveries of one endpoint in queue (outbox sequence) order, each with
- * its event's body, in one statement: what the dispatcher attempts one after another.
+ * its event's body, in one statement: what the dispatcher attempts one after another. With
+ * `afterSequence`, only those after it (the dispatcher skips what it attempted but has not recorded yet).
  */
-export async function listQueuePage(db: Db, webhookId: string, limit: number): Promise<QueuedDelivery[]> {
+export async function listQueuePage(db: Db, webhookId: string, limit: number, afterSequence = -1): Promise<QueuedDelivery[]> {
   const rows = await sql<{ id: string; tenant_id: string; event_id: string; event_type: string; sequence: number; next_attempt_at: string | null; round_attempts: number; envelope: string | null }>`
     select d.id, d.tenant_id, d.event_id, d.event_type, d.sequence, d.next_attempt_at, d.round_attempts, o.envelope
     from webhook_deliveries d left join outbox_events o on o.sequence = d.sequence
-    where d.webhook_id = ${webhookId} and d.status = 'pending' and d.sequence is not null
+    where d.webhook_id = ${webhookId} and d.status = 'pending' and d.sequence > ${afterSequence}
     order by d.sequence limit ${limit}`.execute(db);
   return rows.rows.map((r) => ({
     id: r.id, tenantId: r.tenant_id, eventId: r.event_id, eventType: r.event_type, sequence: r.sequence, nextAttemptAt: r.next_attempt_at, roundAttempts: r.round_attempts, body: r.envelope,
