@@ -71,7 +71,8 @@ export class DeliveryPool implements DeliveryRunner {
   private cancelled = false;
   private closed = false;
 
-  constructor(size = defaultDeliveryThreads()) {
+  /** `onError`: a thread died (its batches count as not attempted, so they are made again). */
+  constructor(size = defaultDeliveryThreads(), private readonly onError: (err: unknown) => void = () => undefined) {
     this.threads = Array.from({ length: Math.max(1, size) }, () => undefined);
   }
 
@@ -147,13 +148,14 @@ export class DeliveryPool implements DeliveryRunner {
     });
     // A thread that died fails what it was running (nothing attempted is recorded, so it is all
     // attempted again); the next batch for its endpoints starts a fresh thread.
-    const fail = () => {
+    const fail = (err?: unknown) => {
+      if (err !== undefined && !this.closed) this.onError(err);
       if (this.threads[i] === thread) this.threads[i] = undefined;
       for (const settle of thread.pending.values()) settle({ type: 'failed', id: 0, error: 'delivery thread exited' });
       thread.pending.clear();
     };
-    worker.on('error', fail);
-    worker.on('exit', fail);
+    worker.on('error', (err) => fail(err));
+    worker.on('exit', () => fail());
     if (this.cancelled) this.post(thread, { type: 'cancel' });
     return thread;
   }

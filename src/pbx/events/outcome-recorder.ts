@@ -85,6 +85,11 @@ export class OutcomeRecorder {
     return this.chain;
   }
 
+  /** Accepts outcomes again (a dispatcher started after a stop). */
+  open(): void {
+    this.closed = false;
+  }
+
   /** Commits what is queued, then accepts nothing more (the store is about to close). */
   async close(): Promise<void> {
     await this.flush();

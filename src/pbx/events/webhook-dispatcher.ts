@@ -91,7 +91,11 @@ export class WebhookDispatcher {
 
   start(): void {
     this.stopped = false;
-    this.delivery ??= this.opts.deliveryThreads === 0 ? new InlineDelivery() : new DeliveryPool(this.opts.deliveryThreads);
+    this.recorder.open();
+    this.delivery ??=
+      this.opts.deliveryThreads === 0
+        ? new InlineDelivery()
+        : new DeliveryPool(this.opts.deliveryThreads, (err) => this.opts.log.error({ err }, 'a webhook delivery thread died; its deliveries will be attempted again'));
     this.wake();
   }
 
@@ -127,7 +131,6 @@ export class WebhookDispatcher {
    * simply made again after the restart (at least once, same id). Then ends the delivery threads.
    */
   async stop(maxWaitMs = 3000): Promise<void> {
-    const wasRunning = !this.stopped;
     this.stopped = true;
     this.opts.clock.clearTimeout(this.timer);
     this.delivery?.cancel();
@@ -135,7 +138,8 @@ export class WebhookDispatcher {
     await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)))]);
     clearTimeout(timer);
     await this.recorder.close();
-    if (wasRunning || this.delivery) await this.delivery?.close();
+    await this.delivery?.close();
+    this.delivery = undefined;
   }
 
   /** Resolves once no scan, attempt or outcome commit is running (tests step a fake clock and then wait on this). */
