@@ -86,6 +86,11 @@ export class DeliveryPool implements DeliveryRunner {
     });
   }
 
+  /** Starts the threads now, so the first events do not wait for a thread to boot (~0.3 s under tsx). */
+  warm(): void {
+    for (let i = 0; i < this.threads.length; i++) this.threads[i] ??= this.spawn(i);
+  }
+
   drop(endpoint: string): void {
     const i = this.home.get(endpoint);
     const thread = i === undefined ? undefined : this.threads[i];

@@ -92,10 +92,14 @@ export class WebhookDispatcher {
   start(): void {
     this.stopped = false;
     this.recorder.open();
-    this.delivery ??=
-      this.opts.deliveryThreads === 0
-        ? new InlineDelivery()
-        : new DeliveryPool(this.opts.deliveryThreads, (err) => this.opts.log.error({ err }, 'a webhook delivery thread died; its deliveries will be attempted again'));
+    if (!this.delivery) {
+      if (this.opts.deliveryThreads === 0) this.delivery = new InlineDelivery();
+      else {
+        const pool = new DeliveryPool(this.opts.deliveryThreads, (err) => this.opts.log.error({ err }, 'a webhook delivery thread died; its deliveries will be attempted again'));
+        pool.warm();
+        this.delivery = pool;
+      }
+    }
     this.wake();
   }
 

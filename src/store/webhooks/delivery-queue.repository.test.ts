@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { appendOutboxEvents } from '../outbox/outbox.repository.js';
 import { inTransaction } from '../database.js';
 import { openTestStoreWithTenant, testSecretKey } from '../test-helpers.js';
-import { enqueueDeliveries, listDispatchHeads, listQueuePage, recordDeliveryOutcomes } from './delivery-queue.repository.js';
+import { chunkSizes, enqueueDeliveries, listDispatchHeads, listQueuePage, recordDeliveryOutcomes } from './delivery-queue.repository.js';
 import { getDelivery, listDeliveries } from './webhook-delivery.repository.js';
 import { createWebhook } from './webhook.repository.js';
 
@@ -11,6 +11,12 @@ const envelope = (i: number, tenantId: string) => ({
 });
 
 describe('delivery queue (batched dispatch)', () => {
+  it('splits multi-row statements into a few power-of-two sizes, so their prepared statements stay cached', () => {
+    expect(chunkSizes(1800, 1024)).toEqual([1024, 512, 256, 8]);
+    expect(chunkSizes(3, 512)).toEqual([2, 1]);
+    expect(chunkSizes(0, 512)).toEqual([]);
+  });
+
   it('enqueues more rows than one statement may bind, pages them in sequence order with their bodies, and records outcomes in one statement', async () => {
     const { store, tenantId } = await openTestStoreWithTenant();
     const db = store.db;

@@ -36,14 +36,34 @@ export async function enqueueDeliveries(db: Db, items: readonly DeliveryToEnqueu
   }));
   // Multi-row inserts, each under SQLite's 32,766 bound-variable limit (19 columns a row).
   let inserted = 0;
-  for (let i = 0; i < rows.length; i += ENQUEUE_CHUNK) {
-    const result = await db.insertInto('webhook_deliveries').values(rows.slice(i, i + ENQUEUE_CHUNK)).onConflict((oc) => oc.columns(['webhook_id', 'event_id']).doNothing()).executeTakeFirst();
+  let at = 0;
+  for (const size of chunkSizes(rows.length, ENQUEUE_CHUNK)) {
+    const result = await db.insertInto('webhook_deliveries').values(rows.slice(at, at + size)).onConflict((oc) => oc.columns(['webhook_id', 'event_id']).doNothing()).executeTakeFirst();
     inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
+    at += size;
   }
   return inserted;
 }
 
-const ENQUEUE_CHUNK = 1000;
+const ENQUEUE_CHUNK = 1024;
+
+/**
+ * Splits `n` rows into power-of-two statement sizes (at most `max`): a multi-row statement's SQL
+ * text depends on its row count, and the store caches prepared statements by text (LRU of 200), so
+ * arbitrary counts would prepare a new statement every time (and evict the app's others), while
+ * these few sizes stay prepared.
+ */
+export function chunkSizes(n: number, max: number): number[] {
+  const sizes: number[] = [];
+  let left = n;
+  while (left > 0) {
+    let size = max;
+    while (size > left) size >>= 1;
+    sizes.push(size);
+    left -= size;
+  }
+  return sizes;
+}
 
 /** The head of every endpoint's queue: its pending delivery with the lowest sequence. */
 export async function listQueueHeads(db: Db): Promise<WebhookDelivery[]> {
@@ -159,7 +179,7 @@ export interface DeliveryOutcomeRow {
 }
 
 /** Rows per UPDATE: 9 bound values each, under SQLite's 32,766 limit. */
-const OUTCOME_CHUNK = 1000;
+const OUTCOME_CHUNK = 512;
 
 /**
  * Records many attempts' outcomes with one `UPDATE … FROM (VALUES …)` per chunk (SQLite ≥ 3.33),
@@ -170,10 +190,9 @@ export async function recordDeliveryOutcomes(db: Db, outcomes: readonly Delivery
   const updatedAt = nowIso();
   let chunk: DeliveryOutcomeRow[] = [];
   let ids = new Set<string>();
-  const write = async () => {
-    if (chunk.length === 0) return;
+  const statement = async (rows: DeliveryOutcomeRow[]) => {
     const values = sql.join(
-      chunk.map((o) => {
+      rows.map((o) => {
         const status: DeliveryStatus = o.ok ? 'delivered' : o.nextAttemptAt === null ? 'failed' : 'pending';
         return sql`(${o.id}, ${status}, ${o.statusCode}, ${o.error === null ? null : o.error.slice(0, 500)}, ${o.excerpt === null ? null : o.excerpt.slice(0, MAX_EXCERPT_CHARS)}, ${Math.round(o.durationMs)}, ${o.at}, ${o.ok ? null : o.nextAttemptAt}, ${o.ok ? o.at : null})`;
       }),
@@ -186,11 +205,18 @@ export async function recordDeliveryOutcomes(db: Db, outcomes: readonly Delivery
         first_attempt_at = coalesce(first_attempt_at, v.v_at), last_attempt_at = v.v_at, delivered_at = v.v_delivered,
         next_attempt_at = v.v_next, updated_at = ${updatedAt}
       from v where webhook_deliveries.id = v.v_id`.execute(db);
+  };
+  const write = async () => {
+    let at = 0;
+    for (const size of chunkSizes(chunk.length, OUTCOME_CHUNK)) {
+      await statement(chunk.slice(at, at + size));
+      at += size;
+    }
     chunk = [];
     ids = new Set();
   };
   for (const o of outcomes) {
-    if (ids.has(o.id) || chunk.length >= OUTCOME_CHUNK) await write();
+    if (ids.has(o.id)) await write();
     chunk.push(o);
     ids.add(o.id);
   }
