@@ -38,8 +38,7 @@ export interface WebhookDispatcherOptions {
   /** How long delivered events stay in the outbox (24 h): the WebSocket replay window. */
   retentionMs?: number;
   /**
-   * Threads for the HTTP attempts: 0 makes them on this thread; default one per core beyond the
-   * main thread's (at least 1, at most 4).
+   * Threads for the HTTP attempts: 0 makes them on this thread; default one per core (at most 4).
    */
   deliveryThreads?: number;
   /** How long a host name's checked resolution is reused (2 s); IP-literal URLs need no lookup. */
