@@ -8,6 +8,7 @@ import type { Clock, TimerHandle } from '../../shared/clock.js';
 import {
   getWebhook,
   getWebhookSecret,
+  inTransaction,
   listDispatchHeads,
   listQueuePage,
   pruneOutbox,
@@ -264,7 +265,7 @@ export class WebhookDispatcher {
       if (!head) break;
       worked = true;
       // Probing: visible in the API while the probe runs.
-      if (breaker.state !== webhook.breaker.state) await setWebhookBreaker(db, webhookId, breaker);
+      if (breaker.state !== webhook.breaker.state) await inTransaction(db, (trx) => setWebhookBreaker(trx, webhookId, breaker), 'process-crash');
       if (head.body === null) {
         // Retention removed it (only possible for a requeued old delivery): nothing left to send.
         after = head.sequence;
