@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SwitchboardError } from '../shared/errors.js';
-import { uuid } from '../shared/ids.js';
+import { uuidv7 } from '../shared/ids.js';
 import { EVENT_DATA_SCHEMAS, EVENT_TYPES, type EventData, type EventType } from './event-types.js';
 
 /**
@@ -52,7 +52,7 @@ export function makeEvent<T extends EventType>(
   }
   const at = input.at ?? new Date();
   return {
-    id: input.id ?? uuid(),
+    id: input.id ?? uuidv7(),
     type,
     tenant_id: input.tenantId,
     tenant_external_id: input.tenantExternalId,

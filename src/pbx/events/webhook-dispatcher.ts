@@ -1,25 +1,26 @@
-import { attemptDelivery } from '../../events/webhooks/deliver.js';
-import { signedHeaders } from '../../events/webhooks/signing.js';
-import type { TargetPolicy } from '../../events/webhooks/webhook-target.js';
+import { isIP } from 'node:net';
+import type { BatchOutcome, DeliveryBatch } from '../../events/webhooks/delivery-batch.js';
+import { DeliveryPool, InlineDelivery, type DeliveryRunner } from '../../events/webhooks/delivery-pool.js';
+import { resolveWebhookTarget, type TargetPolicy, type WebhookTarget } from '../../events/webhooks/webhook-target.js';
 import type { Logger } from '../../obs/logger.js';
+import { SwitchboardError } from '../../shared/errors.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import {
-  getOutboxEvent,
   getWebhook,
   getWebhookHeaders,
   getWebhookSecret,
   inTransaction,
-  listQueueHeads,
+  listDispatchHeads,
+  listQueuePage,
   pruneOutbox,
-  recordDeliveryAttempt,
   setWebhookBreaker,
   type Db,
+  type QueuedDelivery,
   type Webhook,
-  type WebhookDelivery,
 } from '../../store/index.js';
 import { breakerAfter, breakerGate, DEFAULT_BREAKER, retryDelayMs, type Breaker, type BreakerConfig } from './delivery-policy.js';
+import { OutcomeRecorder, type DeliveryOutcome } from './outcome-recorder.js';
 import { fanOutOutbox } from './webhook-fan-out.js';
-
 export interface WebhookDispatcherOptions {
   db: Db;
   /** Decrypts webhook secrets for signing. */
@@ -38,7 +39,20 @@ export interface WebhookDispatcherOptions {
   random?: () => number;
   /** How long delivered events stay in the outbox (24 h): the WebSocket replay window. */
   retentionMs?: number;
+  /**
+   * Threads for the HTTP attempts: 0 makes them on this thread; default one per core (at most 4).
+   */
+  deliveryThreads?: number;
+  /** How long a host name's checked resolution is reused (2 s); IP-literal URLs need no lookup. */
+  resolveCacheMs?: number;
+  /** How long outcomes gather before their one commit (20 ms). */
+  recordIntervalMs?: number;
 }
+
+/** Deliveries read (and handed to the HTTP side) per endpoint at a time. */
+const PAGE = 200;
+/** A running endpoint reads its queue from the head again at least this often (ms). */
+const FULL_READ_MS = 1000;
 
 /**
  * Delivers outbox events to webhooks, durably (issue 5 §2–3). Everything it knows is in the store:
@@ -57,8 +71,12 @@ const WAKE_COALESCE_MS = 10;
 export class WebhookDispatcher {
   private readonly pollMs: number;
   private readonly breakerCfg: BreakerConfig;
+  /** Endpoints whose pipeline is running. */
   private readonly inFlight = new Set<string>();
   private readonly active = new Set<Promise<unknown>>();
+  private readonly recorder: OutcomeRecorder;
+  private readonly targets = new Map<string, { target: WebhookTarget; until: number }>();
+  private delivery: DeliveryRunner | undefined;
   private timer: TimerHandle | undefined;
   private running = false;
   private again = false;
@@ -69,10 +87,20 @@ export class WebhookDispatcher {
   constructor(private readonly opts: WebhookDispatcherOptions) {
     this.pollMs = opts.pollIntervalMs ?? 1000;
     this.breakerCfg = opts.breaker ?? DEFAULT_BREAKER;
+    this.recorder = new OutcomeRecorder({ db: opts.db, log: opts.log, ...(opts.recordIntervalMs !== undefined && { intervalMs: opts.recordIntervalMs }) });
   }
 
   start(): void {
     this.stopped = false;
+    this.recorder.open();
+    if (!this.delivery) {
+      if (this.opts.deliveryThreads === 0) this.delivery = new InlineDelivery();
+      else {
+        const pool = new DeliveryPool(this.opts.deliveryThreads, (err) => this.opts.log.error({ err }, 'a webhook delivery thread died; its deliveries will be attempted again'));
+        pool.warm();
+        this.delivery = pool;
+      }
+    }
     this.wake();
   }
 
@@ -102,21 +130,35 @@ export class WebhookDispatcher {
   }
 
   /**
-   * Stops polling and waits for attempts in flight, so their outcome is recorded before the store
-   * closes — at most `maxWaitMs` (a receiver may take up to 30 s to answer, longer than a shutdown
-   * may): an attempt cut off is simply made again after the restart (at least once, same id).
+   * Stops polling and waits for attempts in flight (each endpoint's run stops after its current
+   * attempt), so their outcome is recorded before the store closes — at most `maxWaitMs` (a
+   * receiver may take up to 30 s to answer, longer than a shutdown may): an attempt cut off is
+   * simply made again after the restart (at least once, same id). Then ends the delivery threads.
    */
   async stop(maxWaitMs = 3000): Promise<void> {
     this.stopped = true;
     this.opts.clock.clearTimeout(this.timer);
+    this.delivery?.cancel();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)))]);
     clearTimeout(timer);
+    await this.recorder.close();
+    await this.delivery?.close();
+    this.delivery = undefined;
   }
 
-  /** Resolves once no scan or attempt is running (tests step a fake clock and then wait on this). */
+  /** Resolves once no scan, attempt or outcome commit is running (tests step a fake clock and then wait on this). */
   async idle(): Promise<void> {
-    while (this.active.size > 0) await Promise.allSettled([...this.active]);
+    for (;;) {
+      if (this.active.size > 0) await Promise.allSettled([...this.active]);
+      else if (this.recorder.busy) await this.recorder.flush();
+      else return;
+    }
+  }
+
+  /** Connections the delivery side opened so far (tests: kept-alive connections are reused). */
+  connectionsOpened(): Promise<number> {
+    return this.delivery?.connectionsOpened() ?? Promise.resolve(0);
   }
 
   private track(p: Promise<unknown>): void {
@@ -144,37 +186,39 @@ export class WebhookDispatcher {
     this.timer = this.opts.clock.setTimeout(() => this.wake(), Math.max(0, next - this.opts.clock.now()));
   }
 
-  /** Fans out new events, starts every endpoint head that is due; returns when to look again. */
+  /** Fans out new events, starts the pipeline of every endpoint whose head is due; returns when to look again. */
   private async scan(): Promise<number> {
     const { db, clock } = this.opts;
     const now = clock.now();
     await fanOutOutbox(db, now);
     let next = Infinity;
-    for (const head of await listQueueHeads(db)) {
+    for (const head of await listDispatchHeads(db)) {
       if (this.stopped) break;
       if (this.inFlight.has(head.webhookId)) continue;
-      // Deleted since the heads were read (its deliveries went with it): nothing to do.
-      const webhook = await getWebhook(db, head.tenantId, head.webhookId).catch(() => undefined);
-      if (!webhook) continue;
       // A disabled endpoint keeps its queue until it is enabled again.
-      if (!webhook.enabled) continue;
-      const due = head.nextAttemptAt === null ? now : Date.parse(head.nextAttemptAt);
-      const gate = breakerGate(webhook.breaker, now);
+      if (!head.enabled) continue;
+      const gate = breakerGate(head.breaker, now);
       if (!gate.allow) {
         next = Math.min(next, gate.until);
         continue;
       }
+      const due = head.headDue === null ? now : Date.parse(head.headDue);
       if (due > now) {
         next = Math.min(next, due);
         continue;
       }
-      this.inFlight.add(webhook.id);
+      const { webhookId } = head;
+      this.inFlight.add(webhookId);
       this.track(
-        this.deliver(webhook, head, gate.breaker)
-          .catch((err: unknown) => this.opts.log.error({ err, webhookId: webhook.id, deliveryId: head.id }, 'webhook delivery failed unexpectedly; retrying at the next poll'))
-          .finally(() => {
-            this.inFlight.delete(webhook.id);
-            this.wake();
+        this.runEndpoint(head.tenantId, webhookId)
+          .catch((err: unknown) => {
+            this.opts.log.error({ err, webhookId }, 'webhook delivery failed unexpectedly; retrying at the next poll');
+            return false;
+          })
+          .then((worked) => {
+            this.inFlight.delete(webhookId);
+            // Its head may now be due later (a retry) or be the next event: the scan decides.
+            if (worked) this.wake();
           }),
       );
     }
@@ -182,62 +226,146 @@ export class WebhookDispatcher {
     return next;
   }
 
-  /** One attempt of an endpoint's head delivery, its outcome and the endpoint's breaker recorded in one transaction. */
-  private async deliver(webhook: Webhook, delivery: WebhookDelivery, breaker: Breaker): Promise<void> {
+  /**
+   * One endpoint's pipeline: page after page of its due deliveries in queue order, each page with
+   * the endpoint's row and secret read afresh (an edit, a rotation or a disable takes effect at the
+   * next page), attempted one after another by the delivery side, until the queue is empty, an
+   * attempt fails (the endpoint then waits for its retry), or the dispatcher stops. Deliveries whose
+   * outcome is not committed yet are skipped (they still read as pending). Returns whether it did
+   * anything.
+   */
+  private async runEndpoint(tenantId: string, webhookId: string): Promise<boolean> {
     const { db, clock } = this.opts;
-    const now = clock.now();
-    const at = new Date(now).toISOString();
-    if (breaker.state !== webhook.breaker.state) await setWebhookBreaker(db, webhook.id, breaker);
-    const event = delivery.sequence === null ? undefined : await getOutboxEvent(db, delivery.sequence);
-    if (!event) {
-      // Retention removed it (only possible for a requeued old delivery): nothing left to send.
-      await recordDeliveryAttempt(db, delivery.id, { ok: false, statusCode: null, error: 'the event is no longer in the outbox', excerpt: null, durationMs: 0, at, nextAttemptAt: null });
-      return;
+    let worked = false;
+    let after: number | undefined;
+    let fullReadAt = Date.now();
+    while (!this.stopped) {
+      // Deleted since the scan (its deliveries went with it): nothing to do.
+      const webhook = await getWebhook(db, tenantId, webhookId).catch(() => undefined);
+      if (!webhook?.enabled) break;
+      const now = clock.now();
+      const gate = breakerGate(webhook.breaker, now);
+      if (!gate.allow) break;
+      const breaker = gate.breaker;
+      // Deliveries attempted but not recorded yet still read as pending: skipped. While this run has
+      // some, the read starts after the last one it attempted (instead of reading them all again),
+      // and from the head once a second (a redelivered old event is behind the bound).
+      const uncommitted = this.recorder.pendingOf(webhookId);
+      const full = uncommitted.size === 0 || after === undefined || Date.now() - fullReadAt >= FULL_READ_MS;
+      if (full) fullReadAt = Date.now();
+      const page = (await listQueuePage(db, webhookId, full ? PAGE + uncommitted.size : PAGE, full ? -1 : after)).filter((d) => !uncommitted.has(d.id));
+      // Only the head may go while it is not due (a retry); what follows it waits behind it.
+      const ready: QueuedDelivery[] = [];
+      for (const d of page) {
+        if (d.nextAttemptAt !== null && Date.parse(d.nextAttemptAt) > now) break;
+        ready.push(d);
+        // Half-open lets exactly one probe through.
+        if (ready.length >= (breaker.state === 'half_open' ? 1 : PAGE)) break;
+      }
+      const head = ready[0];
+      if (!head) break;
+      worked = true;
+      // Probing: visible in the API while the probe runs.
+      if (breaker.state !== webhook.breaker.state) await inTransaction(db, (trx) => setWebhookBreaker(trx, webhookId, breaker), 'process-crash');
+      if (head.body === null) {
+        // Retention removed it (only possible for a requeued old delivery): nothing left to send.
+        after = head.sequence;
+        this.recorder.add([{ webhookId, id: head.id, ok: false, statusCode: null, error: 'the event is no longer in the outbox', excerpt: null, durationMs: 0, at: new Date(now).toISOString(), nextAttemptAt: null }]);
+        continue;
+      }
+      const missing = ready.findIndex((d) => d.body === null);
+      const items = missing === -1 ? ready : ready.slice(0, missing);
+      const outcome = await this.attempt(webhook, items, now);
+      const { failed, breakerChanged } = this.record(webhook, items, breaker, outcome);
+      const last = items[outcome.attempts.length - 1];
+      if (last) after = last.sequence;
+      // The next read of the store must see a failed head (it is not skipped as uncommitted) and the breaker as it now is.
+      if (failed || breakerChanged) await this.recorder.flush();
+      // Failed (the endpoint waits for its retry), or nothing was attempted (the thread ended): the scan decides when to look again.
+      if (failed || outcome.attempts.length === 0) break;
     }
-    // A secret that no longer decrypts (the secret key was replaced) fails the attempt like a refused
-    // URL would, so the delivery runs out its retries instead of being retried every poll for ever.
-    const secret = await getWebhookSecret(db, this.opts.secretKey, webhook.tenantId, webhook.id).catch(() => undefined);
-    if (secret === undefined) {
-      await this.record(webhook, delivery, breaker, now, { ok: false, statusCode: null, error: 'the signing secret cannot be decrypted (was the secret key changed?)', excerpt: null, durationMs: 0 }, event);
-      return;
-    }
-    // Custom header values are stored encrypted too (auth tokens): the same failure if they no longer decrypt.
-    const customHeaders = await getWebhookHeaders(db, this.opts.secretKey, webhook.tenantId, webhook.id).catch(() => undefined);
-    if (customHeaders === undefined) {
-      await this.record(webhook, delivery, breaker, now, { ok: false, statusCode: null, error: 'the custom headers cannot be decrypted (was the secret key changed?)', excerpt: null, durationMs: 0 }, event);
-      return;
-    }
-    const headers = signedHeaders({
-      secret, eventId: event.eventId, eventType: event.type, tenantId: event.tenantId, deliveryId: delivery.id,
-      timestamp: Math.floor(now / 1000), body: event.body, customHeaders,
-    });
-    const attempt = await attemptDelivery(webhook.url, { headers, body: event.body, timeoutMs: webhook.timeoutMs }, this.opts.policy ?? {});
-    await this.record(webhook, delivery, breaker, now, attempt, event);
+    return worked;
   }
 
-  /** An attempt's outcome, the next attempt time (backoff) or the end, and the endpoint's breaker, in one transaction. */
-  private async record(
-    webhook: Webhook,
-    delivery: WebhookDelivery,
-    breaker: Breaker,
-    now: number,
-    attempt: { ok: boolean; statusCode: number | null; error: string | null; excerpt: string | null; durationMs: number },
-    event: { eventId: string; type: string },
-  ): Promise<void> {
-    const { db, clock } = this.opts;
-    const at = new Date(now).toISOString();
-    const round = delivery.roundAttempts + 1;
-    const retry = !attempt.ok && round <= webhook.retryCount;
+  /** Checks the URL, then hands the deliveries to the delivery side; a refusal or an undecryptable secret fails the head like an attempt would. */
+  private async attempt(webhook: Webhook, items: QueuedDelivery[], now: number): Promise<BatchOutcome> {
+    const failHead = (error: string): BatchOutcome => ({ attempts: [{ ok: false, statusCode: null, excerpt: null, error, durationMs: 0, at: now }], expired: false });
+    // A secret that no longer decrypts (the secret key was replaced) fails the attempt like a refused
+    // URL would, so the delivery runs out its retries instead of being retried every poll for ever.
+    const secret = await getWebhookSecret(this.opts.db, this.opts.secretKey, webhook.tenantId, webhook.id).catch(() => undefined);
+    if (secret === undefined) return failHead('the signing secret cannot be decrypted (was the secret key changed?)');
+    // Custom header values are stored encrypted too (auth tokens): the same failure if they no longer decrypt.
+    const customHeaders = await getWebhookHeaders(this.opts.db, this.opts.secretKey, webhook.tenantId, webhook.id).catch(() => undefined);
+    if (customHeaders === undefined) return failHead('the custom headers cannot be decrypted (was the secret key changed?)');
+    const checked = await this.checkedTarget(webhook.url);
+    if ('refused' in checked) {
+      // Never connect again over a connection to an address that no longer passes the check.
+      this.delivery?.drop(webhook.id);
+      return failHead(checked.refused);
+    }
+    const { target, until } = checked;
+    const batch: DeliveryBatch = {
+      endpoint: webhook.id, url: target.url.href, hostname: target.hostname, address: target.address, family: target.family, checkedUntil: until,
+      secret, customHeaders, timeoutMs: webhook.timeoutMs, clockAt: now, wallAt: Date.now(),
+      items: items.map((d) => ({ deliveryId: d.id, eventId: d.eventId, eventType: d.eventType, tenantId: d.tenantId, body: d.body as string })),
+    };
+    return (this.delivery ?? new InlineDelivery()).run(batch);
+  }
+
+  /**
+   * The SSRF check of every attempt (resolve, check every address): a host name's checked
+   * resolution is reused for at most `resolveCacheMs` (the delivery side stops a run when it
+   * expires, and the next run checks again); an IP literal needs no lookup, so its check — the same
+   * every time under one policy — holds for the run.
+   */
+  private async checkedTarget(url: string): Promise<{ target: WebhookTarget; until: number | null } | { refused: string }> {
+    const wall = Date.now();
+    const cached = this.targets.get(url);
+    if (cached && wall <= cached.until) return cached;
+    let target: WebhookTarget;
+    try {
+      target = await resolveWebhookTarget(url, this.opts.policy ?? {});
+    } catch (err) {
+      if (!(err instanceof SwitchboardError)) throw err;
+      this.targets.delete(url);
+      return { refused: `refused: ${err.message}` };
+    }
+    if (isIP(target.hostname) !== 0) return { target, until: null };
+    const checked = { target, until: wall + (this.opts.resolveCacheMs ?? 2000) };
+    if (this.targets.size > 10_000) this.targets.clear();
+    this.targets.set(url, checked);
+    return checked;
+  }
+
+  /**
+   * Queues the attempts' outcomes (next attempt time on a failure, the breaker after each) for the
+   * batched commit; the breaker is written only when it changed.
+   */
+  private record(webhook: Webhook, items: QueuedDelivery[], breaker: Breaker, outcome: BatchOutcome): { failed: boolean; breakerChanged: boolean } {
+    const { clock, log } = this.opts;
     const after = clock.now();
-    const nextAttemptAt = retry ? new Date(after + retryDelayMs(round, { ...(this.opts.backoffBaseMs !== undefined && { baseMs: this.opts.backoffBaseMs }), ...(this.opts.random && { random: this.opts.random }) })).toISOString() : null;
-    const nextBreaker = breakerAfter(breaker, attempt.ok, after, this.breakerCfg);
-    await inTransaction(db, async (trx) => {
-      await recordDeliveryAttempt(trx, delivery.id, { ...attempt, at, nextAttemptAt });
-      await setWebhookBreaker(trx, webhook.id, nextBreaker);
-    });
-    const fields = { webhookId: webhook.id, deliveryId: delivery.id, eventId: event.eventId, type: event.type, attempt: round, statusCode: attempt.statusCode };
-    if (attempt.ok) this.opts.log.debug(fields, 'webhook delivered');
-    else this.opts.log.warn({ ...fields, error: attempt.error, nextAttemptAt, breaker: nextBreaker.state }, retry ? 'webhook attempt failed; will retry' : 'webhook delivery failed finally');
+    const outcomes: DeliveryOutcome[] = [];
+    let b = breaker;
+    let failed = false;
+    for (const [i, attempt] of outcome.attempts.entries()) {
+      const d = items[i] as QueuedDelivery;
+      const round = d.roundAttempts + 1;
+      const retry = !attempt.ok && round <= webhook.retryCount;
+      const nextAttemptAt = retry ? new Date(after + retryDelayMs(round, { ...(this.opts.backoffBaseMs !== undefined && { baseMs: this.opts.backoffBaseMs }), ...(this.opts.random && { random: this.opts.random }) })).toISOString() : null;
+      b = breakerAfter(b, attempt.ok, after, this.breakerCfg);
+      const at = new Date(Math.min(attempt.at, after)).toISOString();
+      outcomes.push({ webhookId: webhook.id, id: d.id, ok: attempt.ok, statusCode: attempt.statusCode, error: attempt.error, excerpt: attempt.excerpt, durationMs: attempt.durationMs, at, nextAttemptAt });
+      const fields = { webhookId: webhook.id, deliveryId: d.id, eventId: d.eventId, type: d.eventType, attempt: round, statusCode: attempt.statusCode };
+      if (attempt.ok) {
+        if (log.isLevelEnabled('debug')) log.debug(fields, 'webhook delivered');
+      } else {
+        failed = true;
+        log.warn({ ...fields, error: attempt.error, nextAttemptAt, breaker: b.state }, retry ? 'webhook attempt failed; will retry' : 'webhook delivery failed finally');
+      }
+    }
+    const changed = b.state !== webhook.breaker.state || b.consecutiveFailures !== webhook.breaker.consecutiveFailures || b.pausedUntil !== webhook.breaker.pausedUntil;
+    this.recorder.add(outcomes, changed ? { webhookId: webhook.id, breaker: b } : undefined);
+    return { failed, breakerChanged: changed };
   }
 
   /** Retention, at most once a minute: events older than the window whose deliveries are all final. */

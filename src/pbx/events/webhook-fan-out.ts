@@ -18,12 +18,14 @@ export async function fanOutOutbox(db: Db, now: number, batch = 200): Promise<nu
     if (events.length === 0) return handled;
     const hooks = await listEnabledWebhooks(db);
     const at = new Date(now).toISOString();
+    const owed = events.flatMap((e) =>
+      hooks
+        .filter((h) => h.tenantId === e.tenantId && filterMatches(h.events, e.type))
+        .map((h) => ({ webhookId: h.id, tenantId: h.tenantId, eventId: e.eventId, eventType: e.type, sequence: e.sequence, nextAttemptAt: at })),
+    );
     await inTransaction(db, async (trx) => {
-      for (const e of events) {
-        const targets = hooks.filter((h) => h.tenantId === e.tenantId && filterMatches(h.events, e.type));
-        if (targets.length === 0) continue;
-        await enqueueDeliveries(trx, targets.map((h) => ({ webhookId: h.id, tenantId: h.tenantId, eventId: e.eventId, eventType: e.type, sequence: e.sequence, nextAttemptAt: at })));
-      }
+      // Multi-row inserts for the whole batch (enqueueDeliveries chunks them under SQLite's variable limit).
+      await enqueueDeliveries(trx, owed);
       await markEventsDispatched(trx, events.map((e) => e.sequence), at);
     }, 'process-crash');
     handled += events.length;

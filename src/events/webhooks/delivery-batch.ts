@@ -1,0 +1,142 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { postPinned, type AttemptResult } from './pinned-request.js';
+import { signedHeaders } from './signing.js';
+
+/**
+ * A run of deliveries to one endpoint, in its queue order, as the dispatcher hands them to the
+ * HTTP side (a worker thread, or this thread): everything an attempt needs, plain data so it can
+ * cross a `postMessage`. The SSRF check was made by the dispatcher: `address` is the checked one,
+ * and `checkedUntil` says how long that check holds (a name's resolution is reused for a few
+ * seconds; an IP-literal URL needs no lookup, so its check holds for ever: null).
+ */
+export interface DeliveryBatch {
+  /** The endpoint (webhook id): its connection is kept between batches. */
+  endpoint: string;
+  url: string;
+  hostname: string;
+  address: string;
+  family: 4 | 6;
+  /** `Date.now()` after which no attempt may start without a fresh check; null: never expires. */
+  checkedUntil: number | null;
+  secret: string;
+  customHeaders: Record<string, string>;
+  timeoutMs: number;
+  /** The dispatcher's clock (ms) when the batch was made, and `Date.now()` then: an attempt's time is clockAt + real time elapsed. */
+  clockAt: number;
+  wallAt: number;
+  items: DeliveryItem[];
+  /** Test seam for https to a self-signed receiver; never set in production. */
+  ca?: string;
+}
+
+export interface DeliveryItem {
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  tenantId: string;
+  body: string;
+}
+
+/** One attempt's outcome and when it started (dispatcher clock ms). */
+export interface BatchAttempt extends AttemptResult {
+  at: number;
+}
+
+/**
+ * The attempts made, in order: a prefix of the items. The run stops after the first failure (only
+ * an endpoint's head is ever attempted, so nothing behind a failed event may go), when the check
+ * expired (`expired`), or when cancelled (shutdown).
+ */
+export interface BatchOutcome {
+  attempts: BatchAttempt[];
+  expired: boolean;
+}
+
+const KEEP_ALIVE = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1, keepAliveMsecs: 1000, scheduling: 'lifo' as const };
+/** An idle kept-alive connection is closed after this (below Node's default server keepAliveTimeout of 5 s, so we close first). */
+const IDLE_SOCKET_MS = 4000;
+/** An endpoint not attempted for this long loses its agent. */
+const IDLE_ENDPOINT_MS = 60_000;
+
+interface Pinned {
+  key: string;
+  agent: HttpAgent;
+  lastUsed: number;
+}
+
+/**
+ * One kept-alive connection per endpoint, pinned to the checked address: the agent is created for
+ * one (scheme, address) and only ever connects there (the request's lookup answers with that
+ * address). When the endpoint's checked address changes, or its check fails ({@link drop}), the
+ * agent and its connection are destroyed, so a connection to an address that no longer passes the
+ * check is never reused.
+ */
+export class DeliveryConnections {
+  private readonly byEndpoint = new Map<string, Pinned>();
+  private lastSweep = Date.now();
+  /** Connections opened so far (tests: N deliveries over one connection). */
+  opened = 0;
+
+  agentFor(endpoint: string, protocol: string, address: string, ca?: string): HttpAgent {
+    const key = `${protocol}//${address}${ca === undefined ? '' : '+ca'}`;
+    const now = Date.now();
+    this.sweep(now);
+    const have = this.byEndpoint.get(endpoint);
+    if (have && have.key === key) {
+      have.lastUsed = now;
+      return have.agent;
+    }
+    if (have) have.agent.destroy();
+    const agent = protocol === 'https:' ? new HttpsAgent({ ...KEEP_ALIVE, timeout: IDLE_SOCKET_MS, ...(ca !== undefined && { ca }) }) : new HttpAgent({ ...KEEP_ALIVE, timeout: IDLE_SOCKET_MS });
+    const created = agent.createConnection.bind(agent);
+    agent.createConnection = ((...args: Parameters<typeof created>) => {
+      this.opened++;
+      return created(...args);
+    }) as typeof agent.createConnection;
+    this.byEndpoint.set(endpoint, { key, agent, lastUsed: now });
+    return agent;
+  }
+
+  /** The endpoint's check failed (or it is gone): close its connection. */
+  drop(endpoint: string): void {
+    this.byEndpoint.get(endpoint)?.agent.destroy();
+    this.byEndpoint.delete(endpoint);
+  }
+
+  closeAll(): void {
+    for (const p of this.byEndpoint.values()) p.agent.destroy();
+    this.byEndpoint.clear();
+  }
+
+  private sweep(now: number): void {
+    if (now - this.lastSweep < IDLE_ENDPOINT_MS) return;
+    this.lastSweep = now;
+    for (const [endpoint, p] of this.byEndpoint) if (now - p.lastUsed > IDLE_ENDPOINT_MS) this.drop(endpoint);
+  }
+}
+
+/**
+ * Attempts a batch's deliveries one after another (per-endpoint order), each signed at its own
+ * attempt time (a retry, or an item that waited behind slow ones, is never sent with a stale
+ * timestamp), over the endpoint's kept-alive connection. Never throws for network failures.
+ */
+export async function runDeliveryBatch(batch: DeliveryBatch, connections: DeliveryConnections, cancelled: () => boolean): Promise<BatchOutcome> {
+  const url = new URL(batch.url);
+  const target = { url, hostname: batch.hostname, address: batch.address, family: batch.family };
+  const attempts: BatchAttempt[] = [];
+  for (const item of batch.items) {
+    if (cancelled()) break;
+    if (batch.checkedUntil !== null && Date.now() > batch.checkedUntil) return { attempts, expired: true };
+    const at = batch.clockAt + (Date.now() - batch.wallAt);
+    const headers = signedHeaders({
+      secret: batch.secret, eventId: item.eventId, eventType: item.eventType, tenantId: item.tenantId, deliveryId: item.deliveryId,
+      timestamp: Math.floor(at / 1000), body: item.body, customHeaders: batch.customHeaders,
+    });
+    const agent = connections.agentFor(batch.endpoint, url.protocol, batch.address, batch.ca);
+    const result = await postPinned(target, { headers, body: item.body, timeoutMs: batch.timeoutMs, agent, ...(batch.ca !== undefined && { ca: batch.ca }) });
+    attempts.push({ ...result, at });
+    if (!result.ok) break;
+  }
+  return { attempts, expired: false };
+}
