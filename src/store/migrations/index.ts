@@ -9,6 +9,7 @@ import { transfers } from './0007-transfers.js';
 import { webhooks } from './0008-webhooks.js';
 import { outbox } from './0009-outbox.js';
 import { webhookHeaderSecrets } from './0010-webhook-header-secrets.js';
+import { pendingDeliveryIndexes } from './0011-pending-delivery-indexes.js';
 
 /**
  * Every migration, by name, in order. Imported statically rather than read from a folder so the
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_webhooks': webhooks,
   '0009_outbox': outbox,
   '0010_webhook_header_secrets': webhookHeaderSecrets,
+  '0011_pending_delivery_indexes': pendingDeliveryIndexes,
 };

@@ -4,7 +4,7 @@ import { createCall, findCall, finishCall, updateCallState, type NewCall } from 
 import { getCdrByCall } from '../calls/cdr.repository.js';
 import { inTransaction, type Store } from '../database.js';
 import { openTestStoreWithTenant, testSecretKey } from '../test-helpers.js';
-import { enqueueDeliveries, listQueueHeads } from '../webhooks/delivery-queue.repository.js';
+import { enqueueDeliveries, listQueuePage } from '../webhooks/delivery-queue.repository.js';
 import { createWebhook } from '../webhooks/webhook.repository.js';
 import { appendOutboxEvents, findOutboxEvent, listUndispatchedEvents, markEventDispatched, pruneOutbox } from './outbox.repository.js';
 
@@ -72,7 +72,7 @@ describe('outbox', () => {
     expect(await pruneOutbox(store.db, { before })).toBe(0); // not dispatched yet
     await markEventDispatched(store.db, seq!, '2026-11-20T00:00:01.000Z');
     expect(await pruneOutbox(store.db, { before })).toBe(0); // still pending for the endpoint
-    const [head] = await listQueueHeads(store.db);
+    const [head] = await listQueuePage(store.db, hook.id, 1);
     await store.db.updateTable('webhook_deliveries').set({ status: 'delivered' }).where('id', '=', head!.id).execute();
     expect(await pruneOutbox(store.db, { before })).toBe(1);
     expect(await findOutboxEvent(store.db, old!.id)).toBeUndefined();

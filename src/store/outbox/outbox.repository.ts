@@ -81,8 +81,9 @@ export async function pruneOutbox(db: Db, opts: { before: string; limit?: number
         .select('o.sequence')
         .where('o.created_at', '<', opts.before)
         .where('o.dispatched_at', 'is not', null)
+        // 'pending' as a literal, not a bound value, so SQLite can use the pending-only index.
         .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('webhook_deliveries as d').select(sql.lit(1).as('x')).whereRef('d.sequence', '=', 'o.sequence').where('d.status', '=', 'pending'))),
+          not(exists(selectFrom('webhook_deliveries as d').select(sql.lit(1).as('x')).whereRef('d.sequence', '=', 'o.sequence').where(sql<boolean>`d.status = 'pending'`))),
         )
         .orderBy('o.sequence')
         .limit(opts.limit ?? 1000),

@@ -65,34 +65,6 @@ export function chunkSizes(n: number, max: number): number[] {
   return sizes;
 }
 
-/** The head of every endpoint's queue: its pending delivery with the lowest sequence. */
-export async function listQueueHeads(db: Db): Promise<WebhookDelivery[]> {
-  // Per endpoint, one probe of the (webhook_id, status, sequence) index: a GROUP BY over the
-  // deliveries read every row of the table on every scan, so the dispatcher slowed as its history
-  // grew (npm run bench:events: ~100 deliveries/s falling to ~10 with 100k rows).
-  const rows = await db
-    .selectFrom('webhooks as w')
-    .select((eb) => [
-      'w.id as webhook_id',
-      eb
-        .selectFrom('webhook_deliveries as d')
-        .select((e) => e.fn.min<number>('d.sequence').as('m'))
-        .whereRef('d.webhook_id', '=', 'w.id')
-        .where('d.status', '=', 'pending')
-        .where('d.sequence', 'is not', null)
-        .as('head'),
-    ])
-    .orderBy('w.id')
-    .execute();
-  const heads = rows.filter((r): r is { webhook_id: string; head: number } => r.head !== null && r.head !== undefined);
-  const out: WebhookDelivery[] = [];
-  for (const h of heads) {
-    const row = await db.selectFrom('webhook_deliveries').select(['id', 'tenant_id']).where('webhook_id', '=', h.webhook_id).where('sequence', '=', h.head).executeTakeFirst();
-    if (row) out.push(await getDelivery(db, row.tenant_id, h.webhook_id, row.id));
-  }
-  return out;
-}
-
 /**
  * Queues a delivery again (redeliver): pending, due at `at`, with a fresh retry budget. The event
  * and its delivery id stay the same, so the receiver sees the same `webhook-id`.
