@@ -253,7 +253,12 @@ export class WebhookDispatcher {
       const uncommitted = this.recorder.pendingOf(webhookId);
       const full = uncommitted.size === 0 || after === undefined || Date.now() - fullReadAt >= FULL_READ_MS;
       if (full) fullReadAt = Date.now();
-      const page = (await listQueuePage(db, webhookId, full ? PAGE + uncommitted.size : PAGE, full ? -1 : after)).filter((d) => !uncommitted.has(d.id));
+      const limit = full ? PAGE + uncommitted.size : PAGE;
+      const rows = await listQueuePage(db, webhookId, limit, full ? -1 : after);
+      const page = rows.filter((d) => !uncommitted.has(d.id));
+      // A short read saw the end of the queue: once this page is attempted there is nothing left to
+      // read until something new is enqueued, which wakes the dispatcher again (no empty re-read).
+      const drained = rows.length < limit;
       // Only the head may go while it is not due (a retry); what follows it waits behind it.
       const ready: QueuedDelivery[] = [];
       for (const d of page) {
@@ -283,6 +288,7 @@ export class WebhookDispatcher {
       if (failed || breakerChanged) await this.recorder.flush();
       // Failed (the endpoint waits for its retry), or nothing was attempted (the thread ended): the scan decides when to look again.
       if (failed || outcome.attempts.length === 0) break;
+      if (drained && outcome.attempts.length === page.length) break;
     }
     return worked;
   }
