@@ -51,6 +51,13 @@ export interface WebhookDispatcherOptions {
 
 /** Deliveries read (and handed to the HTTP side) per endpoint at a time. */
 const PAGE = 200;
+
+/**
+ * How an endpoint's run ended: `drained` attempted all it read and saw the end of the queue;
+ * `stopped` did work but ended early (a failure, a thread that ended, a stop, the breaker); `idle`
+ * found nothing to do.
+ */
+type RunEnd = 'drained' | 'stopped' | 'idle';
 /** A running endpoint reads its queue from the head again at least this often (ms). */
 const FULL_READ_MS = 1000;
 
@@ -73,6 +80,8 @@ export class WebhookDispatcher {
   private readonly breakerCfg: BreakerConfig;
   /** Endpoints whose pipeline is running. */
   private readonly inFlight = new Set<string>();
+  /** Endpoints a scan passed over because their run was still going: their run is followed by a scan. */
+  private readonly passedOver = new Set<string>();
   private readonly active = new Set<Promise<unknown>>();
   private readonly recorder: OutcomeRecorder;
   private readonly targets = new Map<string, { target: WebhookTarget; until: number }>();
@@ -194,7 +203,10 @@ export class WebhookDispatcher {
     let next = Infinity;
     for (const head of await listDispatchHeads(db)) {
       if (this.stopped) break;
-      if (this.inFlight.has(head.webhookId)) continue;
+      if (this.inFlight.has(head.webhookId)) {
+        this.passedOver.add(head.webhookId);
+        continue;
+      }
       // A disabled endpoint keeps its queue until it is enabled again.
       if (!head.enabled) continue;
       const gate = breakerGate(head.breaker, now);
@@ -211,14 +223,17 @@ export class WebhookDispatcher {
       this.inFlight.add(webhookId);
       this.track(
         this.runEndpoint(head.tenantId, webhookId)
-          .catch((err: unknown) => {
+          .catch((err: unknown): RunEnd => {
             this.opts.log.error({ err, webhookId }, 'webhook delivery failed unexpectedly; retrying at the next poll');
-            return false;
+            return 'idle';
           })
-          .then((worked) => {
+          .then((end) => {
             this.inFlight.delete(webhookId);
-            // Its head may now be due later (a retry) or be the next event: the scan decides.
-            if (worked) this.wake();
+            // A run that emptied its queue needs no scan after it, unless a scan passed it over while
+            // it ran (something new may be queued). Otherwise its head may now be due later (a
+            // retry) or be the next event: the scan decides.
+            const passedOver = this.passedOver.delete(webhookId);
+            if (passedOver || end === 'stopped') this.wake();
           }),
       );
     }
@@ -231,10 +246,9 @@ export class WebhookDispatcher {
    * the endpoint's row and secret read afresh (an edit, a rotation or a disable takes effect at the
    * next page), attempted one after another by the delivery side, until the queue is empty, an
    * attempt fails (the endpoint then waits for its retry), or the dispatcher stops. Deliveries whose
-   * outcome is not committed yet are skipped (they still read as pending). Returns whether it did
-   * anything.
+   * outcome is not committed yet are skipped (they still read as pending). Returns how it ended.
    */
-  private async runEndpoint(tenantId: string, webhookId: string): Promise<boolean> {
+  private async runEndpoint(tenantId: string, webhookId: string): Promise<RunEnd> {
     const { db, clock } = this.opts;
     let worked = false;
     let after: number | undefined;
@@ -288,9 +302,9 @@ export class WebhookDispatcher {
       if (failed || breakerChanged) await this.recorder.flush();
       // Failed (the endpoint waits for its retry), or nothing was attempted (the thread ended): the scan decides when to look again.
       if (failed || outcome.attempts.length === 0) break;
-      if (drained && outcome.attempts.length === page.length) break;
+      if (drained && outcome.attempts.length === page.length) return 'drained';
     }
-    return worked;
+    return worked ? 'stopped' : 'idle';
   }
 
   /** Checks the URL, then hands the deliveries to the delivery side; a refusal or an undecryptable secret fails the head like an attempt would. */
