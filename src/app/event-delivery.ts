@@ -34,6 +34,7 @@ export function createEventDelivery(config: AppConfig, deps: { db: Db; secretKey
     policy: webhookPolicy,
     breaker: { threshold: 10, pauseMs: config.webhooks.breakerPauseSeconds * 1000 },
     retentionMs: config.events.retentionHours * 3_600_000,
+    deliveryLogRetentionMs: config.events.deliveryLogRetentionHours * 3_600_000,
   });
   // The /ws event stream reads the same outbox; every commit wakes both readers.
   const stream = new EventStream({ db, log: log.child({ component: 'event-stream' }) });

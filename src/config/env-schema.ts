@@ -110,6 +110,8 @@ export const envSchema = z.object({
   SWITCHBOARD_WEBHOOK_BREAKER_PAUSE_SECONDS: withDefault(z.string().trim().regex(/^\d{1,6}$/, 'must be a number of seconds').transform(Number).refine((n) => n >= 1, 'must be at least 1'), 300),
   // How long delivered events stay in the outbox (the WebSocket replay window); events still owed to an endpoint stay longer.
   SWITCHBOARD_EVENT_RETENTION_HOURS: withDefault(z.string().trim().regex(/^\d{1,5}$/, 'must be a number of hours').transform(Number).refine((n) => n >= 1, 'must be at least 1'), 24),
+  // How long ended webhook deliveries stay in the delivery log (7 days); pending ones stay until they end.
+  SWITCHBOARD_WEBHOOK_LOG_RETENTION_HOURS: withDefault(z.string().trim().regex(/^\d{1,6}$/, 'must be a number of hours').transform(Number).refine((n) => n >= 1, 'must be at least 1'), 168),
   // AES-256 key for secrets at rest; absent → a key file in the data directory.
   SWITCHBOARD_SECRET_KEY: optional(
     z

@@ -48,8 +48,8 @@ export interface AppConfig {
   readonly dialplan: { readonly path: string | undefined };
   /** Ranges webhook URLs may reach although the SSRF guard refuses them by default. */
   readonly webhooks: { readonly allowlist: readonly Cidr[]; readonly breakerPauseSeconds: number };
-  /** Outbox retention: delivered events older than this are removed. */
-  readonly events: { readonly retentionHours: number };
+  /** Outbox retention: delivered events older than this are removed; ended deliveries leave the delivery log after `deliveryLogRetentionHours`. */
+  readonly events: { readonly retentionHours: number; readonly deliveryLogRetentionHours: number };
   readonly logLevel: LogLevel;
   /** Absolute path of the data directory (resolved against the working directory). */
   readonly dataDir: string;
@@ -144,7 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
     calls: { ringTimeoutSeconds: e.SWITCHBOARD_CALL_RING_TIMEOUT_SECONDS },
     dialplan: { path: e.SWITCHBOARD_DIALPLAN === undefined ? undefined : resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DIALPLAN) },
     webhooks: { allowlist: e.SWITCHBOARD_WEBHOOK_ALLOWLIST, breakerPauseSeconds: e.SWITCHBOARD_WEBHOOK_BREAKER_PAUSE_SECONDS },
-    events: { retentionHours: e.SWITCHBOARD_EVENT_RETENTION_HOURS },
+    events: { retentionHours: e.SWITCHBOARD_EVENT_RETENTION_HOURS, deliveryLogRetentionHours: e.SWITCHBOARD_WEBHOOK_LOG_RETENTION_HOURS },
     logLevel: e.SWITCHBOARD_LOG_LEVEL,
     dataDir: resolve(opts.cwd ?? process.cwd(), e.SWITCHBOARD_DATA_DIR),
     http: { address: e.SWITCHBOARD_HTTP_ADDRESS, port: e.SWITCHBOARD_HTTP_PORT },

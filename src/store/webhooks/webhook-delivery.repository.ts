@@ -153,3 +153,31 @@ export async function listDeliveries(
   ]);
   return { items: rows.map(toDelivery), total: Number(count.n) };
 }
+
+/**
+ * Delivery-log retention: deletes ended deliveries (delivered or failed) created before `before`,
+ * endpoint by endpoint through the (webhook_id, created_at) index, at most `limit` rows per endpoint
+ * per call so a large backlog never holds the write lock for long. A pending delivery is owed and is
+ * never deleted, however old. Returns the count.
+ */
+export async function pruneDeliveryLog(db: Db, opts: { before: string; limit?: number }): Promise<number> {
+  const hooks = await db.selectFrom('webhooks').select('id').execute();
+  let deleted = 0;
+  for (const { id } of hooks) {
+    const result = await db
+      .deleteFrom('webhook_deliveries')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('webhook_deliveries')
+          .select('id')
+          .where('webhook_id', '=', id)
+          .where('created_at', '<', opts.before)
+          .where('status', '<>', 'pending')
+          .orderBy('created_at')
+          .limit(opts.limit ?? 5000),
+      )
+      .executeTakeFirst();
+    deleted += Number(result.numDeletedRows);
+  }
+  return deleted;
+}
