@@ -16,6 +16,7 @@
  * --receiver-procs N spreads them over N processes.
  *
  *   npm run bench:events                      steps at 500, 1000, 2000 events/s, 10 s each
+ *   (each run starts with --warmup 3 s at 100 events/s, not measured: delivery threads, connections, JIT)
  *   npm run bench:events -- --rates 2000 --seconds 5 --webhooks 10 --clients 100
  *   npm run bench:events -- --rates 2000 --webhooks 0 --receivers lib
  */
@@ -42,6 +43,7 @@ const { values: f } = parseArgs({
   options: {
     rates: { type: 'string', default: '500,1000,2000' },
     seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
     webhooks: { type: 'string', default: '10' },
     clients: { type: 'string', default: '100' },
     receivers: { type: 'string', default: 'raw' },
@@ -138,6 +140,22 @@ console.log(`bench:events — ${ports.length} webhook endpoints, ${f.clients} We
 /** Steps at or above the goal rate: what the verdict is made of. */
 const verdicts: { rate: number; ok: boolean; text: string }[] = [];
 let callNo = 0;
+/** One outbox transaction of `n` call.ringing events, then the commit's wake-up (as every producer does). */
+async function commitBatch(n: number): Promise<void> {
+  const at = new Date();
+  const envs = Array.from({ length: n }, () => makeEvent('call.ringing', { tenantId: tenant.id, tenantExternalId: null, at, data: { call_id: `bench-${callNo++}`, extension_id: null } }));
+  await inTransaction(db, (trx) => appendOutboxEvents(trx, envs), 'process-crash');
+  wake();
+}
+// Warm-up, not measured: the delivery threads' first requests, connections and the JIT's first
+// compilations otherwise land in the first step's p99 (~1 s), which says nothing about steady state.
+const warmupEnd = Date.now() + Number(f.warmup) * 1000;
+while (Date.now() < warmupEnd) {
+  await commitBatch(1);
+  await new Promise((r) => setTimeout(r, 10));
+}
+await dispatcher.idle();
+await new Promise((r) => setTimeout(r, 500));
 for (const rate of f.rates.split(',').map(Number)) {
   for (const c of children) c.send({ type: 'reset' });
   const seconds = Number(f.seconds);
@@ -154,11 +172,8 @@ for (const rate of f.rates.split(',').map(Number)) {
     const due = Math.floor(((Date.now() - t0) / 1000) * rate);
     const n = Math.min(Math.max(due - produced, 0), perTick * 50);
     if (n > 0) {
-      const at = new Date();
-      const envs = Array.from({ length: n }, () => makeEvent('call.ringing', { tenantId: tenant.id, tenantExternalId: null, at, data: { call_id: `bench-${callNo++}`, extension_id: null } }));
-      await inTransaction(db, (trx) => appendOutboxEvents(trx, envs), 'process-crash');
+      await commitBatch(n);
       produced += n;
-      wake();
     }
     await new Promise((r) => setTimeout(r, 10));
   }
