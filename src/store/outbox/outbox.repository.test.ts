@@ -6,7 +6,7 @@ import { inTransaction, type Store } from '../database.js';
 import { openTestStoreWithTenant, testSecretKey } from '../test-helpers.js';
 import { enqueueDeliveries, listQueuePage } from '../webhooks/delivery-queue.repository.js';
 import { createWebhook } from '../webhooks/webhook.repository.js';
-import { appendOutboxEvents, findOutboxEvent, listUndispatchedEvents, markEventDispatched, pruneOutbox } from './outbox.repository.js';
+import { appendOutboxEvents, findOutboxEvent, listUndispatchedEvents, markEventsDispatched, pruneOutbox } from './outbox.repository.js';
 
 let store: Store;
 let tenantId: string;
@@ -70,7 +70,7 @@ describe('outbox', () => {
     expect(await enqueueDeliveries(store.db, [{ webhookId: hook.id, tenantId, eventId: old!.id, eventType: old!.type, sequence: seq!, nextAttemptAt: '2026-11-20T00:00:00.000Z' }])).toBe(0);
     const before = '2026-11-21T00:00:00.000Z';
     expect(await pruneOutbox(store.db, { before })).toBe(0); // not dispatched yet
-    await markEventDispatched(store.db, seq!, '2026-11-20T00:00:01.000Z');
+    await markEventsDispatched(store.db, [seq!], '2026-11-20T00:00:01.000Z');
     expect(await pruneOutbox(store.db, { before })).toBe(0); // still pending for the endpoint
     const [head] = await listQueuePage(store.db, hook.id, 1);
     await store.db.updateTable('webhook_deliveries').set({ status: 'delivered' }).where('id', '=', head!.id).execute();

@@ -45,20 +45,10 @@ export async function listUndispatchedEvents(db: Db, limit = 200): Promise<Outbo
   return rows.map(toEvent);
 }
 
-export async function markEventDispatched(db: Db, sequence: number, at: string): Promise<void> {
-  await markEventsDispatched(db, [sequence], at);
-}
-
 /** A fanned-out batch in one statement (one per event was a third of the dispatcher's store time). */
 export async function markEventsDispatched(db: Db, sequences: readonly number[], at: string): Promise<void> {
   if (sequences.length === 0) return;
   await db.updateTable('outbox_events').set({ dispatched_at: at }).where('sequence', 'in', sequences).execute();
-}
-
-/** One event by its place in the order; undefined once retention removed it. */
-export async function getOutboxEvent(db: Db, sequence: number): Promise<OutboxEvent | undefined> {
-  const row = await db.selectFrom('outbox_events').selectAll().where('sequence', '=', sequence).executeTakeFirst();
-  return row && toEvent(row);
 }
 
 /** One event by its id; undefined once retention removed it (or it never was an outbox event, like webhook.test). */
