@@ -1,9 +1,7 @@
-import { isIP } from 'node:net';
 import type { BatchOutcome, DeliveryBatch } from '../../events/webhooks/delivery-batch.js';
 import { DeliveryPool, InlineDelivery, type DeliveryRunner } from '../../events/webhooks/delivery-pool.js';
-import { resolveWebhookTarget, type TargetPolicy, type WebhookTarget } from '../../events/webhooks/webhook-target.js';
+import type { TargetPolicy } from '../../events/webhooks/webhook-target.js';
 import type { Logger } from '../../obs/logger.js';
-import { SwitchboardError } from '../../shared/errors.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import {
   getWebhook,
@@ -19,6 +17,7 @@ import {
   type QueuedDelivery,
   type Webhook,
 } from '../../store/index.js';
+import { CheckedTargets } from './checked-targets.js';
 import { breakerAfter, breakerGate, DEFAULT_BREAKER, retryDelayMs, type Breaker, type BreakerConfig } from './delivery-policy.js';
 import { OutcomeRecorder, type DeliveryOutcome } from './outcome-recorder.js';
 import { fanOutOutbox } from './webhook-fan-out.js';
@@ -87,7 +86,6 @@ export class WebhookDispatcher {
   private readonly passedOver = new Set<string>();
   private readonly active = new Set<Promise<unknown>>();
   private readonly recorder: OutcomeRecorder;
-  private readonly targets = new Map<string, { target: WebhookTarget; until: number }>();
   private delivery: DeliveryRunner | undefined;
   private timer: TimerHandle | undefined;
   private running = false;
@@ -96,10 +94,13 @@ export class WebhookDispatcher {
   private lastPrune = 0;
   private wakePending = false;
 
+  private readonly targets: CheckedTargets;
+
   constructor(private readonly opts: WebhookDispatcherOptions) {
     this.pollMs = opts.pollIntervalMs ?? 1000;
     this.breakerCfg = opts.breaker ?? DEFAULT_BREAKER;
     this.recorder = new OutcomeRecorder({ db: opts.db, log: opts.log, ...(opts.recordIntervalMs !== undefined && { intervalMs: opts.recordIntervalMs }) });
+    this.targets = new CheckedTargets(opts.policy ?? {}, opts.resolveCacheMs ?? 2000);
   }
 
   start(): void {
@@ -320,7 +321,7 @@ export class WebhookDispatcher {
     // Custom header values are stored encrypted too (auth tokens): the same failure if they no longer decrypt.
     const customHeaders = await getWebhookHeaders(this.opts.db, this.opts.secretKey, webhook.tenantId, webhook.id).catch(() => undefined);
     if (customHeaders === undefined) return failHead('the custom headers cannot be decrypted (was the secret key changed?)');
-    const checked = await this.checkedTarget(webhook.url);
+    const checked = await this.targets.check(webhook.url);
     if ('refused' in checked) {
       // Never connect again over a connection to an address that no longer passes the check.
       this.delivery?.drop(webhook.id);
@@ -333,31 +334,6 @@ export class WebhookDispatcher {
       items: items.map((d) => ({ deliveryId: d.id, eventId: d.eventId, eventType: d.eventType, tenantId: d.tenantId, body: d.body as string })),
     };
     return (this.delivery ?? new InlineDelivery()).run(batch);
-  }
-
-  /**
-   * The SSRF check of every attempt (resolve, check every address): a host name's checked
-   * resolution is reused for at most `resolveCacheMs` (the delivery side stops a run when it
-   * expires, and the next run checks again); an IP literal needs no lookup, so its check — the same
-   * every time under one policy — holds for the run.
-   */
-  private async checkedTarget(url: string): Promise<{ target: WebhookTarget; until: number | null } | { refused: string }> {
-    const wall = Date.now();
-    const cached = this.targets.get(url);
-    if (cached && wall <= cached.until) return cached;
-    let target: WebhookTarget;
-    try {
-      target = await resolveWebhookTarget(url, this.opts.policy ?? {});
-    } catch (err) {
-      if (!(err instanceof SwitchboardError)) throw err;
-      this.targets.delete(url);
-      return { refused: `refused: ${err.message}` };
-    }
-    if (isIP(target.hostname) !== 0) return { target, until: null };
-    const checked = { target, until: wall + (this.opts.resolveCacheMs ?? 2000) };
-    if (this.targets.size > 10_000) this.targets.clear();
-    this.targets.set(url, checked);
-    return checked;
   }
 
   /**
