@@ -1,7 +1,8 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { postPinned, type AttemptResult } from './pinned-request.js';
+import type { Pool } from 'undici';
+import type { AttemptResult } from './pinned-request.js';
+import { openPinnedPool, postPooled } from './pooled-request.js';
 import { signedHeaders } from './signing.js';
+import type { WebhookTarget } from './webhook-target.js';
 
 /**
  * A run of deliveries to one endpoint, in its queue order, as the dispatcher hands them to the
@@ -53,24 +54,20 @@ export interface BatchOutcome {
   expired: boolean;
 }
 
-const KEEP_ALIVE = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1, keepAliveMsecs: 1000, scheduling: 'lifo' as const };
-/** An idle kept-alive connection is closed after this (below Node's default server keepAliveTimeout of 5 s, so we close first). */
-const IDLE_SOCKET_MS = 4000;
-/** An endpoint not attempted for this long loses its agent. */
+/** An endpoint not attempted for this long loses its pool (and connection). */
 const IDLE_ENDPOINT_MS = 60_000;
 
 interface Pinned {
   key: string;
-  agent: HttpAgent;
+  pool: Pool;
   lastUsed: number;
 }
 
 /**
- * One kept-alive connection per endpoint, pinned to the checked address: the agent is created for
- * one (scheme, address) and only ever connects there (the request's lookup answers with that
- * address). When the endpoint's checked address changes, or its check fails ({@link drop}), the
- * agent and its connection are destroyed, so a connection to an address that no longer passes the
- * check is never reused.
+ * One kept-alive connection per endpoint, pinned to the checked address: the pool is opened for one
+ * (scheme, address) and only ever connects there (see pooled-request.ts). When the endpoint's
+ * checked address changes, or its check fails ({@link drop}), the pool and its connection are
+ * destroyed, so a connection to an address that no longer passes the check is never reused.
  */
 export class DeliveryConnections {
   private readonly byEndpoint = new Map<string, Pinned>();
@@ -78,34 +75,30 @@ export class DeliveryConnections {
   /** Connections opened so far (tests: N deliveries over one connection). */
   opened = 0;
 
-  agentFor(endpoint: string, protocol: string, address: string, ca?: string): HttpAgent {
-    const key = `${protocol}//${address}${ca === undefined ? '' : '+ca'}`;
+  poolFor(endpoint: string, target: WebhookTarget, timeoutMs: number, ca?: string): Pool {
+    const key = `${target.url.protocol}//${target.address}|${target.url.host}|${timeoutMs}${ca === undefined ? '' : '+ca'}`;
     const now = Date.now();
     this.sweep(now);
     const have = this.byEndpoint.get(endpoint);
     if (have && have.key === key) {
       have.lastUsed = now;
-      return have.agent;
+      return have.pool;
     }
-    if (have) have.agent.destroy();
-    const agent = protocol === 'https:' ? new HttpsAgent({ ...KEEP_ALIVE, timeout: IDLE_SOCKET_MS, ...(ca !== undefined && { ca }) }) : new HttpAgent({ ...KEEP_ALIVE, timeout: IDLE_SOCKET_MS });
-    const created = agent.createConnection.bind(agent);
-    agent.createConnection = ((...args: Parameters<typeof created>) => {
-      this.opened++;
-      return created(...args);
-    }) as typeof agent.createConnection;
-    this.byEndpoint.set(endpoint, { key, agent, lastUsed: now });
-    return agent;
+    if (have) void have.pool.destroy();
+    const pool = openPinnedPool(target, { ...(ca !== undefined && { ca }), connectTimeoutMs: timeoutMs, onConnect: () => this.opened++ });
+    this.byEndpoint.set(endpoint, { key, pool, lastUsed: now });
+    return pool;
   }
 
   /** The endpoint's check failed (or it is gone): close its connection. */
   drop(endpoint: string): void {
-    this.byEndpoint.get(endpoint)?.agent.destroy();
+    const have = this.byEndpoint.get(endpoint);
+    if (have) void have.pool.destroy();
     this.byEndpoint.delete(endpoint);
   }
 
   closeAll(): void {
-    for (const p of this.byEndpoint.values()) p.agent.destroy();
+    for (const p of this.byEndpoint.values()) void p.pool.destroy();
     this.byEndpoint.clear();
   }
 
@@ -133,8 +126,8 @@ export async function runDeliveryBatch(batch: DeliveryBatch, connections: Delive
       secret: batch.secret, eventId: item.eventId, eventType: item.eventType, tenantId: item.tenantId, deliveryId: item.deliveryId,
       timestamp: Math.floor(at / 1000), body: item.body, customHeaders: batch.customHeaders,
     });
-    const agent = connections.agentFor(batch.endpoint, url.protocol, batch.address, batch.ca);
-    const result = await postPinned(target, { headers, body: item.body, timeoutMs: batch.timeoutMs, agent, ...(batch.ca !== undefined && { ca: batch.ca }) });
+    const pool = connections.poolFor(batch.endpoint, target, batch.timeoutMs, batch.ca);
+    const result = await postPooled(pool, target, { headers, body: item.body, timeoutMs: batch.timeoutMs });
     attempts.push({ ...result, at });
     if (!result.ok) break;
   }

@@ -1,4 +1,4 @@
-import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { WebhookTarget } from './webhook-target.js';
@@ -12,11 +12,6 @@ export interface PinnedRequest {
   timeoutMs: number;
   /** Test seam for https to a local server with a self-signed certificate; never set in production. */
   ca?: string | Buffer;
-  /**
-   * A keep-alive agent pinned to `target.address` (see delivery-connections.ts), so consecutive
-   * attempts to one endpoint reuse its connection; without one, each attempt opens and closes its own.
-   */
-  agent?: HttpAgent;
 }
 
 /**
@@ -38,7 +33,7 @@ export interface AttemptResult {
  * (and the certificate is checked against the name). Handles `all: true`, which Node 20 asks for
  * when it races address families (autoSelectFamily).
  */
-function pinnedLookup(target: WebhookTarget): LookupFunction {
+export function pinnedLookup(target: WebhookTarget): LookupFunction {
   return ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
     if (options?.all) callback(null, [{ address: target.address, family: target.family }]);
     else callback(null, target.address, target.family);
@@ -85,45 +80,29 @@ export function postPinned(target: WebhookTarget, req: PinnedRequest): Promise<A
     lookup: pinnedLookup(target),
     // SNI is for names only (RFC 6066 §3); an IP-literal URL gets none.
     ...(url.protocol === 'https:' && { servername: isIP(target.hostname) ? '' : target.hostname, ...(req.ca && { ca: req.ca }) }),
-    agent: req.agent ?? (false as const),
+    agent: false as const,
   };
   return new Promise((resolve) => {
     let settled = false;
-    let current: ReturnType<typeof httpRequest> | undefined;
     const done = (r: Omit<AttemptResult, 'durationMs'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve({ ...r, durationMs: elapsed() });
     };
-    const send = (mayRetry: boolean): void => {
-      let answered = false;
-      const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(options, (res) => {
-        answered = true;
-        const statusCode = res.statusCode ?? 0;
-        void excerptOf(res, RESPONSE_EXCERPT_BYTES).then((excerpt) => {
-          const ok = statusCode >= 200 && statusCode < 300;
-          const error = ok ? null : statusCode >= 300 && statusCode < 400 ? `redirect (${statusCode}) not followed` : `HTTP ${statusCode}`;
-          done({ ok, statusCode, excerpt, error });
-        });
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(options, (res) => {
+      const statusCode = res.statusCode ?? 0;
+      void excerptOf(res, RESPONSE_EXCERPT_BYTES).then((excerpt) => {
+        const ok = statusCode >= 200 && statusCode < 300;
+        const error = ok ? null : statusCode >= 300 && statusCode < 400 ? `redirect (${statusCode}) not followed` : `HTTP ${statusCode}`;
+        done({ ok, statusCode, excerpt, error });
       });
-      current = request;
-      request.on('error', (err: NodeJS.ErrnoException) => {
-        // A kept-alive connection the receiver closed while idle fails the next request before any
-        // answer (its close raced our write): that is not the receiver's failure, so the attempt is
-        // made once more on a fresh connection (Node's documented pattern for reusedSocket).
-        if (!settled && mayRetry && !answered && request.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED')) {
-          send(false);
-          return;
-        }
-        done({ ok: false, statusCode: null, excerpt: null, error: err.code ?? err.message });
-      });
-      request.end(body);
-    };
+    });
     const timer = setTimeout(() => {
-      current?.destroy();
+      request.destroy();
       done({ ok: false, statusCode: null, excerpt: null, error: `timed out after ${req.timeoutMs} ms` });
     }, req.timeoutMs);
-    send(req.agent !== undefined);
+    request.on('error', (err: NodeJS.ErrnoException) => done({ ok: false, statusCode: null, excerpt: null, error: err.code ?? err.message }));
+    request.end(body);
   });
 }

@@ -1,0 +1,121 @@
+/**
+ * The delivery threads' kept-alive requests (undici): the same outcomes as the one-shot pinned
+ * request — pinned to the checked address with the URL's name for Host, SNI and the certificate
+ * check; no redirect followed; a capped excerpt; timeouts and refusals as failed attempts.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPinnedPool, postPooled } from './pooled-request.js';
+import type { WebhookTarget } from './webhook-target.js';
+
+let server: Server;
+let port: number;
+const received: Array<{ path: string; host: string | undefined; body: string }> = [];
+let dir: string;
+let tls: TlsServer;
+let tlsPort: number;
+let cert: Buffer;
+const servernames: Array<string | false | null> = [];
+
+beforeAll(async () => {
+  server = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', host: req.headers.host, body: Buffer.concat(chunks).toString('utf8') });
+      if (req.url === '/redirect') res.writeHead(302, { location: `http://127.0.0.1:${port}/elsewhere` }).end('moved');
+      else if (req.url === '/big') res.writeHead(200).end('x'.repeat(100_000));
+      else if (req.url === '/fail') res.writeHead(503).end('down for maintenance');
+      else if (req.url === '/hang') return;
+      else res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+
+  dir = mkdtempSync(join(tmpdir(), 'switchboard-pool-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=receiver.test', '-addext', 'subjectAltName=DNS:receiver.test', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  cert = readFileSync(join(dir, 'cert.pem'));
+  tls = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => {
+    servernames.push((req.socket as TLSSocket).servername);
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+  tlsPort = (tls.address() as AddressInfo).port;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+  tls.closeAllConnections();
+  tls.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A checked target: the URL as given, connected to `address` whatever its host says. */
+const target = (url: string, address = '127.0.0.1'): WebhookTarget => {
+  const u = new URL(url);
+  return { url: u, hostname: u.hostname, address, family: 4 };
+};
+const req = { headers: { 'content-type': 'application/json' }, body: '{"id":"e1"}', timeoutMs: 2000 };
+
+describe('pooled delivery request (delivery threads)', () => {
+  it('connects to the checked address with the URL’s host in the Host header, over one kept connection', async () => {
+    const t = target(`http://hooks.example.com:${port}/ok`);
+    let opened = 0;
+    const pool = openPinnedPool(t, { onConnect: () => opened++ });
+    for (let i = 0; i < 3; i++) expect(await postPooled(pool, t, req)).toMatchObject({ ok: true, statusCode: 200, excerpt: 'ok', error: null });
+    expect(received.at(-1)).toEqual({ path: '/ok', host: `hooks.example.com:${port}`, body: '{"id":"e1"}' });
+    expect(opened).toBe(1);
+    // The receiver drops the idle connection: the next attempt still succeeds, on a new one.
+    server.closeIdleConnections();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await postPooled(pool, t, req)).toMatchObject({ ok: true, statusCode: 200 });
+    expect(opened).toBe(2);
+    await pool.destroy();
+  });
+
+  it('does not follow a redirect, keeps at most 1 KB of an answer, and reports 5xx, timeouts and refusals as failed attempts', async () => {
+    const at = (path: string) => target(`http://127.0.0.1:${port}${path}`);
+    const pool = openPinnedPool(at('/'));
+    const before = received.length;
+    expect(await postPooled(pool, at('/redirect'), req)).toMatchObject({ ok: false, statusCode: 302, error: 'redirect (302) not followed', excerpt: 'moved' });
+    expect(received.slice(before).map((r) => r.path)).toEqual(['/redirect']);
+    const big = await postPooled(pool, at('/big'), req);
+    expect(big).toMatchObject({ ok: true, statusCode: 200 });
+    expect(big.excerpt).toHaveLength(1024);
+    expect(await postPooled(pool, at('/fail'), req)).toMatchObject({ ok: false, statusCode: 503, error: 'HTTP 503', excerpt: 'down for maintenance' });
+    const hung = await postPooled(pool, at('/hang'), { ...req, timeoutMs: 150 });
+    expect(hung).toMatchObject({ ok: false, statusCode: null, error: 'timed out after 150 ms' });
+    expect(hung.durationMs).toBeGreaterThanOrEqual(140);
+    await pool.destroy();
+    const refused = target('http://127.0.0.1:1/x');
+    const nowhere = openPinnedPool(refused);
+    expect(await postPooled(nowhere, refused, req)).toMatchObject({ ok: false, statusCode: null, error: 'ECONNREFUSED' });
+    await nowhere.destroy();
+  });
+
+  it('over TLS: the URL’s name is the SNI and what the certificate is checked against, while the socket goes to the checked address', async () => {
+    const good = target(`https://receiver.test:${tlsPort}/hook`);
+    const pool = openPinnedPool(good, { ca: cert.toString() });
+    expect(await postPooled(pool, good, req)).toMatchObject({ ok: true, statusCode: 204 });
+    expect(servernames.at(-1)).toBe('receiver.test');
+    await pool.destroy();
+    const wrongName = target(`https://other.test:${tlsPort}/hook`);
+    const p2 = openPinnedPool(wrongName, { ca: cert.toString() });
+    expect(await postPooled(p2, wrongName, req)).toMatchObject({ ok: false, statusCode: null, error: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+    await p2.destroy();
+    const p3 = openPinnedPool(good);
+    const untrusted = await postPooled(p3, good, req);
+    expect(untrusted.ok).toBe(false);
+    expect(untrusted.error).toMatch(/SELF_SIGNED|CERT/);
+    await p3.destroy();
+  });
+});
