@@ -3,26 +3,17 @@
  * request — pinned to the checked address with the URL's name for Host, SNI and the certificate
  * check; no redirect followed; a capped excerpt; timeouts and refusals as failed attempts.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPinnedPool, postPooled } from './pooled-request.js';
+import { startTlsReceiver } from './tls-receiver.fixture.js';
 import type { WebhookTarget } from './webhook-target.js';
 
 let server: Server;
 let port: number;
 const received: Array<{ path: string; host: string | undefined; body: string }> = [];
-let dir: string;
-let tls: TlsServer;
-let tlsPort: number;
-let cert: Buffer;
-const servernames: Array<string | false | null> = [];
+let tls: Awaited<ReturnType<typeof startTlsReceiver>>;
 
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res) => {
@@ -40,23 +31,12 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
 
-  dir = mkdtempSync(join(tmpdir(), 'switchboard-pool-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=receiver.test', '-addext', 'subjectAltName=DNS:receiver.test', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-  cert = readFileSync(join(dir, 'cert.pem'));
-  tls = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => {
-    servernames.push((req.socket as TLSSocket).servername);
-    req.resume();
-    req.on('end', () => res.writeHead(204).end());
-  });
-  await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
-  tlsPort = (tls.address() as AddressInfo).port;
+  tls = await startTlsReceiver();
 });
 afterAll(() => {
   server.closeAllConnections();
   server.close();
-  tls.closeAllConnections();
   tls.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** A checked target: the URL as given, connected to `address` whatever its host says. */
@@ -103,13 +83,13 @@ describe('pooled delivery request (delivery threads)', () => {
   });
 
   it('over TLS: the URL’s name is the SNI and what the certificate is checked against, while the socket goes to the checked address', async () => {
-    const good = target(`https://receiver.test:${tlsPort}/hook`);
-    const pool = openPinnedPool(good, { ca: cert.toString() });
+    const good = target(`https://receiver.test:${tls.port}/hook`);
+    const pool = openPinnedPool(good, { ca: tls.cert.toString() });
     expect(await postPooled(pool, good, req)).toMatchObject({ ok: true, statusCode: 204 });
-    expect(servernames.at(-1)).toBe('receiver.test');
+    expect(tls.servernames.at(-1)).toBe('receiver.test');
     await pool.destroy();
-    const wrongName = target(`https://other.test:${tlsPort}/hook`);
-    const p2 = openPinnedPool(wrongName, { ca: cert.toString() });
+    const wrongName = target(`https://other.test:${tls.port}/hook`);
+    const p2 = openPinnedPool(wrongName, { ca: tls.cert.toString() });
     expect(await postPooled(p2, wrongName, req)).toMatchObject({ ok: false, statusCode: null, error: 'ERR_TLS_CERT_ALTNAME_INVALID' });
     await p2.destroy();
     const p3 = openPinnedPool(good);
