@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseEvent } from '../events/envelope.js';
-import { listUndispatchedEvents } from '../store/index.js';
+import { listOutboxEvents } from '../store/index.js';
 import { testApiWithStore } from './test-helpers.js';
 
 let api: Awaited<ReturnType<typeof testApiWithStore>> | undefined;
@@ -11,7 +11,7 @@ afterEach(async () => {
 
 const apiErrors = async () => {
   await api!.requestLog.flush();
-  return (await listUndispatchedEvents(api!.db)).map((e) => parseEvent(JSON.parse(e.body))).filter((e) => e.type === 'api.error');
+  return (await listOutboxEvents(api!.db)).map((e) => parseEvent(JSON.parse(e.body))).filter((e) => e.type === 'api.error');
 };
 
 describe('api.error from real API answers', () => {

@@ -1,5 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql as rawSql, type SqliteDatabase, type SqliteStatement, type Transaction } from 'kysely';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer.js';
 import type { TenantTable } from './tenants/tenant.table.js';
 import type { SiteTable } from './sites/site.table.js';
 import type { UserTable } from './users/user.table.js';
@@ -13,7 +14,7 @@ import type { UserMappingTable } from './user-mappings/user-mapping.table.js';
 import type { RequestLogTable } from './request-log/request-log.table.js';
 import type { CallTable, CdrTable } from './calls/call.table.js';
 import type { RingGroupMemberTable, RingGroupTable } from './ring-groups/ring-group.table.js';
-import type { WebhookDeliveryTable, WebhookTable } from './webhooks/webhook.table.js';
+import type { WebhookCursorTable, WebhookDeliveryTable, WebhookTable } from './webhooks/webhook.table.js';
 import type { OutboxEventTable } from './outbox/outbox.table.js';
 
 /** Every table the store knows, keyed by table name; Kysely checks queries against it. */
@@ -37,6 +38,7 @@ export interface Database {
   ring_group_members: RingGroupMemberTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
+  webhook_cursors: WebhookCursorTable;
   outbox_events: OutboxEventTable;
 }
 
@@ -70,19 +72,25 @@ export interface Store {
  * - `foreign_keys=ON` because SQLite leaves them off by default, and cascades depend on them.
  * - `busy_timeout` so a second process (CLI, backup) waits instead of failing at once.
  */
-export function openDatabase(path: string, options: { busyTimeoutMs?: number } = {}): Store {
+export function openDatabase(path: string, options: { busyTimeoutMs?: number; onCheckpointError?: (message: string) => void } = {}): Store {
   const sqlite = new BetterSqlite3(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  // A file's WAL is checkpointed by a thread of its own (see wal-checkpointer.ts); an in-memory database has none.
+  const checkpointer = sqlite.memory ? undefined : new WalCheckpointer(path, { ...(options.onCheckpointError && { onError: options.onCheckpointError }) });
+  if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   const totalChanges = sqlite.prepare('select total_changes()').pluck();
   return {
     db,
     changeCounter: () => totalChanges.get() as number,
-    // Kysely's destroy closes the better-sqlite3 handle through the dialect driver.
-    close: () => db.destroy(),
+    // Kysely's destroy closes the better-sqlite3 handle through the dialect driver; closed last, it checkpoints what is left.
+    close: async () => {
+      await checkpointer?.close();
+      await db.destroy();
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import type { OutboxEvent } from '../../store/index.js';
 import { CallFactsCache, crmEventFrame } from './crm-aliases.js';
 
 let seq = 0;
-const row = (e: EventEnvelope): OutboxEvent => ({ sequence: ++seq, eventId: e.id, tenantId: e.tenant_id, type: e.type, occurredAt: e.timestamp, body: JSON.stringify(e), dispatchedAt: null });
+const row = (e: EventEnvelope): OutboxEvent => ({ sequence: ++seq, eventId: e.id, tenantId: e.tenant_id, type: e.type, occurredAt: e.timestamp, body: JSON.stringify(e) });
 const t = { tenantId: 't1', tenantExternalId: null };
 const at = '2026-11-21T10:00:00.000Z';
 

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import { parseEvent } from '../../events/envelope.js';
-import { createTenant, listUndispatchedEvents, RequestLogWriter, type RequestLogRecord, type Store } from '../../store/index.js';
+import { createTenant, listOutboxEvents, RequestLogWriter, type RequestLogRecord, type Store } from '../../store/index.js';
 import { openTestStore } from '../../store/test-helpers.js';
 import { ApiErrorOutbox } from './api-error-outbox.js';
 
@@ -25,7 +25,7 @@ const rec = (over: Partial<RequestLogRecord> = {}): RequestLogRecord => ({
   status: 404, duration_ms: 1, tenant_id: tenantId, principal_id: 'key-1', error_code: 'EXTENSION_NOT_FOUND', ...over,
 });
 const writer = (events = outbox.events) => new RequestLogWriter(store.db, { flushIntervalMs: 60_000, events, onEventsCommitted: () => outbox.committed() });
-const outboxEvents = async () => (await listUndispatchedEvents(store.db)).map((e) => parseEvent(JSON.parse(e.body)));
+const outboxEvents = async () => (await listOutboxEvents(store.db)).map((e) => parseEvent(JSON.parse(e.body)));
 const logLines = async () => (await store.db.selectFrom('api_request_log').select('request_id').execute()).length;
 
 describe('api.error through the request log writer', () => {

@@ -4,7 +4,7 @@ import { FakeClock } from '../../../test/support/fake-clock.js';
 import { parseEvent } from '../../events/envelope.js';
 import { EventBus } from '../../events/event-bus.js';
 import type { PbxEvents } from '../../events/pbx-events.js';
-import { createTenant, finishCall, listUndispatchedEvents, type Store } from '../../store/index.js';
+import { createTenant, finishCall, listOutboxEvents, type Store } from '../../store/index.js';
 import { openTestStore } from '../../store/test-helpers.js';
 import { CallService } from '../calls/call-service.js';
 import { CallOutbox } from './call-outbox.js';
@@ -34,7 +34,7 @@ async function answeredCall(): Promise<{ calls: CallService; callId: string }> {
   await calls.answer(started.callId, 'ext-b');
   return { calls, callId: started.callId };
 }
-const outboxEvents = async () => (await listUndispatchedEvents(store.db)).map((e) => parseEvent(JSON.parse(e.body)));
+const outboxEvents = async () => (await listOutboxEvents(store.db)).map((e) => parseEvent(JSON.parse(e.body)));
 const typesAfterAnswer = async () => (await outboxEvents()).filter((e) => ['call.hold', 'call.unhold', 'call.transfer'].includes(e.type));
 
 describe('call.hold / call.unhold / call.transfer in the outbox', () => {

@@ -4,7 +4,7 @@ import { FakeClock } from '../../../test/support/fake-clock.js';
 import { parseEvent } from '../../events/envelope.js';
 import { EventBus } from '../../events/event-bus.js';
 import type { PbxEvents } from '../../events/pbx-events.js';
-import { createCall, createTenant, listUndispatchedEvents, type Store } from '../../store/index.js';
+import { createCall, createTenant, listOutboxEvents, type Store } from '../../store/index.js';
 import { openTestStore } from '../../store/test-helpers.js';
 import { CallService } from '../calls/call-service.js';
 import { CallOutbox } from './call-outbox.js';
@@ -28,7 +28,7 @@ function service(clock: FakeClock): CallService {
     outbox: new CallOutbox({ db: store.db, clock, log, onCommitted: () => woken++ }),
   });
 }
-const outboxEvents = async () => (await listUndispatchedEvents(store.db)).map((e) => parseEvent(JSON.parse(e.body)));
+const outboxEvents = async () => (await listOutboxEvents(store.db)).map((e) => parseEvent(JSON.parse(e.body)));
 
 describe('CallOutbox through CallService', () => {
   it('envelopes carry the tenant external id and event times; a refused call still says start and ended', async () => {

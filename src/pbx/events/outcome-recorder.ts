@@ -1,10 +1,12 @@
 import type { Logger } from '../../obs/logger.js';
-import { inTransaction, recordDeliveryOutcomes, setWebhookBreaker, type Db, type DeliveryOutcomeRow } from '../../store/index.js';
+import { advanceWebhookCursors, inTransaction, insertFirstAttempts, recordDeliveryOutcomes, setWebhookBreaker, type Db, type DeliveryOutcomeRow, type FirstAttemptRow } from '../../store/index.js';
 import type { Breaker } from './delivery-policy.js';
 
 /** One attempt's outcome for an endpoint's delivery. */
 export interface DeliveryOutcome extends DeliveryOutcomeRow {
   webhookId: string;
+  /** Set for an event read past the endpoint's cursor: it has no row yet, and this outcome writes it. */
+  first?: { tenantId: string; eventId: string; eventType: string; sequence: number };
 }
 
 export interface OutcomeRecorderOptions {
@@ -26,15 +28,20 @@ export interface OutcomeRecorderOptions {
  * and capped delivery at a few hundred a second. Losing the last batch to a crash or a power cut
  * only means those deliveries are made again, with the same event id: at least once still holds.
  *
- * Until its outcome commits, a delivery still reads as pending in the store: {@link pendingOf}
- * lists those, so the dispatcher does not attempt them a second time meanwhile. An endpoint's
- * breaker is written (in the same transaction) only when it changed.
+ * Until its outcome commits, a pending delivery still reads as pending in the store: {@link pendingOf}
+ * lists those, and an event read past an endpoint's cursor is still past it: {@link cursorOf} says
+ * how far this process got — so the dispatcher does not attempt them a second time meanwhile. The
+ * rows of first attempts, the cursors' moves and (only when it changed) an endpoint's breaker commit
+ * in the same transaction as the outcomes.
  */
 export class OutcomeRecorder {
   private readonly intervalMs: number;
   private readonly maxBatch: number;
   private queue: DeliveryOutcome[] = [];
   private breakers = new Map<string, Breaker>();
+  private cursors = new Map<string, number>();
+  /** Per endpoint: the furthest cursor queued or being committed. */
+  private readonly cursorsAhead = new Map<string, number>();
   /** Per endpoint: deliveries whose outcome is queued or being committed. */
   private readonly uncommitted = new Map<string, Map<string, number>>();
   private timer: NodeJS.Timeout | undefined;
@@ -47,18 +54,24 @@ export class OutcomeRecorder {
     this.maxBatch = opts.maxBatch ?? 1000;
   }
 
-  /** Queues outcomes (in attempt order) and, when given, the endpoint's breaker after them. */
-  add(outcomes: readonly DeliveryOutcome[], breaker?: { webhookId: string; breaker: Breaker }): void {
+  /** Queues outcomes (in attempt order) and, when given, the endpoint's breaker after them and its cursor's new place. */
+  add(outcomes: readonly DeliveryOutcome[], breaker?: { webhookId: string; breaker: Breaker }, cursor?: { webhookId: string; sequence: number }): void {
     if (this.closed) return;
     for (const o of outcomes) {
       this.queue.push(o);
+      // A first attempt has no row that could read as pending.
+      if (o.first) continue;
       let ids = this.uncommitted.get(o.webhookId);
       if (!ids) this.uncommitted.set(o.webhookId, (ids = new Map()));
       ids.set(o.id, (ids.get(o.id) ?? 0) + 1);
     }
     if (breaker) this.breakers.set(breaker.webhookId, breaker.breaker);
+    if (cursor) {
+      this.cursors.set(cursor.webhookId, Math.max(cursor.sequence, this.cursors.get(cursor.webhookId) ?? 0));
+      this.cursorsAhead.set(cursor.webhookId, Math.max(cursor.sequence, this.cursorsAhead.get(cursor.webhookId) ?? 0));
+    }
     if (this.queue.length >= this.maxBatch) void this.flush();
-    else if (this.timer === undefined && (this.queue.length > 0 || this.breakers.size > 0)) this.timer = setTimeout(() => void this.flush(), this.intervalMs);
+    else if (this.timer === undefined && this.waiting) this.timer = setTimeout(() => void this.flush(), this.intervalMs);
   }
 
   /** Deliveries of the endpoint whose outcome has not committed yet. */
@@ -66,22 +79,33 @@ export class OutcomeRecorder {
     return this.uncommitted.get(webhookId) ?? EMPTY;
   }
 
+  /** How far this process read past the endpoint's stored cursor, until that commits (undefined: not past it). */
+  cursorOf(webhookId: string): number | undefined {
+    return this.cursorsAhead.get(webhookId);
+  }
+
   /** True while anything waits for, or is in, a commit. */
   get busy(): boolean {
-    return this.queue.length > 0 || this.breakers.size > 0 || this.inFlight > 0;
+    return this.waiting || this.inFlight > 0;
+  }
+
+  private get waiting(): boolean {
+    return this.queue.length > 0 || this.breakers.size > 0 || this.cursors.size > 0;
   }
 
   /** Commits everything queued so far; resolves once it is committed (or its commit failed, logged). */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.queue.length === 0 && this.breakers.size === 0) return this.chain;
+    if (!this.waiting) return this.chain;
     const outcomes = this.queue;
     const breakers = this.breakers;
+    const cursors = this.cursors;
     this.queue = [];
     this.breakers = new Map();
+    this.cursors = new Map();
     this.inFlight++;
-    this.chain = this.chain.then(() => this.commit(outcomes, breakers)).finally(() => this.inFlight--);
+    this.chain = this.chain.then(() => this.commit(outcomes, breakers, cursors)).finally(() => this.inFlight--);
     return this.chain;
   }
 
@@ -96,21 +120,31 @@ export class OutcomeRecorder {
     this.closed = true;
   }
 
-  private async commit(outcomes: DeliveryOutcome[], breakers: Map<string, Breaker>): Promise<void> {
+  private async commit(outcomes: DeliveryOutcome[], breakers: Map<string, Breaker>, cursors: Map<string, number>): Promise<void> {
+    const firsts: FirstAttemptRow[] = [];
+    const again: DeliveryOutcome[] = [];
+    for (const o of outcomes) {
+      if (o.first) firsts.push({ ...o, ...o.first });
+      else again.push(o);
+    }
     try {
       await inTransaction(
         this.opts.db,
         async (trx) => {
-          await recordDeliveryOutcomes(trx, outcomes);
+          await insertFirstAttempts(trx, firsts);
+          await recordDeliveryOutcomes(trx, again);
+          await advanceWebhookCursors(trx, cursors);
           for (const [id, b] of breakers) await setWebhookBreaker(trx, id, b);
         },
         'process-crash',
       );
     } catch (err) {
-      // Lost outcomes read as pending again: those deliveries are made again (same event id).
+      // Lost outcomes read as pending again, or their events as past the cursor: those deliveries are made again (same event id).
       this.opts.log.error({ err, outcomes: outcomes.length }, 'recording webhook delivery outcomes failed; those deliveries will be attempted again');
     } finally {
-      for (const o of outcomes) {
+      // Committed (the store's cursor is here now), or lost (read again from the store's cursor: made again, same event ids).
+      for (const [id, sequence] of cursors) if (this.cursorsAhead.get(id) === sequence) this.cursorsAhead.delete(id);
+      for (const o of again) {
         const ids = this.uncommitted.get(o.webhookId);
         const n = ids?.get(o.id) ?? 0;
         if (n > 1) ids?.set(o.id, n - 1);

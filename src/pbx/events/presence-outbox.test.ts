@@ -4,7 +4,7 @@ import { FakeClock } from '../../../test/support/fake-clock.js';
 import { parseEvent } from '../../events/envelope.js';
 import { EventBus } from '../../events/event-bus.js';
 import type { PbxEvents } from '../../events/pbx-events.js';
-import { createExtension, createTenant, listUndispatchedEvents, type Store } from '../../store/index.js';
+import { createExtension, createTenant, listOutboxEvents, type Store } from '../../store/index.js';
 import { openTestStore, testSecretKey } from '../../store/test-helpers.js';
 import { CallService } from '../calls/call-service.js';
 import { CallOutbox } from './call-outbox.js';
@@ -31,7 +31,7 @@ function service(): CallService {
   });
 }
 const statuses = async () =>
-  (await listUndispatchedEvents(store.db)).map((e) => parseEvent(JSON.parse(e.body))).filter((e) => e.type === 'extension.status').map((e) => e.data);
+  (await listOutboxEvents(store.db)).map((e) => parseEvent(JSON.parse(e.body))).filter((e) => e.type === 'extension.status').map((e) => e.data);
 
 describe('extension.status call presence in the outbox', () => {
   it('in_call at an extension’s first live call and idle after its last, with the extension number and no connection fields', async () => {

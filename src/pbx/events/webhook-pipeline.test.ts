@@ -16,7 +16,8 @@ import { makeEvent } from '../../events/envelope.js';
 import { allowListOf } from '../../events/webhooks/ip-ranges.js';
 import type { Resolver } from '../../events/webhooks/webhook-target.js';
 import { wallClock } from '../../shared/clock.js';
-import { appendOutboxEvents, createTenant, createWebhook, inTransaction, listDeliveries, migrateToLatest, openDatabase, type Store } from '../../store/index.js';
+import { appendOutboxEvents, createTenant, createWebhook, inTransaction, listDeliveries, migrateToLatest, openDatabase, updateWebhook, type Store } from '../../store/index.js';
+import { keepBacklogOfDisabled } from './webhook-backlog.js';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.js';
 
 const log = pino({ level: 'silent' });
@@ -136,8 +137,8 @@ describe('webhook pipeline: crash and SSRF', () => {
     await store.close();
     await first.stop(); // its commit fails (logged): the outcome is lost, as in a crash
     store = openDatabase(join(dir, 'switchboard.db'));
-    const [pending] = (await listDeliveries(store.db, tenantId, webhookId)).items;
-    expect(pending).toMatchObject({ status: 'pending', attempts: 0, eventId: id });
+    // Nothing recorded: the event is still past the endpoint's cursor, owed.
+    expect((await listDeliveries(store.db, tenantId, webhookId)).total).toBe(0);
     const second = dispatcher();
     second.start();
     await until(() => hits.length >= 2);
@@ -174,5 +175,46 @@ describe('webhook pipeline: crash and SSRF', () => {
     expect(hits.map((h) => h.id)).toEqual([a, b, c]);
     expect(sockets).toHaveLength(2);
     expect(await d.connectionsOpened()).toBe(2);
+  });
+});
+
+describe('webhook pipeline: what an endpoint is owed (its cursor over the outbox)', () => {
+  it('sends only the events its filter wants, of its own tenant, and logs only those', async () => {
+    const webhookId = (await createWebhook(store.db, secretKey, { tenantId, name: 'trunks and ends', url: `http://127.0.0.1:${port}/hook`, events: ['call.ended', 'trunk.*'], secret: 'a-secret-of-sixteen+' })).id;
+    const other = (await createTenant(store.db, { name: 'Other', sipDomain: 'other.test' })).id;
+    const trunk = (t: string) => makeEvent('trunk.status', { tenantId: t, tenantExternalId: null, data: { trunk_id: 't1', trunk_name: 'Carrier', previous_status: 'unregistered', current_status: 'registered' } });
+    const wanted = [trunk(tenantId), trunk(tenantId)];
+    await emit(250); // call.ringing: not wanted (more than a page of them)
+    await inTransaction(store.db, (trx) => appendOutboxEvents(trx, [wanted[0]!, trunk(other)]));
+    await emit(3);
+    await inTransaction(store.db, (trx) => appendOutboxEvents(trx, [wanted[1]!]));
+    const d = dispatcher();
+    d.start();
+    await until(() => hits.length >= 2);
+    await d.idle();
+    expect(hits.map((h) => h.id)).toEqual(wanted.map((e) => e.id));
+    expect((await listDeliveries(store.db, tenantId, webhookId)).total).toBe(2);
+  });
+
+  it('disabled, keeps what it was owed (sent in order once enabled again); what happened while it was disabled is not sent', async () => {
+    const webhookId = await hook();
+    const owed = await emit(3);
+    await inTransaction(store.db, async (trx) => {
+      const updated = await updateWebhook(trx, secretKey, tenantId, webhookId, { enabled: false });
+      await keepBacklogOfDisabled(trx, updated, new Date().toISOString());
+    });
+    expect((await listDeliveries(store.db, tenantId, webhookId, { status: 'pending' })).total).toBe(3);
+    await emit(2); // while disabled
+    const d = dispatcher();
+    d.start();
+    await new Promise((r) => setTimeout(r, 300));
+    await d.idle();
+    expect(hits).toEqual([]);
+    await updateWebhook(store.db, secretKey, tenantId, webhookId, { enabled: true });
+    const [after] = await emit(1);
+    d.wake();
+    await until(() => hits.length >= 4);
+    await d.idle();
+    expect(hits.map((h) => h.id)).toEqual([...owed, after]);
   });
 });

@@ -9,7 +9,7 @@ import { BanList } from './ban-list.js';
 import { computeHa1, computeResponse, type DigestAlgorithm } from './digest.js';
 import { registerRegistrar, type BanEvent, type RunningRegistrar } from './registrar.js';
 import { RegistrationOutbox } from '../../pbx/events/registration-outbox.js';
-import { inTransaction, listUndispatchedEvents } from '../../store/index.js';
+import { inTransaction, listOutboxEvents } from '../../store/index.js';
 import { appendRegistrationRemovals } from '../../pbx/events/registration-removals.js';
 
 // Wall-clock time that a test can move forward (expiry sweep) without waiting for it.
@@ -154,11 +154,11 @@ describe('registrar', () => {
   it('writes registration.created for a new binding (not for a refresh) and registration.expired when it is unregistered or expires', async () => {
     const { h, db, sipPassword, registrar, extension } = await setup(undefined, true);
     const peer = await h.udpPeer();
-    const outbox = async () => (await listUndispatchedEvents(db)).map((e) => { const d = JSON.parse(e.body).data; return [e.type, d.reason ?? d.current_status ?? d.extension]; });
+    const outbox = async () => (await listOutboxEvents(db)).map((e) => { const d = JSON.parse(e.body).data; return [e.type, d.reason ?? d.current_status ?? d.extension]; });
     expect((await authed(peer, { password: sipPassword })).status).toBe(200);
     expect((await authed(peer, { password: sipPassword, expires: '900' })).status).toBe(200); // a refresh
     expect(await outbox()).toEqual([['registration.created', '1001'], ['extension.status', 'registered']]);
-    const [created] = await listUndispatchedEvents(db);
+    const [created] = await listOutboxEvents(db);
     expect(JSON.parse(created!.body).data).toMatchObject({ extension_id: extension.id, contact: peer.contactUri('1001'), source_ip: '127.0.0.1', user_agent: 'test-phone' });
     expect((await authed(peer, { password: sipPassword, expires: '0' })).status).toBe(200);
     expect((await authed(peer, { password: sipPassword, expires: '60' })).status).toBe(200);
@@ -182,14 +182,14 @@ describe('registrar', () => {
     offset = 61_000;
     await registrar.sweep();
     expect(registrar.location.size).toBe(0);
-    const types = (await listUndispatchedEvents(db)).map((e) => { const d = JSON.parse(e.body).data; return [e.type, d.reason ?? d.current_status ?? d.extension]; });
+    const types = (await listOutboxEvents(db)).map((e) => { const d = JSON.parse(e.body).data; return [e.type, d.reason ?? d.current_status ?? d.extension]; });
     expect(types).toEqual([['registration.created', '1001'], ['extension.status', 'registered'], ['registration.expired', 'removed'], ['extension.status', 'unregistered']]);
   });
 
   it('extension.status: registered while any binding lives, with the connection of the binding that changed', async () => {
     const { h, db, sipPassword, extension } = await setup(undefined, true);
     const [deskPhone, softphone] = [await h.udpPeer(), await h.udpPeer()];
-    const statuses = async () => (await listUndispatchedEvents(db)).filter((e) => e.type === 'extension.status').map((e) => JSON.parse(e.body).data);
+    const statuses = async () => (await listOutboxEvents(db)).filter((e) => e.type === 'extension.status').map((e) => JSON.parse(e.body).data);
     expect((await authed(deskPhone, { password: sipPassword })).status).toBe(200);
     expect((await authed(softphone, { password: sipPassword })).status).toBe(200);
     expect((await authed(deskPhone, { password: sipPassword, expires: '0' })).status).toBe(200);

@@ -5,8 +5,9 @@ import { getCdrByCall } from '../calls/cdr.repository.js';
 import { inTransaction, type Store } from '../database.js';
 import { openTestStoreWithTenant, testSecretKey } from '../test-helpers.js';
 import { enqueueDeliveries, listQueuePage } from '../webhooks/delivery-queue.repository.js';
-import { createWebhook } from '../webhooks/webhook.repository.js';
-import { appendOutboxEvents, findOutboxEvent, listUndispatchedEvents, markEventsDispatched, pruneOutbox } from './outbox.repository.js';
+import { advanceWebhookCursors } from '../webhooks/delivery-cursor.repository.js';
+import { createWebhook, updateWebhook } from '../webhooks/webhook.repository.js';
+import { appendOutboxEvents, findOutboxEvent, listOutboxEvents, pruneOutbox } from './outbox.repository.js';
 
 let store: Store;
 let tenantId: string;
@@ -38,7 +39,7 @@ describe('outbox', () => {
     await createCall(store.db, newCall('c1'), [start]);
     await updateCallState(store.db, 'c1', { state: 'RINGING' }, [ringing('c1')]);
     const cdr = await finishCall(store.db, 'c1', { state: 'BUSY', endedAt: '2026-11-21T10:00:03.000Z', hangupCause: 'USER_BUSY', sipStatus: 486 }, endedOf);
-    const rows = await listUndispatchedEvents(store.db);
+    const rows = await listOutboxEvents(store.db);
     expect(rows.map((r) => r.type)).toEqual(['call.ringing', 'call.ringing', 'call.ended']);
     expect(rows.map((r) => r.sequence)).toEqual([...rows.map((r) => r.sequence)].sort((a, b) => a - b));
     expect(rows[0]!.body).toBe(JSON.stringify(start));
@@ -53,28 +54,36 @@ describe('outbox', () => {
     await expect(finishCall(store.db, 'c2', { state: 'BUSY', endedAt: '2026-11-21T10:00:03.000Z', hangupCause: 'USER_BUSY' }, () => events)).rejects.toThrow();
     expect(await findCall(store.db, tenantId, 'c2')).toMatchObject({ ended_at: null });
     expect(await getCdrByCall(store.db, tenantId, 'c2')).toBeUndefined();
-    expect((await listUndispatchedEvents(store.db)).length).toBe(1);
+    expect((await listOutboxEvents(store.db)).length).toBe(1);
 
     // And a builder that throws leaves the call open and the outbox untouched.
     await expect(finishCall(store.db, 'c2', { state: 'BUSY', endedAt: '2026-11-21T10:00:03.000Z', hangupCause: 'USER_BUSY' }, () => { throw new Error('boom'); })).rejects.toThrow('boom');
     expect(await findCall(store.db, tenantId, 'c2')).toMatchObject({ ended_at: null });
-    expect((await listUndispatchedEvents(store.db)).length).toBe(1);
+    expect((await listOutboxEvents(store.db)).length).toBe(1);
   });
 
-  it('retention removes old dispatched events only once every delivery of them is final', async () => {
+  it('retention removes an old event only once no enabled endpoint of its tenant is owed it: its cursor is past it and no pending delivery sends it', async () => {
     const hook = await createWebhook(store.db, testSecretKey(), { tenantId, name: 'h', url: 'https://h.example.com', events: ['*'], secret: 's' });
     const [old] = [ringing('c3')];
     const [seq] = await inTransaction(store.db, (trx) => appendOutboxEvents(trx, [old!], '2026-11-20T00:00:00.000Z'));
-    await enqueueDeliveries(store.db, [{ webhookId: hook.id, tenantId, eventId: old!.id, eventType: old!.type, sequence: seq!, nextAttemptAt: '2026-11-20T00:00:00.000Z' }]);
-    // Enqueueing twice is harmless.
-    expect(await enqueueDeliveries(store.db, [{ webhookId: hook.id, tenantId, eventId: old!.id, eventType: old!.type, sequence: seq!, nextAttemptAt: '2026-11-20T00:00:00.000Z' }])).toBe(0);
     const before = '2026-11-21T00:00:00.000Z';
-    expect(await pruneOutbox(store.db, { before })).toBe(0); // not dispatched yet
-    await markEventsDispatched(store.db, [seq!], '2026-11-20T00:00:01.000Z');
+    expect(await pruneOutbox(store.db, { before })).toBe(0); // past the endpoint's cursor: owed
+    // Its first attempt failed: a pending row (the retry), and the cursor past it.
+    await enqueueDeliveries(store.db, [{ webhookId: hook.id, tenantId, eventId: old!.id, eventType: old!.type, sequence: seq!, nextAttemptAt: '2026-11-20T00:00:00.000Z' }]);
+    await advanceWebhookCursors(store.db, new Map([[hook.id, seq!]]));
     expect(await pruneOutbox(store.db, { before })).toBe(0); // still pending for the endpoint
     const [head] = await listQueuePage(store.db, hook.id, 1);
     await store.db.updateTable('webhook_deliveries').set({ status: 'delivered' }).where('id', '=', head!.id).execute();
     expect(await pruneOutbox(store.db, { before })).toBe(1);
     expect(await findOutboxEvent(store.db, old!.id)).toBeUndefined();
+  });
+
+  it('a disabled endpoint holds no event in the outbox (its backlog is kept as pending deliveries)', async () => {
+    const hook = await createWebhook(store.db, testSecretKey(), { tenantId, name: 'h', url: 'https://h.example.com', events: ['*'], secret: 's' });
+    await inTransaction(store.db, (trx) => appendOutboxEvents(trx, [ringing('c4')], '2026-11-20T00:00:00.000Z'));
+    const before = '2026-11-21T00:00:00.000Z';
+    expect(await pruneOutbox(store.db, { before })).toBe(0);
+    await updateWebhook(store.db, testSecretKey(), tenantId, hook.id, { enabled: false });
+    expect(await pruneOutbox(store.db, { before })).toBe(1);
   });
 });

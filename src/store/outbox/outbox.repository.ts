@@ -11,13 +11,12 @@ export interface OutboxEvent {
   occurredAt: string;
   /** The envelope as JSON text, byte for byte what receivers get (never re-serialised). */
   body: string;
-  dispatchedAt: string | null;
 }
 
-type Row = { sequence: number; event_id: string; tenant_id: string; type: string; occurred_at: string; envelope: string; dispatched_at: string | null };
+type Row = { sequence: number; event_id: string; tenant_id: string; type: string; occurred_at: string; envelope: string };
 
 const toEvent = (r: Row): OutboxEvent => ({
-  sequence: r.sequence, eventId: r.event_id, tenantId: r.tenant_id, type: r.type, occurredAt: r.occurred_at, body: r.envelope, dispatchedAt: r.dispatched_at,
+  sequence: r.sequence, eventId: r.event_id, tenantId: r.tenant_id, type: r.type, occurredAt: r.occurred_at, body: r.envelope,
 });
 
 /**
@@ -31,7 +30,7 @@ export async function appendOutboxEvents(trx: Transaction<Database>, envelopes: 
   for (const e of envelopes) {
     const row = await trx
       .insertInto('outbox_events')
-      .values({ event_id: e.id, tenant_id: e.tenant_id, type: e.type, occurred_at: e.timestamp, envelope: JSON.stringify(e), dispatched_at: null, created_at: createdAt })
+      .values({ event_id: e.id, tenant_id: e.tenant_id, type: e.type, occurred_at: e.timestamp, envelope: JSON.stringify(e), created_at: createdAt })
       .returning('sequence')
       .executeTakeFirstOrThrow();
     sequences.push(row.sequence);
@@ -39,16 +38,10 @@ export async function appendOutboxEvents(trx: Transaction<Database>, envelopes: 
   return sequences;
 }
 
-/** Events not yet fanned out to webhooks, oldest first: where a (re)started dispatcher resumes. */
-export async function listUndispatchedEvents(db: Db, limit = 200): Promise<OutboxEvent[]> {
-  const rows = await db.selectFrom('outbox_events').selectAll().where('dispatched_at', 'is', null).orderBy('sequence').limit(limit).execute();
+/** The oldest `limit` events in the outbox, in sequence order (what tests and tools inspect). */
+export async function listOutboxEvents(db: Db, limit = 200): Promise<OutboxEvent[]> {
+  const rows = await db.selectFrom('outbox_events').selectAll().orderBy('sequence').limit(limit).execute();
   return rows.map(toEvent);
-}
-
-/** A fanned-out batch in one statement (one per event was a third of the dispatcher's store time). */
-export async function markEventsDispatched(db: Db, sequences: readonly number[], at: string): Promise<void> {
-  if (sequences.length === 0) return;
-  await db.updateTable('outbox_events').set({ dispatched_at: at }).where('sequence', 'in', sequences).execute();
 }
 
 /** One event by its id; undefined once retention removed it (or it never was an outbox event, like webhook.test). */
@@ -58,9 +51,11 @@ export async function findOutboxEvent(db: Db, eventId: string): Promise<OutboxEv
 }
 
 /**
- * Retention: deletes events written before `before` that are fanned out and whose every delivery is
- * final (delivered or failed) — an event still owed to someone is kept however old. Deletes at most
- * `limit` rows per call so a large backlog never holds the write lock for long. Returns the count.
+ * Retention: deletes events written before `before` that no webhook still owes: no enabled endpoint
+ * of the event's tenant has its cursor before it (see 0012_webhook_cursors), and no pending delivery
+ * (a retry, a redelivery, a disabled endpoint's backlog) sends it — an event still owed to someone is
+ * kept however old. Deletes at most `limit` rows per call so a large backlog never holds the write
+ * lock for long. Returns the count.
  */
 export async function pruneOutbox(db: Db, opts: { before: string; limit?: number }): Promise<number> {
   const result = await db
@@ -70,7 +65,9 @@ export async function pruneOutbox(db: Db, opts: { before: string; limit?: number
         .selectFrom('outbox_events as o')
         .select('o.sequence')
         .where('o.created_at', '<', opts.before)
-        .where('o.dispatched_at', 'is not', null)
+        .where(({ not, exists }) =>
+          not(exists(sql`(select 1 from webhooks w left join webhook_cursors c on c.webhook_id = w.id where w.enabled = 1 and w.tenant_id = o.tenant_id and coalesce(c.sequence, 0) < o.sequence)`)),
+        )
         // 'pending' as a literal, not a bound value, so SQLite can use the pending-only index.
         .where(({ not, exists, selectFrom }) =>
           not(exists(selectFrom('webhook_deliveries as d').select(sql.lit(1).as('x')).whereRef('d.sequence', '=', 'o.sequence').where(sql<boolean>`d.status = 'pending'`))),

@@ -10,7 +10,5 @@ export interface OutboxEventTable {
   occurred_at: string;
   /** `JSON.stringify(envelope)`, written once: the exact body every delivery attempt signs and sends. */
   envelope: string;
-  /** When webhook deliveries were fanned out from it; null until then. */
-  dispatched_at: string | null;
   created_at: string;
 }

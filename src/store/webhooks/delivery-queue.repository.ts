@@ -1,16 +1,18 @@
 import { sql } from 'kysely';
 import { uuidv7 } from '../../shared/ids.js';
-import { fromDbBool, nowIso, type Db } from '../database.js';
+import { nowIso, type Db } from '../database.js';
 import { notFound } from '../db-errors.js';
 import { getDelivery, MAX_EXCERPT_CHARS, type WebhookDelivery } from './webhook-delivery.repository.js';
-import type { BreakerState, DeliveryStatus, WebhookDeliveryTable } from './webhook.table.js';
+import type { DeliveryStatus, WebhookDeliveryTable } from './webhook.table.js';
 
 /**
- * The dispatcher's queue over `webhook_deliveries`: each endpoint's pending deliveries form one
- * queue ordered by outbox sequence, and only its head is ever attempted (per-endpoint order).
+ * The dispatcher's queue over `webhook_deliveries`: each endpoint's pending deliveries (retries,
+ * redeliveries, a disabled endpoint's backlog) form one queue ordered by outbox sequence, served
+ * before the events past its cursor (delivery-cursor.repository.ts), and only its head is ever
+ * attempted (per-endpoint order).
  */
 
-/** What fan-out owes one endpoint for one outbox event. */
+/** A pending delivery to write: one outbox event owed to one endpoint. */
 export interface DeliveryToEnqueue {
   webhookId: string;
   tenantId: string;
@@ -21,9 +23,8 @@ export interface DeliveryToEnqueue {
 }
 
 /**
- * Inserts pending deliveries, skipping any (endpoint, event) pair that already has one: a
- * dispatcher that crashed between fan-out and marking the event dispatched enqueues it again
- * harmlessly. Returns how many were new.
+ * Inserts pending deliveries: a disabled endpoint's backlog, read past its cursor (so none of them
+ * has a row yet). Returns how many.
  */
 export async function enqueueDeliveries(db: Db, items: readonly DeliveryToEnqueue[]): Promise<number> {
   if (items.length === 0) return 0;
@@ -35,14 +36,12 @@ export async function enqueueDeliveries(db: Db, items: readonly DeliveryToEnqueu
     created_at: now, updated_at: now,
   }));
   // Multi-row inserts, each under SQLite's 32,766 bound-variable limit (19 columns a row).
-  let inserted = 0;
   let at = 0;
   for (const size of chunkSizes(rows.length, ENQUEUE_CHUNK)) {
-    const result = await db.insertInto('webhook_deliveries').values(rows.slice(at, at + size)).onConflict((oc) => oc.columns(['webhook_id', 'event_id']).doNothing()).executeTakeFirst();
-    inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
+    await db.insertInto('webhook_deliveries').values(rows.slice(at, at + size)).execute();
     at += size;
   }
-  return inserted;
+  return rows.length;
 }
 
 const ENQUEUE_CHUNK = 1024;
@@ -79,34 +78,6 @@ export async function requeueDelivery(db: Db, tenantId: string, webhookId: strin
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw notFound('webhook_delivery', id);
   return getDelivery(db, tenantId, webhookId, id);
-}
-
-/** An endpoint as the dispatcher's scan sees it: whether it may be attempted, and when its queue head is due. */
-export interface DispatchHead {
-  webhookId: string;
-  tenantId: string;
-  enabled: boolean;
-  breaker: { state: BreakerState; consecutiveFailures: number; pausedUntil: string | null };
-  /** The head's next attempt time (null: now). */
-  headDue: string | null;
-}
-
-/**
- * Every endpoint with a pending queue, with its head's due time, in one statement: per endpoint two
- * probes of the (webhook_id, status, sequence) index (the old scan read each head row again, one
- * query per endpoint, plus the endpoint's row).
- */
-export async function listDispatchHeads(db: Db): Promise<DispatchHead[]> {
-  const head = (column: string) => sql.raw(`(select d.${column} from webhook_deliveries d where d.webhook_id = w.id and d.status = 'pending' and d.sequence is not null order by d.sequence limit 1)`);
-  const rows = await sql<{ id: string; tenant_id: string; enabled: number; breaker_state: BreakerState; consecutive_failures: number; paused_until: string | null; head_id: string | null; head_due: string | null }>`
-    select w.id, w.tenant_id, w.enabled, w.breaker_state, w.consecutive_failures, w.paused_until, ${head('id')} as head_id, ${head('next_attempt_at')} as head_due
-    from webhooks w order by w.id`.execute(db);
-  return rows.rows
-    .filter((r) => r.head_id !== null)
-    .map((r) => ({
-      webhookId: r.id, tenantId: r.tenant_id, enabled: fromDbBool(r.enabled),
-      breaker: { state: r.breaker_state, consecutiveFailures: r.consecutive_failures, pausedUntil: r.paused_until }, headDue: r.head_due,
-    }));
 }
 
 /** A pending delivery with the event it sends (null once retention removed it). */

@@ -57,7 +57,7 @@ function toDelivery(row: WebhookDeliveryTable): WebhookDelivery {
 
 /**
  * Records that `eventId` is owed to an endpoint (status pending, due at `nextAttemptAt`, now by
- * default). The same event for the same endpoint twice raises `CONFLICT`: enqueueing is idempotent.
+ * default): the API's test event, whose attempt is recorded on it.
  */
 export async function createDelivery(
   db: Db,

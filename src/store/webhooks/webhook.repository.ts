@@ -98,6 +98,9 @@ function columns(f: WebhookFields, secretKey: Buffer, id: string): Partial<Webho
   };
 }
 
+/** The newest event's sequence (0 for none), as SQL: where a new or re-enabled endpoint's cursor starts. */
+const newestOutboxSequence = sql<number>`(select coalesce(max(sequence), 0) from outbox_events)`;
+
 /** Creates an endpoint with its secret encrypted (AAD = the row id, so it cannot be moved to another row). */
 export async function createWebhook(
   db: Db,
@@ -126,6 +129,8 @@ export async function createWebhook(
     ...columns(input, secretKey, id),
   };
   await withDbErrors('webhook', () => db.insertInto('webhooks').values(row).execute());
+  // Events from now on: what was in the outbox before the endpoint existed is not sent to it.
+  await db.insertInto('webhook_cursors').values({ webhook_id: id, sequence: newestOutboxSequence }).execute();
   return toWebhook(row);
 }
 
@@ -157,6 +162,11 @@ export async function listEnabledWebhooks(db: Db, tenantId?: string): Promise<We
 
 /** Updates fields; `secret` replaces the signing secret (rotation), `headers` the whole header set. */
 export async function updateWebhook(db: Db, secretKey: Buffer, tenantId: string, id: string, patch: WebhookFields & { secret?: string }): Promise<Webhook> {
+  if (patch.enabled === true) {
+    // Enabled again: events from now on (what happened while it was disabled is not sent to it).
+    await sql`update webhook_cursors set sequence = ${newestOutboxSequence}
+      where webhook_id = ${id} and exists (select 1 from webhooks w where w.id = ${id} and w.tenant_id = ${tenantId} and w.enabled = 0)`.execute(db);
+  }
   const row = await withDbErrors('webhook', () =>
     db
       .updateTable('webhooks')

@@ -25,6 +25,16 @@ export interface WebhookTable {
   updated_at: string;
 }
 
+/**
+ * Row shape of `webhook_cursors` (0012): the last outbox sequence of its tenant an endpoint has
+ * handled — each event at or before it was filtered out or has its delivery row. New endpoints,
+ * and endpoints enabled again, start at the newest event.
+ */
+export interface WebhookCursorTable {
+  webhook_id: string;
+  sequence: number;
+}
+
 /** Circuit breaker of one endpoint: `open` pauses deliveries until `paused_until`, `half_open` lets one probe through. */
 export type BreakerState = 'closed' | 'open' | 'half_open';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseEvent } from '../../../events/envelope.js';
-import { listUndispatchedEvents } from '../../../store/index.js';
+import { listOutboxEvents } from '../../../store/index.js';
 import { body, testApiWithStore } from '../../test-helpers.js';
 import { bind, createExt, type TestApi } from './test-helpers.js';
 
@@ -27,7 +27,7 @@ afterEach(async () => {
 /** The outbox events since the last call, parsed against their schemas. */
 let seen = 0;
 async function newEvents(): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
-  const all = await listUndispatchedEvents(t.db, 1000);
+  const all = await listOutboxEvents(t.db, 1000);
   const fresh = all.filter((e) => e.sequence > seen);
   seen = all.at(-1)?.sequence ?? seen;
   return fresh.map((e) => parseEvent(JSON.parse(e.body)) as unknown as { type: string; data: Record<string, unknown> });

@@ -144,6 +144,9 @@ describe('webhook dispatch', () => {
     await hook();
     up = false;
     d.start();
+    // The delivery threads are up before the call: an attempt's time is its batch's clock time plus
+    // real time elapsed, and a thread starting on a loaded machine could push the first past a second.
+    await d.connectionsOpened();
     const calls = callService(d);
     const started = await calls.startCall({ tenantId: t.tenant.id, direction: 'internal', caller: alice, callee: bob });
     await calls.apply(started.callId, { type: 'fail', sipStatus: 404, cause: 'UNALLOCATED_NUMBER' });
@@ -258,8 +261,8 @@ describe('webhook dispatch', () => {
     const started = performance.now();
     await d.stop(200);
     expect(performance.now() - started).toBeLessThan(1500);
-    const [delivery] = (await body(await t.call('GET', `/api/v1/webhooks/${(await body(await t.call('GET', '/api/v1/webhooks'))).data[0].id}/deliveries`))).data;
-    expect(delivery).toMatchObject({ status: 'pending', attempts: 0 });
+    // No outcome recorded: the event is still owed to the endpoint (its cursor is before it), so a restart makes the attempt again.
+    expect((await body(await t.call('GET', `/api/v1/webhooks/${(await body(await t.call('GET', '/api/v1/webhooks'))).data[0].id}/deliveries`))).data).toEqual([]);
     // Let the hung attempt end (and be recorded) before the store closes.
     receiver.closeAllConnections();
     await d.idle();

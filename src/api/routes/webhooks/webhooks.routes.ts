@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
 import { generateWebhookSecret } from '../../../events/webhooks/webhook-secret.js';
 import { appendAudit, createWebhook, deleteWebhook, getWebhook, inTransaction, listWebhooks, updateWebhook, type WebhookFields } from '../../../store/index.js';
+import { keepBacklogOfDisabled } from '../../../pbx/events/webhook-backlog.js';
 import { auditActor } from '../../audit.js';
 import type { ApiEnv } from '../../env.js';
 import { page, pageSchema, paginationQuery } from '../../pagination.js';
@@ -110,7 +111,10 @@ export function registerWebhookCrudRoutes(app: OpenAPIHono<ApiEnv>, deps: Resour
     if (body.url !== undefined) await checkWebhookUrl(deps, body.url);
     const view = await inTransaction(deps.db, async (trx) => {
       const headers = await headersForUpdate(trx, deps.secretKey, tenantId, id, body.headers);
+      const wasEnabled = (await getWebhook(trx, tenantId, id)).enabled;
       const updated = await updateWebhook(trx, deps.secretKey, tenantId, id, { ...fieldsOf(body), ...(headers && { headers }) });
+      // Disabled: what it was owed so far waits for it (pending deliveries); what happens from now on is not sent to it.
+      if (wasEnabled && !updated.enabled) await keepBacklogOfDisabled(trx, updated, new Date(deps.clock.now()).toISOString());
       await appendAudit(trx, { ...auditActor(c), action: 'webhook.updated', targetType: 'webhook', targetId: id, details: auditDetails(body, updated.url) });
       return webhookView(updated);
     });

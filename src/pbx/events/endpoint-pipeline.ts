@@ -1,0 +1,229 @@
+import { filterMatches } from '../../events/event-types.js';
+import type { BatchOutcome, DeliveryBatch } from '../../events/webhooks/delivery-batch.js';
+import { InlineDelivery, type DeliveryRunner } from '../../events/webhooks/delivery-pool.js';
+import type { Logger } from '../../obs/logger.js';
+import type { Clock } from '../../shared/clock.js';
+import { uuidv7 } from '../../shared/ids.js';
+import {
+  getWebhook,
+  getWebhookHeaders,
+  getWebhookCursor,
+  getWebhookSecret,
+  inTransaction,
+  listQueuePage,
+  setWebhookBreaker,
+  type Db,
+  type QueuedDelivery,
+  type Webhook,
+} from '../../store/index.js';
+import type { CheckedTargets } from './checked-targets.js';
+import { breakerAfter, breakerGate, retryDelayMs, type Breaker, type BreakerConfig } from './delivery-policy.js';
+import type { DeliveryOutcome, OutcomeRecorder } from './outcome-recorder.js';
+import { OutboxWindows } from './outbox-window.js';
+
+export interface EndpointPipelineDeps {
+  db: Db;
+  secretKey: Buffer;
+  clock: Clock;
+  log: Logger;
+  recorder: OutcomeRecorder;
+  targets: CheckedTargets;
+  /** The HTTP side (delivery threads, or this thread); undefined once the dispatcher stopped. */
+  delivery: () => DeliveryRunner | undefined;
+  breaker: BreakerConfig;
+  backoffBaseMs?: number;
+  random?: () => number;
+  stopped: () => boolean;
+}
+
+/**
+ * How an endpoint's run ended: `drained` attempted all it read and saw the end of its work;
+ * `stopped` did work but ended early (a failure, a thread that ended, a stop, the breaker); `idle`
+ * found nothing it could do.
+ */
+export type RunEnd = 'drained' | 'stopped' | 'idle';
+
+/** What one step (one page) of a run did: `more` goes on to the next page; `blocked` found nothing that may go now. */
+type Step = 'more' | 'drained' | 'stopped' | 'blocked';
+
+/** Deliveries read (and handed to the HTTP side) per endpoint at a time. */
+const PAGE = 200;
+/** A running endpoint reads its pending queue from the head again at least this often (ms). */
+const FULL_READ_MS = 1000;
+
+/**
+ * One endpoint's pipeline (issue 5 §3): page after page of what it is owed, in outbox sequence
+ * order, attempted one after another by the delivery side. First its pending deliveries — retries,
+ * redeliveries, the backlog kept while it was disabled — and once none is left, the events of its
+ * tenant past its cursor that its filter wants (`webhook_cursors`): their delivery rows are
+ * written with the first attempt's outcome, and the cursor moves past them in the same commit.
+ *
+ * Each page reads the endpoint's row and secret afresh (an edit, a rotation or a disable applies at
+ * the next page). A run ends when nothing is left, an attempt fails (the endpoint then waits for its
+ * retry: a pending head blocks everything after it), or the dispatcher stops.
+ */
+export class EndpointPipeline {
+  /** The tenants' recent events, read once for all their endpoints. */
+  private readonly outbox = new OutboxWindows();
+
+  constructor(private readonly deps: EndpointPipelineDeps) {}
+
+  async run(tenantId: string, webhookId: string): Promise<RunEnd> {
+    const { db, clock } = this.deps;
+    let worked = false;
+    const pending = { after: undefined as number | undefined, fullReadAt: Date.now() };
+    while (!this.deps.stopped()) {
+      // Deleted since the scan (its deliveries went with it): nothing to do.
+      const webhook = await getWebhook(db, tenantId, webhookId).catch(() => undefined);
+      if (!webhook?.enabled) break;
+      const now = clock.now();
+      const gate = breakerGate(webhook.breaker, now);
+      if (!gate.allow) break;
+      const step = (await this.pendingStep(webhook, gate.breaker, now, pending)) ?? (await this.cursorStep(webhook, gate.breaker, now));
+      if (step === 'blocked') break;
+      worked = true;
+      if (step === 'drained') return 'drained';
+      if (step === 'stopped') break;
+    }
+    return worked ? 'stopped' : 'idle';
+  }
+
+  /**
+   * A page of the endpoint's pending queue, or undefined when it has none left to attempt.
+   * Deliveries attempted but not recorded yet still read as pending: skipped. While this run has
+   * some, the read starts after the last one it attempted (instead of reading them all again), and
+   * from the head once a second (a redelivered old event is behind the bound).
+   */
+  private async pendingStep(webhook: Webhook, breaker: Breaker, now: number, pos: { after: number | undefined; fullReadAt: number }): Promise<Step | undefined> {
+    const uncommitted = this.deps.recorder.pendingOf(webhook.id);
+    const full = uncommitted.size === 0 || pos.after === undefined || Date.now() - pos.fullReadAt >= FULL_READ_MS;
+    if (full) pos.fullReadAt = Date.now();
+    const limit = full ? PAGE + uncommitted.size : PAGE;
+    const rows = await listQueuePage(this.deps.db, webhook.id, limit, full ? -1 : pos.after);
+    const page = rows.filter((d) => !uncommitted.has(d.id));
+    if (page.length === 0) return undefined;
+    // Only the head may go while it is not due (a retry); what follows it waits behind it.
+    const ready: QueuedDelivery[] = [];
+    for (const d of page) {
+      if (d.nextAttemptAt !== null && Date.parse(d.nextAttemptAt) > now) break;
+      ready.push(d);
+      // Half-open lets exactly one probe through.
+      if (ready.length >= (breaker.state === 'half_open' ? 1 : PAGE)) break;
+    }
+    const head = ready[0];
+    if (!head) return 'blocked';
+    await this.showProbe(webhook, breaker);
+    if (head.body === null) {
+      // Retention removed it (only possible for a requeued old delivery): nothing left to send.
+      pos.after = head.sequence;
+      this.deps.recorder.add([{ webhookId: webhook.id, id: head.id, ok: false, statusCode: null, error: 'the event is no longer in the outbox', excerpt: null, durationMs: 0, at: new Date(now).toISOString(), nextAttemptAt: null }]);
+      return 'more';
+    }
+    const missing = ready.findIndex((d) => d.body === null);
+    const items = missing === -1 ? ready : ready.slice(0, missing);
+    const outcome = await this.attempt(webhook, items, now);
+    const last = items[outcome.attempts.length - 1];
+    if (last) pos.after = last.sequence;
+    return this.settle(webhook, items, breaker, outcome, undefined);
+  }
+
+  /** A page of the tenant's events past the endpoint's cursor (and past what this process attempted but has not committed yet). */
+  private async cursorStep(webhook: Webhook, breaker: Breaker, now: number): Promise<Step> {
+    const { recorder } = this.deps;
+    const from = Math.max(await getWebhookCursor(this.deps.db, webhook.id), recorder.cursorOf(webhook.id) ?? 0);
+    const events = await this.outbox.read(this.deps.db, webhook.tenantId, from, PAGE);
+    const lastRead = events.at(-1);
+    if (!lastRead) return 'blocked';
+    const end: Step = events.length < PAGE ? 'drained' : 'more';
+    const wanted = events.filter((e) => filterMatches(webhook.events, e.type));
+    if (wanted.length === 0) {
+      // Nothing here for this endpoint: the cursor moves past it (committed with the next batch).
+      recorder.add([], undefined, { webhookId: webhook.id, sequence: lastRead.sequence });
+      return end;
+    }
+    await this.showProbe(webhook, breaker);
+    const probing = breaker.state === 'half_open';
+    const items: QueuedDelivery[] = (probing ? wanted.slice(0, 1) : wanted).map((e) => ({
+      id: uuidv7(), tenantId: e.tenantId, eventId: e.eventId, eventType: e.type, sequence: e.sequence, nextAttemptAt: null, roundAttempts: 0, body: e.body,
+    }));
+    const outcome = await this.attempt(webhook, items, now);
+    const attempted = outcome.attempts.length;
+    // Past everything read once every wanted event went (what the filter skipped needs no row);
+    // else up to the last one attempted — a failed one has its row, pending, and blocks the rest.
+    const cursor = attempted === wanted.length ? lastRead.sequence : items[attempted - 1]?.sequence;
+    const step = await this.settle(webhook, items, breaker, outcome, cursor);
+    return step === 'more' && attempted === items.length && !probing ? end : step;
+  }
+
+  /** Probing: visible in the API while the probe runs. */
+  private async showProbe(webhook: Webhook, breaker: Breaker): Promise<void> {
+    if (breaker.state !== webhook.breaker.state) await inTransaction(this.deps.db, (trx) => setWebhookBreaker(trx, webhook.id, breaker), 'process-crash');
+  }
+
+  /** Checks the URL, then hands the deliveries to the delivery side; a refusal or an undecryptable secret fails the head like an attempt would. */
+  private async attempt(webhook: Webhook, items: QueuedDelivery[], now: number): Promise<BatchOutcome> {
+    const { db, secretKey } = this.deps;
+    const failHead = (error: string): BatchOutcome => ({ attempts: [{ ok: false, statusCode: null, excerpt: null, error, durationMs: 0, at: now }], expired: false });
+    // A secret that no longer decrypts (the secret key was replaced) fails the attempt like a refused
+    // URL would, so the delivery runs out its retries instead of being retried every poll for ever.
+    const secret = await getWebhookSecret(db, secretKey, webhook.tenantId, webhook.id).catch(() => undefined);
+    if (secret === undefined) return failHead('the signing secret cannot be decrypted (was the secret key changed?)');
+    // Custom header values are stored encrypted too (auth tokens): the same failure if they no longer decrypt.
+    const customHeaders = await getWebhookHeaders(db, secretKey, webhook.tenantId, webhook.id).catch(() => undefined);
+    if (customHeaders === undefined) return failHead('the custom headers cannot be decrypted (was the secret key changed?)');
+    const delivery = this.deps.delivery() ?? new InlineDelivery();
+    const checked = await this.deps.targets.check(webhook.url);
+    if ('refused' in checked) {
+      // Never connect again over a connection to an address that no longer passes the check.
+      delivery.drop(webhook.id);
+      return failHead(checked.refused);
+    }
+    const { target, until } = checked;
+    const batch: DeliveryBatch = {
+      endpoint: webhook.id, url: target.url.href, hostname: target.hostname, address: target.address, family: target.family, checkedUntil: until,
+      secret, customHeaders, timeoutMs: webhook.timeoutMs, clockAt: now, wallAt: Date.now(),
+      items: items.map((d) => ({ deliveryId: d.id, eventId: d.eventId, eventType: d.eventType, tenantId: d.tenantId, body: d.body as string })),
+    };
+    return delivery.run(batch);
+  }
+
+  /**
+   * Queues the attempts' outcomes (next attempt time on a failure, the breaker after each, and for
+   * events read past the cursor the cursor's new place) for the batched commit; then decides how
+   * the run goes on. A failure or a breaker change waits for its commit: the next read of the store
+   * must see the failed head (pending, so it blocks what follows) and the breaker as it now is.
+   */
+  private async settle(webhook: Webhook, items: QueuedDelivery[], breaker: Breaker, outcome: BatchOutcome, cursor: number | undefined): Promise<Step> {
+    const { clock, log, recorder } = this.deps;
+    const after = clock.now();
+    const outcomes: DeliveryOutcome[] = [];
+    let b = breaker;
+    let failed = false;
+    for (const [i, attempt] of outcome.attempts.entries()) {
+      const d = items[i] as QueuedDelivery;
+      const round = d.roundAttempts + 1;
+      const retry = !attempt.ok && round <= webhook.retryCount;
+      const nextAttemptAt = retry ? new Date(after + retryDelayMs(round, { ...(this.deps.backoffBaseMs !== undefined && { baseMs: this.deps.backoffBaseMs }), ...(this.deps.random && { random: this.deps.random }) })).toISOString() : null;
+      b = breakerAfter(b, attempt.ok, after, this.deps.breaker);
+      const at = new Date(Math.min(attempt.at, after)).toISOString();
+      outcomes.push({
+        webhookId: webhook.id, id: d.id, ok: attempt.ok, statusCode: attempt.statusCode, error: attempt.error, excerpt: attempt.excerpt, durationMs: attempt.durationMs, at, nextAttemptAt,
+        // Read past the cursor: no row yet, the outcome writes it.
+        ...(cursor !== undefined && { first: { tenantId: d.tenantId, eventId: d.eventId, eventType: d.eventType, sequence: d.sequence } }),
+      });
+      const fields = { webhookId: webhook.id, deliveryId: d.id, eventId: d.eventId, type: d.eventType, attempt: round, statusCode: attempt.statusCode };
+      if (attempt.ok) {
+        if (log.isLevelEnabled('debug')) log.debug(fields, 'webhook delivered');
+      } else {
+        failed = true;
+        log.warn({ ...fields, error: attempt.error, nextAttemptAt, breaker: b.state }, retry ? 'webhook attempt failed; will retry' : 'webhook delivery failed finally');
+      }
+    }
+    const changed = b.state !== webhook.breaker.state || b.consecutiveFailures !== webhook.breaker.consecutiveFailures || b.pausedUntil !== webhook.breaker.pausedUntil;
+    recorder.add(outcomes, changed ? { webhookId: webhook.id, breaker: b } : undefined, cursor === undefined ? undefined : { webhookId: webhook.id, sequence: cursor });
+    if (failed || changed) await recorder.flush();
+    // Failed (the endpoint waits for its retry), or nothing was attempted (the thread ended): the scan decides when to look again.
+    if (failed || outcome.attempts.length === 0) return 'stopped';
+    return 'more';
+  }
+}
