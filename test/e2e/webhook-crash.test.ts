@@ -3,13 +3,14 @@
  * webhook to a loopback receiver that is down (nothing listens on its port), a SIPp call to an
  * extension that is not registered (call.start, then call.ended with 480), `kill -9` of the PBX
  * while the deliveries are still failing, the receiver brought up, and a restart on the same data
- * directory: both events arrive, with the ids the delivery log showed before the crash, in order
- * and signed. No media is needed (the call never reaches a phone), so media is direct.
+ * directory: both events arrive, with the ids the outbox held before the crash (read over `/ws`;
+ * the delivery log showed the first one failing under its id), in order and signed. No media is needed (the call never reaches a phone), so media is direct.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { runSipp, userLine } from './support/sipp.js';
 import { freePort, killRun, launch, loopbackStart, type Run } from './support/switchboard-run.js';
 
@@ -29,6 +30,24 @@ describe('webhook delivery survives kill -9 (npm start + SIPp)', () => {
   const hits: Hit[] = [];
   const api = (path: string, init: RequestInit = {}): Promise<Response> =>
     fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { ...init, headers: { 'X-API-Key': bootstrapKey, 'Content-Type': 'application/json', ...init.headers } });
+  /** The ids of the first event of each type, replayed from the start of the outbox over `/ws`. */
+  const outboxIds = (types: string[]): Promise<Record<string, string>> =>
+    new Promise((resolve, reject) => {
+      const found: Record<string, string> = {};
+      const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ws?since=0`, { headers: { 'X-API-Key': bootstrapKey } });
+      const timer = setTimeout(() => (ws.terminate(), reject(new Error(`no ${types.join(', ')} on /ws within 10 s`))), 10_000);
+      ws.on('error', reject);
+      ws.on('message', (raw) => {
+        const m = JSON.parse(String(raw)) as { type: string; event?: { id: string; type: string } };
+        if (m.type !== 'event' || !m.event || !types.includes(m.event.type)) return;
+        found[m.event.type] ??= m.event.id;
+        if (types.every((t) => found[t] !== undefined)) {
+          clearTimeout(timer);
+          ws.close();
+          resolve(found);
+        }
+      });
+    });
 
   beforeAll(async () => {
     ({ dataDir, sipPort, httpPort, env } = await loopbackStart('webhook-crash', bootstrapKey, {
@@ -63,13 +82,14 @@ describe('webhook delivery survives kill -9 (npm start + SIPp)', () => {
     const a = await runSipp({ scenario: 'uac-invite-auth-expect-480.xml', target: `127.0.0.1:${sipPort}`, calls: 1, service: '3003', users: [userLine('3001', passwords['3001']!)] });
     expect(a.code, a.output).toBe(0);
 
-    // Both events are owed and the first has been tried (and failed) at least once: crash now.
+    // The call's events as the outbox holds them (the /ws stream replays it from the start).
+    const ids = await outboxIds(['call.start', 'call.ended']);
+    // Both are owed and the first has been tried (and failed) at least once: crash now. (call.ended
+    // waits behind it, past the endpoint's cursor: it has no delivery row until it is attempted.)
     const deliveries = async (): Promise<Delivery[]> => ((await (await api(`/webhooks/${webhookId}/deliveries`)).json()) as { data: Delivery[] }).data;
     await expect
-      .poll(async () => (await deliveries()).map((d) => [d.event_type, d.status, d.attempts > 0 || d.event_type === 'call.ended']).sort(), { timeout: 10_000 })
-      .toEqual([['call.ended', 'pending', true], ['call.start', 'pending', true]]);
-    const owed = await deliveries();
-    const ids = Object.fromEntries(owed.map((d) => [d.event_type, d.event_id]));
+      .poll(async () => (await deliveries()).map((d) => [d.event_type, d.event_id, d.status, d.attempts > 0]), { timeout: 10_000 })
+      .toEqual([['call.start', ids['call.start'], 'pending', true]]);
     killRun(run); // SIGKILL to the process group (and the engine): no shutdown code runs
     await new Promise<void>((resolve) => (run!.child.exitCode !== null || run!.child.signalCode !== null ? resolve() : run!.child.once('exit', () => resolve())));
 
