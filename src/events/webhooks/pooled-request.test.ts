@@ -4,7 +4,7 @@
  * check; no redirect followed; a capped excerpt; timeouts and refusals as failed attempts.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPinnedPool, postPooled } from './pooled-request.js';
 import { startTlsReceiver } from './tls-receiver.fixture.js';
@@ -97,5 +97,31 @@ describe('pooled delivery request (delivery threads)', () => {
     expect(untrusted.ok).toBe(false);
     expect(untrusted.error).toMatch(/SELF_SIGNED|CERT/);
     await p3.destroy();
+  });
+
+  it('makes the attempt once more when the connection is closed under it before any answer, and only once', async () => {
+    // A receiver that drops the first `drops` connections as soon as a request arrives: what a
+    // kept-alive connection closed by the receiver at the moment we reuse it looks like.
+    const closing = async (drops: number) => {
+      let seen = 0;
+      const srv = createTcpServer((socket) => {
+        const mine = seen++;
+        socket.once('data', () => (mine < drops ? socket.destroy() : socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
+      });
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      return { srv, t: target(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`), connections: () => seen };
+    };
+    const once = await closing(1);
+    const pool = openPinnedPool(once.t);
+    expect(await postPooled(pool, once.t, req)).toMatchObject({ ok: true, statusCode: 200, excerpt: 'ok' });
+    expect(once.connections()).toBe(2);
+    await pool.destroy();
+    once.srv.close();
+    const always = await closing(Infinity);
+    const p2 = openPinnedPool(always.t);
+    expect(await postPooled(p2, always.t, req)).toMatchObject({ ok: false, statusCode: null, error: 'UND_ERR_SOCKET' });
+    expect(always.connections()).toBe(2);
+    await p2.destroy();
+    always.srv.close();
   });
 });
