@@ -25,6 +25,7 @@ beforeAll(async () => {
       else if (req.url === '/big') res.writeHead(200).end('x'.repeat(100_000));
       else if (req.url === '/fail') res.writeHead(503).end('down for maintenance');
       else if (req.url === '/hang') return;
+      else if (req.url === '/stall') res.writeHead(200).write('partial'); // the head, then the body stops
       else res.writeHead(200).end('ok');
     });
   });
@@ -75,6 +76,8 @@ describe('pooled delivery request (delivery threads)', () => {
     const hung = await postPooled(pool, at('/hang'), { ...req, timeoutMs: 150 });
     expect(hung).toMatchObject({ ok: false, statusCode: null, error: 'timed out after 150 ms' });
     expect(hung.durationMs).toBeGreaterThanOrEqual(140);
+    // A pause in the body is bounded too (and the 200 already received does not make it a success).
+    expect(await postPooled(pool, at('/stall'), { ...req, timeoutMs: 150 })).toMatchObject({ ok: false, statusCode: null, excerpt: null, error: 'timed out after 150 ms' });
     await pool.destroy();
     const refused = target('http://127.0.0.1:1/x');
     const nowhere = openPinnedPool(refused);
