@@ -1,7 +1,7 @@
 import type { Pool } from 'undici';
 import type { AttemptResult } from './pinned-request.js';
-import { openPinnedPool, postPooled } from './pooled-request.js';
-import { signedHeaders } from './signing.js';
+import { openPinnedPool, sendPooled } from './pooled-request.js';
+import { BatchSigner } from './signing.js';
 import type { WebhookTarget } from './webhook-target.js';
 
 /**
@@ -117,17 +117,18 @@ export class DeliveryConnections {
 export async function runDeliveryBatch(batch: DeliveryBatch, connections: DeliveryConnections, cancelled: () => boolean): Promise<BatchOutcome> {
   const url = new URL(batch.url);
   const target = { url, hostname: batch.hostname, address: batch.address, family: batch.family };
+  const path = `${url.pathname}${url.search}`;
+  const signer = new BatchSigner(batch.secret, batch.customHeaders);
   const attempts: BatchAttempt[] = [];
   for (const item of batch.items) {
     if (cancelled()) break;
     if (batch.checkedUntil !== null && Date.now() > batch.checkedUntil) return { attempts, expired: true };
     const at = batch.clockAt + (Date.now() - batch.wallAt);
-    const headers = signedHeaders({
-      secret: batch.secret, eventId: item.eventId, eventType: item.eventType, tenantId: item.tenantId, deliveryId: item.deliveryId,
-      timestamp: Math.floor(at / 1000), body: item.body, customHeaders: batch.customHeaders,
-    });
+    // The exact bytes sent, encoded once for both signatures and the request.
+    const body = Buffer.from(item.body, 'utf8');
+    const headers = signer.headers({ eventId: item.eventId, eventType: item.eventType, tenantId: item.tenantId, deliveryId: item.deliveryId, timestamp: Math.floor(at / 1000), body });
     const pool = connections.poolFor(batch.endpoint, target, batch.timeoutMs, batch.ca);
-    const result = await postPooled(pool, target, { headers, body: item.body, timeoutMs: batch.timeoutMs });
+    const result = await sendPooled(pool, { path, headers, body, timeoutMs: batch.timeoutMs });
     attempts.push({ ...result, at });
     if (!result.ok) break;
   }

@@ -4,7 +4,7 @@
  * check; no redirect followed; a capped excerpt; timeouts and refusals as failed attempts.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPinnedPool, postPooled } from './pooled-request.js';
 import { startTlsReceiver } from './tls-receiver.fixture.js';
@@ -25,6 +25,7 @@ beforeAll(async () => {
       else if (req.url === '/big') res.writeHead(200).end('x'.repeat(100_000));
       else if (req.url === '/fail') res.writeHead(503).end('down for maintenance');
       else if (req.url === '/hang') return;
+      else if (req.url === '/stall') res.writeHead(200).write('partial'); // the head, then the body stops
       else res.writeHead(200).end('ok');
     });
   });
@@ -75,6 +76,8 @@ describe('pooled delivery request (delivery threads)', () => {
     const hung = await postPooled(pool, at('/hang'), { ...req, timeoutMs: 150 });
     expect(hung).toMatchObject({ ok: false, statusCode: null, error: 'timed out after 150 ms' });
     expect(hung.durationMs).toBeGreaterThanOrEqual(140);
+    // A pause in the body is bounded too (and the 200 already received does not make it a success).
+    expect(await postPooled(pool, at('/stall'), { ...req, timeoutMs: 150 })).toMatchObject({ ok: false, statusCode: null, excerpt: null, error: 'timed out after 150 ms' });
     await pool.destroy();
     const refused = target('http://127.0.0.1:1/x');
     const nowhere = openPinnedPool(refused);
@@ -97,5 +100,31 @@ describe('pooled delivery request (delivery threads)', () => {
     expect(untrusted.ok).toBe(false);
     expect(untrusted.error).toMatch(/SELF_SIGNED|CERT/);
     await p3.destroy();
+  });
+
+  it('makes the attempt once more when the connection is closed under it before any answer, and only once', async () => {
+    // A receiver that drops the first `drops` connections as soon as a request arrives: what a
+    // kept-alive connection closed by the receiver at the moment we reuse it looks like.
+    const closing = async (drops: number) => {
+      let seen = 0;
+      const srv = createTcpServer((socket) => {
+        const mine = seen++;
+        socket.once('data', () => (mine < drops ? socket.destroy() : socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')));
+      });
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      return { srv, t: target(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`), connections: () => seen };
+    };
+    const once = await closing(1);
+    const pool = openPinnedPool(once.t);
+    expect(await postPooled(pool, once.t, req)).toMatchObject({ ok: true, statusCode: 200, excerpt: 'ok' });
+    expect(once.connections()).toBe(2);
+    await pool.destroy();
+    once.srv.close();
+    const always = await closing(Infinity);
+    const p2 = openPinnedPool(always.t);
+    expect(await postPooled(p2, always.t, req)).toMatchObject({ ok: false, statusCode: null, error: 'UND_ERR_SOCKET' });
+    expect(always.connections()).toBe(2);
+    await p2.destroy();
+    always.srv.close();
   });
 });

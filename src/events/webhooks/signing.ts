@@ -16,7 +16,11 @@ export function edgvoipSignature(secret: string, body: Buffer | string): string 
 }
 
 export function standardWebhooksSignature(secret: string, id: string, timestamp: number, body: Buffer | string): string {
-  const hmac = createHmac('sha256', standardWebhooksKey(secret));
+  return standardWebhooksSignatureWith(standardWebhooksKey(secret), id, timestamp, body);
+}
+
+function standardWebhooksSignatureWith(key: Buffer, id: string, timestamp: number, body: Buffer | string): string {
+  const hmac = createHmac('sha256', key);
   hmac.update(`${id}.${timestamp}.`);
   hmac.update(body);
   return `v1,${hmac.digest('base64')}`;
@@ -51,6 +55,40 @@ export function signedHeaders(input: SignedRequestInput): Record<string, string>
     'webhook-timestamp': String(input.timestamp),
     'webhook-signature': standardWebhooksSignature(input.secret, input.eventId, input.timestamp, input.body),
   };
+}
+
+/**
+ * {@link signedHeaders} for the delivery threads, made once per batch (one endpoint, one secret):
+ * the keys are derived once rather than per attempt, and the headers come as undici's flat
+ * name/value list (no object spread per attempt). The body should be the Buffer that is sent
+ * (signing a string would encode it a second time). A custom header with a reserved name (refused
+ * at creation) is left out, so ours always win here too.
+ */
+export class BatchSigner {
+  private readonly edgvoipKey: Buffer;
+  private readonly standardKey: Buffer;
+  private readonly custom: string[] = [];
+
+  constructor(secret: string, customHeaders: Readonly<Record<string, string>> = {}) {
+    this.edgvoipKey = Buffer.from(secret, 'utf8');
+    this.standardKey = standardWebhooksKey(secret);
+    for (const [name, value] of Object.entries(customHeaders)) if (!RESERVED_HEADER_NAMES.has(name.toLowerCase())) this.custom.push(name, value);
+  }
+
+  headers(input: Omit<SignedRequestInput, 'secret' | 'customHeaders'>): string[] {
+    return [
+      ...this.custom,
+      'content-type', 'application/json',
+      'user-agent', 'Switchboard-Webhooks/1',
+      'x-webhook-event', input.eventType,
+      'x-webhook-signature', createHmac('sha256', this.edgvoipKey).update(input.body).digest('hex'),
+      'x-request-id', input.deliveryId,
+      'x-tenant-id', input.tenantId,
+      'webhook-id', input.eventId,
+      'webhook-timestamp', String(input.timestamp),
+      'webhook-signature', standardWebhooksSignatureWith(this.standardKey, input.eventId, input.timestamp, input.body),
+    ];
+  }
 }
 
 /**
