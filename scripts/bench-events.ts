@@ -26,7 +26,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { EventStream } from '../src/api/events-ws/event-stream.js';
@@ -165,6 +165,8 @@ for (const rate of f.rates.split(',').map(Number)) {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const m0 = machineCpuMs();
+  // How busy the product's main thread (store, dispatcher, /ws) is while events are produced.
+  const elu0 = performance.eventLoopUtilization();
   const t0 = Date.now();
   let produced = 0;
   // Batches on a 10 ms schedule (catching up if a tick runs late), each one outbox transaction.
@@ -178,6 +180,7 @@ for (const rate of f.rates.split(',').map(Number)) {
     await new Promise((r) => setTimeout(r, 10));
   }
   const produceMs = Date.now() - t0;
+  const mainBusy = Math.round(performance.eventLoopUtilization(elu0).utilization * 100);
   const wantHooks = produced * ports.length;
   const wantWs = produced * Number(f.clients);
   let r = await report();
@@ -201,7 +204,7 @@ for (const rate of f.rates.split(',').map(Number)) {
   console.log(`step ${rate} events/s: produced ${produced} in ${(produceMs / 1000).toFixed(1)} s (${Math.round(produced / (produceMs / 1000))}/s)`);
   console.log(line('webhooks', r.webhooks, wantHooks) + (met(r.webhooks, wantHooks) ? '  ✓' : ''));
   console.log(line('websocket', r.ws, wantWs) + (met(r.ws, wantWs) ? '  ✓' : '') + (r.wsClosed ? `  (${r.wsClosed} clients closed)` : ''));
-  console.log(`  CPU product ${pct((cpu.user + cpu.system) / 1000)}% of a core, receivers ${pct((r.cpu.user + r.cpu.system) / 1000)}%; machine busy ${pct(m1.busy - m0.busy)}% of one core (2 cores = 200%), steal ${pct(m1.steal - m0.steal)}%; slow cut-offs ${stream.stats.slowCutoffs}; product event-loop delay p99 ${Math.round(loop.percentile(99) / 1e6)} ms, max ${Math.round(loop.max / 1e6)} ms`);
+  console.log(`  CPU product ${pct((cpu.user + cpu.system) / 1000)}% of a core, receivers ${pct((r.cpu.user + r.cpu.system) / 1000)}%; machine busy ${pct(m1.busy - m0.busy)}% of one core (2 cores = 200%), steal ${pct(m1.steal - m0.steal)}%; slow cut-offs ${stream.stats.slowCutoffs}; product event-loop delay p99 ${Math.round(loop.percentile(99) / 1e6)} ms, max ${Math.round(loop.max / 1e6)} ms; main thread busy ${mainBusy}% while producing`);
   if (rate >= GOAL_EPS) {
     const fig = (name: string, s: Summary, want: number): string =>
       want === 0 ? `${name} none` : `${name} ${Math.round(s.count / (want / produced) / spanS(s))} events/s per receiver, p99 ${s.p99} ms${s.count < want ? `, ${want - s.count} undelivered` : ''}`;
