@@ -2,9 +2,10 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from '../../obs/logger.js';
 import { findCallNumbers, findOutboxEvent, latestOutboxSequence, listOutboxEventsAfter, type CallNumbers, type Db, type OutboxEvent } from '../../store/index.js';
 import { CallFactsCache } from './crm-aliases.js';
+import { OutboxTail } from './outbox-tail.js';
 import type { StreamPrincipal } from './stream-auth.js';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY, eventFrame, StreamClient, type EventFrames, type WireFrame } from './stream-client.js';
-import { errorFrame, isProtocolError, parseClientMessage, type ClientMessage, type Cursor, type NameSet } from './stream-messages.js';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, StreamClient } from './stream-client.js';
+import { errorFrame, isProtocolError, parseClientMessage, type ConnectRequest, type Cursor, type NameSet } from './stream-messages.js';
 
 export interface EventStreamOptions {
   db: Db;
@@ -23,8 +24,8 @@ export interface EventStreamOptions {
   coalesceMs?: number;
 }
 
-/** What the connect URL asks for (`?events=call.*,voicemail.*&since=…&names=crm`), applied as a first subscribe. */
-export type ConnectRequest = Extract<ClientMessage, { type: 'subscribe' }>;
+/** Defined with the other client messages; still exported here, where callers of {@link EventStream.accept} look. */
+export type { ConnectRequest };
 
 /**
  * The `/ws` event stream (issue 5 §4). One reader follows the outbox tail (woken after each commit,
@@ -44,15 +45,8 @@ export class EventStream {
   private readonly calls = new CallFactsCache();
   private readonly maxBufferedBytes: number;
   private readonly pageSize: number;
-  private head = 0;
-  /** Rows may have been committed past `head` while nobody listened (and were not read). */
-  private stale = false;
-  /** Clients waiting for the head refresh before they are welcomed (only while stale). */
-  private joining: { client: StreamClient; connect: ConnectRequest }[] = [];
-  private reading = false;
-  private again = false;
-  private wakeTimer: NodeJS.Timeout | undefined;
-  private started = false;
+  /** The outbox tail reader: the head, wake-ups, the live fan-out, the head refresh after idle. */
+  private readonly tail: OutboxTail;
   private heartbeat: NodeJS.Timeout | undefined;
   private poll: NodeJS.Timeout | undefined;
   /** Slow consumers cut off so far, and the largest buffer any had: for tests and the bench. */
@@ -62,11 +56,21 @@ export class EventStream {
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 1024 * 1024;
     this.pageSize = opts.pageSize ?? 500;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? 16 * 1024, perMessageDeflate: false });
+    this.tail = new OutboxTail({
+      db: opts.db,
+      log: opts.log,
+      clients: this.clients,
+      calls: this.calls,
+      lookupCalls: this.lookupCalls,
+      stats: this.stats,
+      pageSize: this.pageSize,
+      coalesceMs: opts.coalesceMs ?? 5,
+      admit: (client, connect) => this.admit(client, connect),
+    });
   }
 
   async start(): Promise<void> {
-    this.head = await latestOutboxSequence(this.opts.db);
-    this.started = true;
+    this.tail.start(await latestOutboxSequence(this.opts.db));
     this.heartbeat = setInterval(() => this.beat(), this.opts.heartbeatMs ?? 30_000);
     this.poll = setInterval(() => this.wake(), this.opts.pollMs ?? 1000);
     this.heartbeat.unref();
@@ -78,98 +82,11 @@ export class EventStream {
   }
 
   /**
-   * Something committed to the outbox: read the new rows soon rather than at the next poll. Wake-ups
-   * within `coalesceMs` share one read (a call commits several events in a few ms); with no client
-   * connected nothing is read — the head is refreshed when one connects.
+   * Something committed to the outbox: read the new rows soon rather than at the next poll (wake-ups
+   * within `coalesceMs` share one read; with no client connected nothing is read).
    */
   wake(): void {
-    if (!this.started) return;
-    if (this.clients.size === 0) {
-      this.stale = true;
-      return;
-    }
-    if (this.wakeTimer) return;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.read();
-    }, this.opts.coalesceMs ?? 5);
-  }
-
-  /** Reads the tail now; a wake-up during a read starts another read as soon as this one ends. */
-  private read(): void {
-    if (!this.started) return;
-    if (this.reading) {
-      this.again = true;
-      return;
-    }
-    this.reading = true;
-    void this.readTail()
-      .catch((err: unknown) => this.opts.log.warn({ err }, 'could not read the outbox for the event stream'))
-      .finally(() => {
-        this.reading = false;
-        if (this.again) {
-          this.again = false;
-          this.read();
-        }
-      });
-  }
-
-  private async readTail(): Promise<void> {
-    for (;;) {
-      if (this.clients.size === 0) {
-        this.stale = true;
-        return;
-      }
-      this.stats.tailReads++;
-      const page = await listOutboxEventsAfter(this.opts.db, this.head, { limit: this.pageSize });
-      if ([...this.clients].some((c) => c.names === 'crm' && !c.catchingUp)) await this.calls.fill(page, this.lookupCalls);
-      // A head refresh (idle -> live) may have moved the head past rows this read fetched.
-      const head = this.head;
-      this.fanOut(page.at(-1) !== undefined && page[0]!.sequence <= head ? page.filter((e) => e.sequence > head) : page);
-      if (page.length < this.pageSize) return;
-    }
-  }
-
-  /**
-   * Offers a page of the tail to every live client. Clients are grouped by view (name set, tenant,
-   * filter): each group's page is selected and framed once — one Buffer of frames written to each of
-   * its clients in one call — so the per-client cost is a buffer check and a write, whatever the page
-   * holds. A client whose cursor is not at the head (none, today) takes the event-by-event path.
-   */
-  private fanOut(rows: readonly OutboxEvent[]): void {
-    const last = rows.at(-1);
-    if (!last) return;
-    const from = this.head;
-    const groups = new Map<string, { sample: StreamClient; members: StreamClient[]; frames: WireFrame[] }>();
-    const odd: StreamClient[] = [];
-    for (const c of this.clients) {
-      if (c.catchingUp) continue;
-      if (c.cursor !== from) {
-        odd.push(c);
-        continue;
-      }
-      const key = c.viewKey();
-      const g = groups.get(key);
-      if (g) g.members.push(c);
-      else groups.set(key, { sample: c, members: [c], frames: [] });
-    }
-    for (const c of odd) c.cork();
-    for (const e of rows) {
-      this.calls.learn(e);
-      const frames: EventFrames = {};
-      for (const g of groups.values()) {
-        if (!g.sample.wants(e)) continue;
-        const frame = eventFrame(e, g.sample.names, this.calls, frames);
-        if (frame) g.frames.push(frame);
-      }
-      for (const c of odd) c.offer(e, this.calls, frames);
-    }
-    for (const c of odd) c.uncork();
-    for (const g of groups.values()) {
-      const page = { wire: g.frames.length === 1 ? g.frames[0]!.wire : Buffer.concat(g.frames.map((f) => f.wire)), frames: g.frames };
-      for (const c of g.members) c.deliver(page, last.sequence);
-    }
-    this.head = last.sequence;
+    this.tail.wake();
   }
 
   /**
@@ -190,53 +107,23 @@ export class EventStream {
     });
     socket.on('close', () => this.drop(client));
     socket.on('error', (err) => this.opts.log.debug({ err }, 'event stream socket error'));
-    if (!this.stale) return this.admit(client, connect);
-    this.joining.push({ client, connect });
-    if (this.joining.length === 1) void this.refreshHead();
+    if (!this.tail.stale) return this.admit(client, connect);
+    this.tail.join(client, connect);
   }
 
   private readonly lookupCalls = (ids: string[]): Promise<CallNumbers[]> => findCallNumbers(this.opts.db, ids);
 
   private readonly failed = (err: unknown): void => this.opts.log.warn({ err }, 'event stream message failed');
 
-  /**
-   * The head after a time with no client: the outbox's newest sequence. Only moved while still nobody
-   * is live (a live client's cursor follows the tail reader, which must not skip rows under it); the
-   * waiting clients are then admitted at once, in the same turn, and a read picks up anything that
-   * committed after the query. Nothing older than the refreshed head is ever sent to them live (the
-   * tail reader drops such rows), and nothing newer is missed (they are after the head in the outbox).
-   */
-  private async refreshHead(): Promise<void> {
-    let latest: number | undefined;
-    try {
-      this.stats.headRefreshes++;
-      latest = await latestOutboxSequence(this.opts.db);
-    } catch (err) {
-      this.opts.log.warn({ err }, 'could not read the outbox head for the event stream');
-    }
-    const joining = this.joining;
-    this.joining = [];
-    if (latest === undefined) {
-      for (const { client } of joining) client.socket.close(1011, 'could not read the event stream head; reconnect');
-      return;
-    }
-    if (this.clients.size === 0) {
-      this.head = Math.max(this.head, latest);
-      this.stale = false;
-    }
-    for (const { client, connect } of joining) this.admit(client, connect);
-    this.wake();
-  }
-
   /** The client joins the live tail at the head: welcome, then its first subscribe. */
   private admit(client: StreamClient, connect: ConnectRequest): void {
-    if (client.closed || !this.started) {
+    if (client.closed || !this.tail.started) {
       client.socket.terminate();
       return;
     }
-    client.cursor = this.head;
+    client.cursor = this.tail.head;
     this.clients.add(client);
-    client.socket.send(JSON.stringify({ type: 'welcome', sequence: this.head, tenant_id: client.principal.allTenants ? null : client.principal.tenantId }));
+    client.socket.send(JSON.stringify({ type: 'welcome', sequence: this.tail.head, tenant_id: client.principal.allTenants ? null : client.principal.tenantId }));
     void this.subscribe(client, connect).catch(this.failed);
     client.onAdmit();
   }
@@ -297,8 +184,8 @@ export class EventStream {
     client.catchingUp = true;
     try {
       const tenantId = client.principal.allTenants ? undefined : client.principal.tenantId;
-      while (!client.closed && client.cursor < this.head) {
-        const head = this.head;
+      while (!client.closed && client.cursor < this.tail.head) {
+        const head = this.tail.head;
         const rows = await listOutboxEventsAfter(this.opts.db, client.cursor, { limit: this.pageSize, ...(tenantId && { tenantId }) });
         if (client.names === 'crm') await this.calls.fill(rows, this.lookupCalls);
         client.cork();
@@ -354,10 +241,9 @@ export class EventStream {
 
   /** Closes every client (1001) and stops reading. */
   close(): void {
-    this.started = false;
+    this.tail.stop();
     clearInterval(this.heartbeat);
     clearInterval(this.poll);
-    clearTimeout(this.wakeTimer);
     for (const c of this.clients) {
       c.socket.close(CLOSE_GOING_AWAY, 'server stopping');
       setTimeout(() => c.socket.terminate(), 1000).unref();

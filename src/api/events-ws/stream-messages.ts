@@ -25,6 +25,9 @@ export type ClientMessage =
   | { type: 'subscribe'; events?: string[]; since?: Cursor; names?: NameSet }
   | { type: 'unsubscribe' };
 
+/** What the connect URL asks for (`?events=call.*,voicemail.*&since=…&names=crm`), applied as a first subscribe. */
+export type ConnectRequest = Extract<ClientMessage, { type: 'subscribe' }>;
+
 /** A message the server answers with instead of acting (the connection stays open). */
 export interface ProtocolError {
   code: 'BAD_MESSAGE' | 'BAD_FILTER' | 'CURSOR_NOT_FOUND';
