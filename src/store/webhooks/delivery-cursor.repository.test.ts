@@ -9,7 +9,7 @@ import { openTestStoreWithTenant, testSecretKey } from '../test-helpers.js';
 import { advanceWebhookCursors, getWebhookCursor, insertFirstAttempts, listDispatchHeads, type FirstAttemptRow } from './delivery-cursor.repository.js';
 import { enqueueDeliveries } from './delivery-queue.repository.js';
 import { getDelivery, listDeliveries } from './webhook-delivery.repository.js';
-import { createWebhook, updateWebhook } from './webhook.repository.js';
+import { createWebhook, deleteWebhook, updateWebhook } from './webhook.repository.js';
 
 const envelope = (i: number, tenantId: string) => ({
   id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, type: 'call.ringing', timestamp: new Date(0).toISOString(), tenant_id: tenantId, tenant_external_id: null, version: '1', data: { i },
@@ -97,5 +97,23 @@ describe('webhook cursors (events owed without a queue row)', () => {
     expect(await getWebhookCursor(old.db, 'w-old')).toBe(2);
     expect(await listDispatchHeads(old.db)).toEqual([expect.objectContaining({ webhookId: 'w-old', hasNew: true })]);
     await old.close();
+  });
+
+  it('leaves out the rows and cursor of an endpoint deleted while its outcomes waited for their commit, keeping the others', async () => {
+    const { store, db, tenantId, key, hook, append } = await setUp();
+    const gone = await createWebhook(db, key, { tenantId, name: 'gone', url: 'https://example.com/', events: ['*'], secret: 'a-secret-of-sixteen+' });
+    const [seq] = await append(0, 1);
+    await deleteWebhook(db, tenantId, gone.id);
+    const row = (webhookId: string, id: string): FirstAttemptRow => ({
+      id, webhookId, tenantId, eventId: envelope(0, tenantId).id, eventType: 'call.ringing', sequence: seq!, ok: true, statusCode: 200, error: null, excerpt: null, durationMs: 1, at, nextAttemptAt: null,
+    });
+    await inTransaction(db, async (trx) => {
+      await insertFirstAttempts(trx, [row(gone.id, 'd-gone'), row(hook.id, 'd-kept')]);
+      await advanceWebhookCursors(trx, new Map([[gone.id, seq!], [hook.id, seq!]]));
+    });
+    expect((await listDeliveries(db, tenantId, hook.id)).items.map((d) => d.id)).toEqual(['d-kept']);
+    expect(await getWebhookCursor(db, hook.id)).toBe(seq);
+    expect(await getWebhookCursor(db, gone.id)).toBe(0);
+    await store.close();
   });
 });

@@ -54,14 +54,18 @@ export interface FirstAttemptRow extends DeliveryOutcomeRow {
 /** Rows per INSERT: 17 bound values each, under SQLite's 32,766 limit. */
 const INSERT_CHUNK = 1024;
 
+// Rows of an endpoint deleted meanwhile are left out (`column2` is the webhook id): one such row
+// failing its foreign key would roll back the whole batch, every other endpoint's outcomes with it.
 const INSERT_HEAD = `insert into webhook_deliveries (id, webhook_id, tenant_id, event_id, event_type, status, attempts, round_attempts, last_status_code,
-  last_error, response_excerpt, last_duration_ms, first_attempt_at, last_attempt_at, delivered_at, next_attempt_at, sequence, created_at, updated_at) values `;
+  last_error, response_excerpt, last_duration_ms, first_attempt_at, last_attempt_at, delivered_at, next_attempt_at, sequence, created_at, updated_at)
+  select * from (values `;
+const INSERT_TAIL = ') where column2 in (select id from webhooks)';
 const INSERT_ROW = '(?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 /** The statement's text per row count (power-of-two sizes: a handful, each prepared once). */
 const insertTexts = new Map<number, string>();
 const insertText = (rows: number): string => {
   let text = insertTexts.get(rows);
-  if (text === undefined) insertTexts.set(rows, (text = INSERT_HEAD + Array.from({ length: rows }, () => INSERT_ROW).join(', ')));
+  if (text === undefined) insertTexts.set(rows, (text = INSERT_HEAD + Array.from({ length: rows }, () => INSERT_ROW).join(', ') + INSERT_TAIL));
   return text;
 };
 
@@ -97,10 +101,10 @@ export async function getWebhookCursor(db: Db, webhookId: string): Promise<numbe
   return row?.sequence ?? 0;
 }
 
-/** Moves endpoints' cursors forward (never back: a disable may have moved one further meanwhile). */
+/** Moves endpoints' cursors forward (never back: a disable may have moved one further meanwhile); an endpoint deleted meanwhile is skipped. */
 export async function advanceWebhookCursors(db: Db, cursors: ReadonlyMap<string, number>): Promise<void> {
   for (const [id, sequence] of cursors) {
-    await sql`insert into webhook_cursors (webhook_id, sequence) values (${id}, ${sequence})
+    await sql`insert into webhook_cursors (webhook_id, sequence) select ${id}, ${sequence} where exists (select 1 from webhooks where id = ${id})
       on conflict (webhook_id) do update set sequence = max(sequence, excluded.sequence)`.execute(db);
   }
 }
