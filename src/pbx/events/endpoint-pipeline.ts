@@ -5,16 +5,15 @@ import type { Logger } from '../../obs/logger.js';
 import type { Clock } from '../../shared/clock.js';
 import { uuidv7 } from '../../shared/ids.js';
 import {
-  getWebhook,
-  getWebhookHeaders,
   getWebhookCursor,
-  getWebhookSecret,
+  getWebhookForDelivery,
   inTransaction,
   listQueuePage,
   setWebhookBreaker,
   type Db,
   type QueuedDelivery,
   type Webhook,
+  type WebhookForDelivery,
 } from '../../store/index.js';
 import type { CheckedTargets } from './checked-targets.js';
 import { breakerAfter, breakerGate, retryDelayMs, type Breaker, type BreakerConfig } from './delivery-policy.js';
@@ -48,6 +47,19 @@ type Step = 'more' | 'drained' | 'stopped' | 'blocked';
 
 /** Deliveries read (and handed to the HTTP side) per endpoint at a time. */
 const PAGE = 200;
+/** Where a run is: its pending queue's read position, and how far past the cursor it got. */
+interface RunPosition {
+  /** The last pending delivery attempted (the next read starts after it, but from the head once {@link FULL_READ_MS} passed). */
+  after: number | undefined;
+  fullReadAt: number;
+  /** When a full read last found no pending delivery (undefined: not yet, or it found some). */
+  noPendingAt: number | undefined;
+  /** The stored cursor, read at the run's first page of new events. */
+  storeCursor: number | undefined;
+  /** Where this run's pages of new events moved the cursor (committed or not). */
+  cursor: number;
+}
+
 /** A running endpoint reads its pending queue from the head again at least this often (ms). */
 const FULL_READ_MS = 1000;
 
@@ -71,7 +83,7 @@ export class EndpointPipeline {
   async run(tenantId: string, webhookId: string): Promise<RunEnd> {
     const { db, clock } = this.deps;
     let worked = false;
-    const pending = { after: undefined as number | undefined, fullReadAt: Date.now() };
+    const pos: RunPosition = { after: undefined, fullReadAt: Date.now(), noPendingAt: undefined, storeCursor: undefined, cursor: 0 };
     while (!this.deps.stopped()) {
       // Each page starts in an event-loop turn of its own: the store calls a page makes resolve as
       // microtasks, so ten endpoints' pages ran back to back in one turn, delaying SIP, API and /ws
@@ -79,12 +91,15 @@ export class EndpointPipeline {
       // /ws p99 128–164 → 86–109 ms).
       await new Promise<void>((resolve) => setImmediate(resolve));
       // Deleted since the scan (its deliveries went with it): nothing to do.
-      const webhook = await getWebhook(db, tenantId, webhookId).catch(() => undefined);
-      if (!webhook?.enabled) break;
+      const found = await getWebhookForDelivery(db, this.deps.secretKey, tenantId, webhookId).catch(() => undefined);
+      if (!found?.webhook.enabled) break;
       const now = clock.now();
-      const gate = breakerGate(webhook.breaker, now);
+      const gate = breakerGate(found.webhook.breaker, now);
       if (!gate.allow) break;
-      const step = (await this.pendingStep(webhook, gate.breaker, now, pending)) ?? (await this.cursorStep(webhook, gate.breaker, now));
+      const pendingStep = await this.pendingStep(found, gate.breaker, now, pos);
+      const step = pendingStep ?? (await this.cursorStep(found, gate.breaker, now, pos));
+      // Nothing past the cursor after this run's work: it drained (no scan needed after it).
+      if (step === 'blocked' && pendingStep === undefined && worked) return 'drained';
       if (step === 'blocked') break;
       worked = true;
       if (step === 'drained') return 'drained';
@@ -97,15 +112,20 @@ export class EndpointPipeline {
    * A page of the endpoint's pending queue, or undefined when it has none left to attempt.
    * Deliveries attempted but not recorded yet still read as pending: skipped. While this run has
    * some, the read starts after the last one it attempted (instead of reading them all again), and
-   * from the head once a second (a redelivered old event is behind the bound).
+   * from the head once a second (a redelivered old event is behind the bound). Once a run found
+   * none, it looks again only once a second: during a run only a redelivery or a disable's backlog
+   * adds one (this run's own failures end it).
    */
-  private async pendingStep(webhook: Webhook, breaker: Breaker, now: number, pos: { after: number | undefined; fullReadAt: number }): Promise<Step | undefined> {
+  private async pendingStep(found: WebhookForDelivery, breaker: Breaker, now: number, pos: RunPosition): Promise<Step | undefined> {
+    const { webhook } = found;
+    if (pos.noPendingAt !== undefined && Date.now() - pos.noPendingAt < FULL_READ_MS) return undefined;
     const uncommitted = this.deps.recorder.pendingOf(webhook.id);
     const full = uncommitted.size === 0 || pos.after === undefined || Date.now() - pos.fullReadAt >= FULL_READ_MS;
     if (full) pos.fullReadAt = Date.now();
     const limit = full ? PAGE + uncommitted.size : PAGE;
     const rows = await listQueuePage(this.deps.db, webhook.id, limit, full ? -1 : pos.after);
     const page = rows.filter((d) => !uncommitted.has(d.id));
+    if (rows.length === 0 && full) pos.noPendingAt = Date.now();
     if (page.length === 0) return undefined;
     // Only the head may go while it is not due (a retry); what follows it waits behind it.
     const ready: QueuedDelivery[] = [];
@@ -126,16 +146,21 @@ export class EndpointPipeline {
     }
     const missing = ready.findIndex((d) => d.body === null);
     const items = missing === -1 ? ready : ready.slice(0, missing);
-    const outcome = await this.attempt(webhook, items, now);
+    const outcome = await this.attempt(found, items, now);
     const last = items[outcome.attempts.length - 1];
     if (last) pos.after = last.sequence;
     return this.settle(webhook, items, breaker, outcome, undefined);
   }
 
-  /** A page of the tenant's events past the endpoint's cursor (and past what this process attempted but has not committed yet). */
-  private async cursorStep(webhook: Webhook, breaker: Breaker, now: number): Promise<Step> {
+  /**
+   * A page of the tenant's events past the endpoint's cursor: the stored one (read once a run), this
+   * run's progress, or what this process attempted but has not committed yet, whichever is furthest.
+   */
+  private async cursorStep(found: WebhookForDelivery, breaker: Breaker, now: number, pos: RunPosition): Promise<Step> {
+    const { webhook } = found;
     const { recorder } = this.deps;
-    const from = Math.max(await getWebhookCursor(this.deps.db, webhook.id), recorder.cursorOf(webhook.id) ?? 0);
+    pos.storeCursor ??= await getWebhookCursor(this.deps.db, webhook.id);
+    const from = Math.max(pos.storeCursor, pos.cursor, recorder.cursorOf(webhook.id) ?? 0);
     const events = await this.outbox.read(this.deps.db, webhook.tenantId, from, PAGE);
     const lastRead = events.at(-1);
     if (!lastRead) return 'blocked';
@@ -144,6 +169,7 @@ export class EndpointPipeline {
     if (wanted.length === 0) {
       // Nothing here for this endpoint: the cursor moves past it (committed with the next batch).
       recorder.add([], undefined, { webhookId: webhook.id, sequence: lastRead.sequence });
+      pos.cursor = lastRead.sequence;
       return end;
     }
     await this.showProbe(webhook, breaker);
@@ -151,11 +177,12 @@ export class EndpointPipeline {
     const items: QueuedDelivery[] = (probing ? wanted.slice(0, 1) : wanted).map((e) => ({
       id: uuidv7(), tenantId: e.tenantId, eventId: e.eventId, eventType: e.type, sequence: e.sequence, nextAttemptAt: null, roundAttempts: 0, body: e.body,
     }));
-    const outcome = await this.attempt(webhook, items, now);
+    const outcome = await this.attempt(found, items, now);
     const attempted = outcome.attempts.length;
     // Past everything read once every wanted event went (what the filter skipped needs no row);
     // else up to the last one attempted — a failed one has its row, pending, and blocks the rest.
     const cursor = attempted === wanted.length ? lastRead.sequence : items[attempted - 1]?.sequence;
+    if (cursor !== undefined) pos.cursor = cursor;
     const step = await this.settle(webhook, items, breaker, outcome, cursor);
     return step === 'more' && attempted === items.length && !probing ? end : step;
   }
@@ -166,15 +193,13 @@ export class EndpointPipeline {
   }
 
   /** Checks the URL, then hands the deliveries to the delivery side; a refusal or an undecryptable secret fails the head like an attempt would. */
-  private async attempt(webhook: Webhook, items: QueuedDelivery[], now: number): Promise<BatchOutcome> {
-    const { db, secretKey } = this.deps;
+  private async attempt(found: WebhookForDelivery, items: QueuedDelivery[], now: number): Promise<BatchOutcome> {
+    const { webhook, secret, customHeaders } = found;
     const failHead = (error: string): BatchOutcome => ({ attempts: [{ ok: false, statusCode: null, excerpt: null, error, durationMs: 0, at: now }], expired: false });
     // A secret that no longer decrypts (the secret key was replaced) fails the attempt like a refused
     // URL would, so the delivery runs out its retries instead of being retried every poll for ever.
-    const secret = await getWebhookSecret(db, secretKey, webhook.tenantId, webhook.id).catch(() => undefined);
     if (secret === undefined) return failHead('the signing secret cannot be decrypted (was the secret key changed?)');
     // Custom header values are stored encrypted too (auth tokens): the same failure if they no longer decrypt.
-    const customHeaders = await getWebhookHeaders(db, secretKey, webhook.tenantId, webhook.id).catch(() => undefined);
     if (customHeaders === undefined) return failHead('the custom headers cannot be decrypted (was the secret key changed?)');
     const delivery = this.deps.delivery() ?? new InlineDelivery();
     const checked = await this.deps.targets.check(webhook.url);

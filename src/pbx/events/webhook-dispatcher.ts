@@ -197,6 +197,8 @@ export class WebhookDispatcher {
         next = Math.min(next, gate.until);
         continue;
       }
+      // New events this process already sent, whose outcomes wait for their commit: nothing to do.
+      if (head.headDue === undefined && head.newestSequence <= (this.recorder.cursorOf(head.webhookId) ?? 0)) continue;
       // A pending head goes first (a retry blocks what follows it); without one, new events are due now.
       const due = head.headDue == null ? now : Date.parse(head.headDue);
       if (due > now) {

@@ -18,27 +18,29 @@ export interface DispatchHead {
   breaker: { state: BreakerState; consecutiveFailures: number; pausedUntil: string | null };
   /** Its pending queue's head: the next attempt time (null: now); undefined when nothing is pending. */
   headDue: string | null | undefined;
-  /** True when its tenant has outbox events past its cursor. */
+  /** True when its tenant has outbox events past its stored cursor. */
   hasNew: boolean;
+  /** The newest outbox sequence of its tenant when it has events past its cursor (else 0): the dispatcher compares it with how far it got but has not committed yet. */
+  newestSequence: number;
 }
 
 /**
  * Every endpoint with work — a pending delivery (a retry, a redelivery, a disabled endpoint's
  * backlog) or, if enabled, events of its tenant past its cursor — in one statement: per endpoint
- * two probes of the pending index and one of the outbox's (tenant_id, sequence) index.
+ * two probes of the pending index and one of the outbox's (tenant_id, sequence) index (its last entry).
  */
 export async function listDispatchHeads(db: Db): Promise<DispatchHead[]> {
   const head = (column: string) => sql.raw(`(select d.${column} from webhook_deliveries d where d.webhook_id = w.id and d.status = 'pending' and d.sequence is not null order by d.sequence limit 1)`);
-  const rows = await sql<{ id: string; tenant_id: string; enabled: number; breaker_state: BreakerState; consecutive_failures: number; paused_until: string | null; head_id: string | null; head_due: string | null; has_new: number }>`
+  const rows = await sql<{ id: string; tenant_id: string; enabled: number; breaker_state: BreakerState; consecutive_failures: number; paused_until: string | null; head_id: string | null; head_due: string | null; newest: number | null }>`
     select w.id, w.tenant_id, w.enabled, w.breaker_state, w.consecutive_failures, w.paused_until, ${head('id')} as head_id, ${head('next_attempt_at')} as head_due,
-      exists (select 1 from outbox_events o where o.tenant_id = w.tenant_id and o.sequence > coalesce(c.sequence, 0)) as has_new
+      (select max(o.sequence) from outbox_events o where o.tenant_id = w.tenant_id and o.sequence > coalesce(c.sequence, 0)) as newest
     from webhooks w left join webhook_cursors c on c.webhook_id = w.id order by w.id`.execute(db);
   return rows.rows
-    .filter((r) => r.head_id !== null || (r.enabled !== 0 && r.has_new !== 0))
+    .filter((r) => r.head_id !== null || (r.enabled !== 0 && r.newest !== null))
     .map((r) => ({
       webhookId: r.id, tenantId: r.tenant_id, enabled: fromDbBool(r.enabled),
       breaker: { state: r.breaker_state, consecutiveFailures: r.consecutive_failures, pausedUntil: r.paused_until },
-      headDue: r.head_id === null ? undefined : r.head_due, hasNew: r.has_new !== 0,
+      headDue: r.head_id === null ? undefined : r.head_due, hasNew: r.newest !== null, newestSequence: r.newest ?? 0,
     }));
 }
 
