@@ -80,10 +80,16 @@ export class EndpointPipeline {
 
   constructor(private readonly deps: EndpointPipelineDeps) {}
 
-  async run(tenantId: string, webhookId: string): Promise<RunEnd> {
+  /**
+   * `seen`: whether the scan that started the run just saw a pending delivery, so the run's first
+   * page need not look again (at low rates a run is one page of one event). Not the scan's cursor:
+   * an outcome batch committing before the run starts moves it, and the process forgets how far it
+   * got once that is stored — a run starting from the scan's cursor would send those events again.
+   */
+  async run(tenantId: string, webhookId: string, seen?: { pending: boolean }): Promise<RunEnd> {
     const { db, clock } = this.deps;
     let worked = false;
-    const pos: RunPosition = { after: undefined, fullReadAt: Date.now(), noPendingAt: undefined, storeCursor: undefined, cursor: 0 };
+    const pos: RunPosition = { after: undefined, fullReadAt: Date.now(), noPendingAt: seen && !seen.pending ? Date.now() : undefined, storeCursor: undefined, cursor: 0 };
     while (!this.deps.stopped()) {
       // Each page starts in an event-loop turn of its own: the store calls a page makes resolve as
       // microtasks, so ten endpoints' pages ran back to back in one turn, delaying SIP, API and /ws

@@ -208,7 +208,7 @@ export class WebhookDispatcher {
       const { webhookId } = head;
       this.inFlight.add(webhookId);
       this.track(
-        this.pipeline.run(head.tenantId, webhookId)
+        this.pipeline.run(head.tenantId, webhookId, { pending: head.headDue !== undefined })
           .catch((err: unknown): RunEnd => {
             this.opts.log.error({ err, webhookId }, 'webhook delivery failed unexpectedly; retrying at the next poll');
             return 'idle';
