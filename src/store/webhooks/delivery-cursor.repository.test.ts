@@ -49,14 +49,14 @@ describe('webhook cursors (events owed without a queue row)', () => {
     await append(0, 2, other);
     expect(await listDispatchHeads(db)).toEqual([]); // another tenant's events are not this endpoint's
     const seqs = await append(10, 2);
-    expect(await listDispatchHeads(db)).toEqual([expect.objectContaining({ webhookId: hook.id, enabled: true, hasNew: true, headDue: undefined })]);
+    expect(await listDispatchHeads(db)).toEqual([expect.objectContaining({ webhookId: hook.id, enabled: true, newestSequence: seqs[1], headDue: undefined })]);
     await advanceWebhookCursors(db, new Map([[hook.id, seqs[1]!]]));
     expect(await listDispatchHeads(db)).toEqual([]);
 
     await enqueueDeliveries(db, [{ webhookId: hook.id, tenantId, eventId: envelope(10, tenantId).id, eventType: 'call.ringing', sequence: seqs[0]!, nextAttemptAt: at }]);
     await updateWebhook(db, key, tenantId, hook.id, { enabled: false });
     // Listed (its backlog waits), the dispatcher skips it while disabled.
-    expect(await listDispatchHeads(db)).toEqual([expect.objectContaining({ webhookId: hook.id, enabled: false, hasNew: false, headDue: at })]);
+    expect(await listDispatchHeads(db)).toEqual([expect.objectContaining({ webhookId: hook.id, enabled: false, newestSequence: 0, headDue: at })]);
     await store.close();
   });
 
@@ -95,7 +95,7 @@ describe('webhook cursors (events owed without a queue row)', () => {
     for (const i of [3, 4]) await row(i, null);
     await migrateToLatest(old.db);
     expect(await getWebhookCursor(old.db, 'w-old')).toBe(2);
-    expect(await listDispatchHeads(old.db)).toEqual([expect.objectContaining({ webhookId: 'w-old', hasNew: true })]);
+    expect(await listDispatchHeads(old.db)).toEqual([expect.objectContaining({ webhookId: 'w-old', newestSequence: 4 })]);
     await old.close();
   });
 

@@ -18,9 +18,10 @@ export interface DispatchHead {
   breaker: { state: BreakerState; consecutiveFailures: number; pausedUntil: string | null };
   /** Its pending queue's head: the next attempt time (null: now); undefined when nothing is pending. */
   headDue: string | null | undefined;
-  /** True when its tenant has outbox events past its stored cursor. */
-  hasNew: boolean;
-  /** The newest outbox sequence of its tenant when it has events past its cursor (else 0): the dispatcher compares it with how far it got but has not committed yet. */
+  /**
+   * The newest outbox sequence of its tenant when it has events past its stored cursor (else 0):
+   * the dispatcher compares it with how far it got but has not committed yet.
+   */
   newestSequence: number;
 }
 
@@ -40,7 +41,7 @@ export async function listDispatchHeads(db: Db): Promise<DispatchHead[]> {
     .map((r) => ({
       webhookId: r.id, tenantId: r.tenant_id, enabled: fromDbBool(r.enabled),
       breaker: { state: r.breaker_state, consecutiveFailures: r.consecutive_failures, pausedUntil: r.paused_until },
-      headDue: r.head_id === null ? undefined : r.head_due, hasNew: r.newest !== null, newestSequence: r.newest ?? 0,
+      headDue: r.head_id === null ? undefined : r.head_due, newestSequence: r.newest ?? 0,
     }));
 }
 
