@@ -111,3 +111,18 @@ export async function advanceWebhookCursors(db: Db, cursors: ReadonlyMap<string,
       on conflict (webhook_id) do update set sequence = max(sequence, excluded.sequence)`.execute(db);
   }
 }
+
+/**
+ * What an endpoint is owed and not sent yet, for the API: its pending deliveries (retries,
+ * redeliveries, the backlog kept while it was disabled) and the types of its tenant's events past
+ * its cursor, oldest first, at most `limit` (the caller applies the endpoint's filter). `more`: the
+ * outbox holds more of them than `limit`.
+ */
+export async function getWebhookBacklog(db: Db, tenantId: string, webhookId: string, limit: number): Promise<{ pending: number; typesPastCursor: string[]; more: boolean }> {
+  const pending = await sql<{ n: number }>`select count(*) as n from webhook_deliveries where webhook_id = ${webhookId} and status = 'pending'`.execute(db);
+  const cursor = await getWebhookCursor(db, webhookId);
+  const rows = await sql<{ type: string }>`select type from outbox_events indexed by outbox_events_tenant_idx
+    where tenant_id = ${tenantId} and sequence > ${cursor} order by sequence limit ${limit + 1}`.execute(db);
+  const types = rows.rows.map((r) => r.type);
+  return { pending: Number(pending.rows[0]?.n ?? 0), typesPastCursor: types.slice(0, limit), more: types.length > limit };
+}

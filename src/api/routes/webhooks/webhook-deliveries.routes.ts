@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
 import { makeEvent } from '../../../events/envelope.js';
+import { filterMatches } from '../../../events/event-types.js';
 import { attemptDelivery } from '../../../events/webhooks/deliver.js';
 import { signedHeaders } from '../../../events/webhooks/signing.js';
 import { uuid } from '../../../shared/ids.js';
@@ -9,6 +10,7 @@ import {
   createDelivery,
   getTenant,
   getWebhook,
+  getWebhookBacklog,
   getWebhookHeaders,
   getWebhookSecret,
   inTransaction,
@@ -47,7 +49,27 @@ export const testWebhookRoute = defineRoute({
   responses: { 200: jsonResponse(dataSchema(DeliverySchema), 'the recorded attempt'), ...errorResponses([404]) },
 });
 
-/** The delivery log and the test event of `/api/v1/webhooks/{id}`. */
+/** Events counted past an endpoint's cursor at most (a down endpoint's backlog can be a day of events). */
+const BACKLOG_COUNT_LIMIT = 10_000;
+
+const BacklogSchema = z
+  .object({
+    pending_deliveries: z.number().int().openapi({ description: 'Deliveries waiting for an attempt: retries, redeliveries, and what the endpoint was owed when it was disabled.' }),
+    events_waiting: z.number().int().openapi({ description: 'Events its filter wants that happened since its last delivery and have not been attempted yet (counted up to 10,000). 0 while it is disabled: those are not sent to it.' }),
+    events_waiting_capped: z.boolean().openapi({ description: 'True when more events wait than were counted.' }),
+  })
+  .openapi('WebhookBacklog');
+
+export const webhookBacklogRoute = defineRoute({
+  method: 'get', path: '/api/v1/webhooks/{id}/backlog', scope: 'voip:read', tags, summary: 'What the endpoint is owed and not sent yet',
+  description:
+    'Events are delivered to each endpoint in order, one at a time; a delivery log row is written with an event\'s first ' +
+    'attempt. This shows what waits before that: pending deliveries, and events not attempted yet.',
+  request: { params: IdParams },
+  responses: { 200: jsonResponse(dataSchema(BacklogSchema), 'the backlog'), ...errorResponses([404]) },
+});
+
+/** The delivery log, the backlog and the test event of `/api/v1/webhooks/{id}`. */
 export function registerWebhookDeliveryRoutes(app: OpenAPIHono<ApiEnv>, deps: ResourceDeps): void {
   registerRoute(app, listDeliveriesRoute, async (c) => {
     const { id } = c.req.valid('param');
@@ -56,6 +78,15 @@ export function registerWebhookDeliveryRoutes(app: OpenAPIHono<ApiEnv>, deps: Re
     await getWebhook(deps.db, tenantId, id);
     const result = await listDeliveries(deps.db, tenantId, id, { limit: q.limit, offset: q.offset, ...(q.status && { status: q.status }) });
     return c.json(page(result.items.map(deliveryView), q, result.total), 200);
+  });
+
+  registerRoute(app, webhookBacklogRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const tenantId = callerTenantId(c);
+    const webhook = await getWebhook(deps.db, tenantId, id);
+    const backlog = await getWebhookBacklog(deps.db, tenantId, id, BACKLOG_COUNT_LIMIT);
+    const waiting = webhook.enabled ? backlog.typesPastCursor.filter((type) => filterMatches(webhook.events, type)).length : 0;
+    return c.json({ data: { pending_deliveries: backlog.pending, events_waiting: waiting, events_waiting_capped: webhook.enabled && backlog.more } }, 200);
   });
 
   registerRoute(app, testWebhookRoute, async (c) => {

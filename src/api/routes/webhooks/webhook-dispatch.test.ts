@@ -173,6 +173,31 @@ describe('webhook dispatch', () => {
     expect(Number(hits[3]!.headers['webhook-timestamp']) - Number(first.headers['webhook-timestamp'])).toBe(14);
   });
 
+  it('shows what an endpoint is owed and not sent yet (the failed head pending its retry, the event behind it waiting), and keeps it across a disable', async () => {
+    const d = dispatcher();
+    const webhookId = await hook();
+    const backlog = async () => (await body(await t.call('GET', `/api/v1/webhooks/${webhookId}/backlog`))).data;
+    expect(await backlog()).toEqual({ pending_deliveries: 0, events_waiting: 0, events_waiting_capped: false });
+    up = false;
+    d.start();
+    await d.connectionsOpened();
+    const calls = callService(d);
+    const started = await calls.startCall({ tenantId: t.tenant.id, direction: 'internal', caller: alice, callee: bob });
+    await calls.apply(started.callId, { type: 'fail', sipStatus: 404, cause: 'UNALLOCATED_NUMBER' });
+    await d.idle();
+    // call.start failed its first attempt (a pending retry); call.ended waits behind it, not attempted yet.
+    expect(await backlog()).toEqual({ pending_deliveries: 1, events_waiting: 1, events_waiting_capped: false });
+    // Disabled, it keeps what it was owed (call.ended joins the pending deliveries); enabled again, they go in order.
+    expect((await t.call('PATCH', `/api/v1/webhooks/${webhookId}`, { body: { enabled: false } })).status).toBe(200);
+    expect(await backlog()).toEqual({ pending_deliveries: 2, events_waiting: 0, events_waiting_capped: false });
+    expect((await t.call('PATCH', `/api/v1/webhooks/${webhookId}`, { body: { enabled: true } })).status).toBe(200);
+    expect(await backlog()).toEqual({ pending_deliveries: 2, events_waiting: 0, events_waiting_capped: false });
+    up = true;
+    await advance(d, 2000);
+    expect(hits.map((h) => [typeOf(h), h.status])).toEqual([['call.start', 500], ['call.start', 200], ['call.ended', 200]]);
+    expect(await backlog()).toEqual({ pending_deliveries: 0, events_waiting: 0, events_waiting_capped: false });
+  });
+
   it('gives up after the retry count and moves on to the next event', async () => {
     const d = dispatcher();
     const webhookId = await hook({ retry_count: 1 });
