@@ -89,6 +89,21 @@ function callService(d: WebhookDispatcher): CallService {
  * Step the fake clock, then let every scan and attempt it started finish — and fire what those
  * scheduled for the instant reached (a scan that began mid-step sees the time it began at).
  */
+/**
+ * With the receiver down, starts the dispatcher and makes a call that fails at once (call.start,
+ * then call.ended), and waits until call.start's first attempt has failed.
+ */
+async function failedCallWhileDown(d: WebhookDispatcher): Promise<void> {
+  up = false;
+  d.start();
+  // The delivery threads are up before the call: an attempt's time is its batch's clock time plus
+  // real time elapsed, and a thread starting on a loaded machine could push the first past a second.
+  await d.connectionsOpened();
+  const calls = callService(d);
+  const started = await calls.startCall({ tenantId: t.tenant.id, direction: 'internal', caller: alice, callee: bob });
+  await calls.apply(started.callId, { type: 'fail', sipStatus: 404, cause: 'UNALLOCATED_NUMBER' });
+  await d.idle();
+}
 async function advance(d: WebhookDispatcher, ms: number): Promise<void> {
   clock.advance(ms);
   for (;;) {
@@ -142,15 +157,7 @@ describe('webhook dispatch', () => {
   it('retries a down receiver immediately, then after 2 s and 4 s and 8 s, same id and bytes; later events wait their turn', async () => {
     const d = dispatcher();
     await hook();
-    up = false;
-    d.start();
-    // The delivery threads are up before the call: an attempt's time is its batch's clock time plus
-    // real time elapsed, and a thread starting on a loaded machine could push the first past a second.
-    await d.connectionsOpened();
-    const calls = callService(d);
-    const started = await calls.startCall({ tenantId: t.tenant.id, direction: 'internal', caller: alice, callee: bob });
-    await calls.apply(started.callId, { type: 'fail', sipStatus: 404, cause: 'UNALLOCATED_NUMBER' });
-    await d.idle();
+    await failedCallWhileDown(d);
     expect(hits.map((h) => h.at)).toEqual([0]);
     await advance(d, 1999);
     expect(hits).toHaveLength(1);
@@ -178,13 +185,7 @@ describe('webhook dispatch', () => {
     const webhookId = await hook();
     const backlog = async () => (await body(await t.call('GET', `/api/v1/webhooks/${webhookId}/backlog`))).data;
     expect(await backlog()).toEqual({ pending_deliveries: 0, events_waiting: 0, events_waiting_capped: false });
-    up = false;
-    d.start();
-    await d.connectionsOpened();
-    const calls = callService(d);
-    const started = await calls.startCall({ tenantId: t.tenant.id, direction: 'internal', caller: alice, callee: bob });
-    await calls.apply(started.callId, { type: 'fail', sipStatus: 404, cause: 'UNALLOCATED_NUMBER' });
-    await d.idle();
+    await failedCallWhileDown(d);
     // call.start failed its first attempt (a pending retry); call.ended waits behind it, not attempted yet.
     expect(await backlog()).toEqual({ pending_deliveries: 1, events_waiting: 1, events_waiting_capped: false });
     // Disabled, it keeps what it was owed (call.ended joins the pending deliveries); enabled again, they go in order.
@@ -201,12 +202,7 @@ describe('webhook dispatch', () => {
   it('gives up after the retry count and moves on to the next event', async () => {
     const d = dispatcher();
     const webhookId = await hook({ retry_count: 1 });
-    up = false;
-    d.start();
-    const calls = callService(d);
-    const started = await calls.startCall({ tenantId: t.tenant.id, direction: 'internal', caller: alice, callee: bob });
-    await calls.apply(started.callId, { type: 'fail', sipStatus: 404, cause: 'UNALLOCATED_NUMBER' });
-    await d.idle();
+    await failedCallWhileDown(d);
     await advance(d, 2000);
     up = true;
     await advance(d, 2000);
