@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /** WAL size (bytes) above which the thread checkpoints: about SQLite's own default (1,000 pages). */
-export const CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024;
+const CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024;
 /**
  * The main connection's own auto-checkpoint, in pages, kept only as a backstop (64 MB with 4 KB
  * pages): under a steady stream of commits the thread's checkpoints rarely catch the WAL's very end,

@@ -10,7 +10,7 @@ import { migrations } from '../migrations/index.js';
 import { openTestStoreWithTenant, testSecretKey } from '../test-helpers.js';
 import { createTenant } from '../tenants/tenant.repository.js';
 import { createDelivery, getDelivery, listDeliveries, recordDeliveryAttempt } from './webhook-delivery.repository.js';
-import { createWebhook, deleteWebhook, getWebhook, getWebhookHeaders, getWebhookSecret, listEnabledWebhooks, listWebhooks, setWebhookBreaker, updateWebhook, upgradeWebhookHeaders } from './webhook.repository.js';
+import { createWebhook, deleteWebhook, getWebhook, getWebhookHeaders, getWebhookSecret, listWebhooks, setWebhookBreaker, updateWebhook, upgradeWebhookHeaders } from './webhook.repository.js';
 
 let store: Store;
 let tenantId: string;
@@ -123,7 +123,8 @@ describe('webhook repository', () => {
     const other = await createTenant(store.db, { name: 'B', sipDomain: 'b.test' });
     await createWebhook(store.db, key, { tenantId: other.id, ...base });
     expect((await listWebhooks(store.db, tenantId)).total).toBe(1);
-    expect((await listEnabledWebhooks(store.db)).map((x) => x.tenantId)).toEqual([other.id]);
+    expect((await listWebhooks(store.db, tenantId, { enabled: true })).total).toBe(0);
+    expect((await listWebhooks(store.db, other.id, { enabled: true })).total).toBe(1);
     await setWebhookBreaker(store.db, w.id, { state: 'open', consecutiveFailures: 10, pausedUntil: '2026-11-21T10:05:00.000Z' });
     expect((await getWebhook(store.db, tenantId, w.id)).breaker).toEqual({ state: 'open', consecutiveFailures: 10, pausedUntil: '2026-11-21T10:05:00.000Z' });
     await expect(getWebhook(store.db, other.id, w.id)).rejects.toMatchObject({ code: 'WEBHOOK_NOT_FOUND' });

@@ -153,13 +153,6 @@ export async function listWebhooks(db: Db, tenantId: string, page: PageRequest &
   return { items: rows.map(toWebhook), total: Number(count.n) };
 }
 
-/** Enabled endpoints of every tenant: what the dispatcher matches each event against. */
-export async function listEnabledWebhooks(db: Db, tenantId?: string): Promise<Webhook[]> {
-  let query = db.selectFrom('webhooks').select(COLUMNS).where('enabled', '=', 1);
-  if (tenantId !== undefined) query = query.where('tenant_id', '=', tenantId);
-  return (await query.orderBy('created_at').execute()).map(toWebhook);
-}
-
 /** Updates fields; `secret` replaces the signing secret (rotation), `headers` the whole header set. */
 export async function updateWebhook(db: Db, secretKey: Buffer, tenantId: string, id: string, patch: WebhookFields & { secret?: string }): Promise<Webhook> {
   if (patch.enabled === true) {
