@@ -5,7 +5,6 @@ import type { Logger } from '../../obs/logger.js';
 import type { Clock } from '../../shared/clock.js';
 import { uuidv7 } from '../../shared/ids.js';
 import {
-  getWebhookCursor,
   getWebhookForDelivery,
   inTransaction,
   listQueuePage,
@@ -33,12 +32,14 @@ export interface EndpointPipelineDeps {
   backoffBaseMs?: number;
   random?: () => number;
   stopped: () => boolean;
+  /** Outbox commits announced so far (see OutboxWindows.read); undefined: the store is always asked. */
+  commitGeneration?: () => number;
 }
 
 /**
- * How an endpoint's run ended: `drained` attempted all it read and saw the end of its work;
- * `stopped` did work but ended early (a failure, a thread that ended, a stop, the breaker); `idle`
- * found nothing it could do.
+ * How an endpoint's run ended: `drained` saw the end of its work (having attempted all it read, or
+ * finding nothing to send); `stopped` did work but ended early (a failure, a thread that ended, a
+ * stop, the breaker); `idle` could do nothing (gone, disabled, paused, a head not due yet).
  */
 export type RunEnd = 'drained' | 'stopped' | 'idle';
 
@@ -54,8 +55,6 @@ interface RunPosition {
   fullReadAt: number;
   /** When a full read last found no pending delivery (undefined: not yet, or it found some). */
   noPendingAt: number | undefined;
-  /** The stored cursor, read at the run's first page of new events. */
-  storeCursor: number | undefined;
   /** Where this run's pages of new events moved the cursor (committed or not). */
   cursor: number;
 }
@@ -89,7 +88,7 @@ export class EndpointPipeline {
   async run(tenantId: string, webhookId: string, seen?: { pending: boolean }): Promise<RunEnd> {
     const { db, clock } = this.deps;
     let worked = false;
-    const pos: RunPosition = { after: undefined, fullReadAt: Date.now(), noPendingAt: seen && !seen.pending ? Date.now() : undefined, storeCursor: undefined, cursor: 0 };
+    const pos: RunPosition = { after: undefined, fullReadAt: Date.now(), noPendingAt: seen && !seen.pending ? Date.now() : undefined, cursor: 0 };
     while (!this.deps.stopped()) {
       // Each page starts in an event-loop turn of its own: the store calls a page makes resolve as
       // microtasks, so ten endpoints' pages ran back to back in one turn, delaying SIP, API and /ws
@@ -104,8 +103,9 @@ export class EndpointPipeline {
       if (!gate.allow) break;
       const pendingStep = await this.pendingStep(found, gate.breaker, now, pos);
       const step = pendingStep ?? (await this.cursorStep(found, gate.breaker, now, pos));
-      // Nothing past the cursor after this run's work: it drained (no scan needed after it).
-      if (step === 'blocked' && pendingStep === undefined && worked) return 'drained';
+      // Nothing pending and nothing past the cursor: drained (no scan needed after it; the next
+      // commit resumes it), whether or not this run had anything to send.
+      if (step === 'blocked' && pendingStep === undefined) return 'drained';
       if (step === 'blocked') break;
       worked = true;
       if (step === 'drained') return 'drained';
@@ -159,15 +159,15 @@ export class EndpointPipeline {
   }
 
   /**
-   * A page of the tenant's events past the endpoint's cursor: the stored one (read once a run), this
-   * run's progress, or what this process attempted but has not committed yet, whichever is furthest.
+   * A page of the tenant's events past the endpoint's cursor: the stored one (read with the
+   * endpoint, so an enable's jump to the newest event applies at once), this run's progress, or
+   * what this process attempted but has not committed yet, whichever is furthest.
    */
   private async cursorStep(found: WebhookForDelivery, breaker: Breaker, now: number, pos: RunPosition): Promise<Step> {
     const { webhook } = found;
     const { recorder } = this.deps;
-    pos.storeCursor ??= await getWebhookCursor(this.deps.db, webhook.id);
-    const from = Math.max(pos.storeCursor, pos.cursor, recorder.cursorOf(webhook.id) ?? 0);
-    const events = await this.outbox.read(this.deps.db, webhook.tenantId, from, PAGE);
+    const from = Math.max(found.cursor, pos.cursor, recorder.cursorOf(webhook.id) ?? 0);
+    const events = await this.outbox.read(this.deps.db, webhook.tenantId, from, PAGE, this.deps.commitGeneration?.());
     const lastRead = events.at(-1);
     if (!lastRead) return 'blocked';
     const end: Step = events.length < PAGE ? 'drained' : 'more';

@@ -49,4 +49,35 @@ describe('outbox windows (the recent events shared by a tenant\'s endpoints)', (
     expect(ids(b)).toEqual(want);
     expect(ids(await windows.read(store.db, tenantId!, 0, 50))).toEqual(want);
   });
+
+  it('with commit generations: answers as the store does when every commit is announced, and asks the store for the tail once per announced commit', async () => {
+    const windows = new OutboxWindows(50);
+    const cursors = [0, 0, 0, 0];
+    let generation = 0;
+    let seed = 11;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let round = 0; round < 300; round++) {
+      if (random(3) === 0) {
+        await append(1 + random(40));
+        generation++;
+      }
+      const i = random(cursors.length);
+      const tenantId = tenants[i % 2]!;
+      const limit = 1 + random(60);
+      if (random(10) === 0) cursors[i] = random(Math.max(1, cursors[i]!));
+      const [got, want] = await Promise.all([windows.read(store.db, tenantId, cursors[i]!, limit, generation), listOutboxEventsAfter(store.db, cursors[i]!, { tenantId, limit })]);
+      expect(ids(got)).toEqual(ids(want));
+      cursors[i] = got.at(-1)?.sequence ?? cursors[i]!;
+    }
+
+    // A commit not announced yet is not asked for by a read at the head; its announcement makes the next read ask.
+    const [tenantId] = tenants;
+    const head = (await listOutboxEventsAfter(store.db, 0, { tenantId: tenantId!, limit: 100_000 })).at(-1)!.sequence;
+    expect(await windows.read(store.db, tenantId!, head, 10, generation)).toEqual([]);
+    await append(3);
+    expect(await windows.read(store.db, tenantId!, head, 10, generation)).toEqual([]);
+    const fresh = ids(await listOutboxEventsAfter(store.db, head, { tenantId: tenantId!, limit: 10 }));
+    expect(fresh.length).toBeGreaterThan(0);
+    expect(ids(await windows.read(store.db, tenantId!, head, 10, generation + 1))).toEqual(fresh);
+  });
 });

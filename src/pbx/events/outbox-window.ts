@@ -10,6 +10,8 @@ interface Window {
   after: number;
   end: number;
   events: OutboxEvent[];
+  /** The commit generation when the store was last asked for events past `end` (see {@link OutboxWindows.read}). */
+  tailAsked?: number;
 }
 
 /**
@@ -26,20 +28,29 @@ export class OutboxWindows {
   /** `size`: events a tenant's window keeps (tests make it small). */
   constructor(private readonly size = WINDOW_EVENTS) {}
 
-  /** The tenant's first `limit` events after `after`, in sequence order: the same as listOutboxEventsAfter. */
-  async read(db: Db, tenantId: string, after: number, limit: number): Promise<OutboxEvent[]> {
+  /**
+   * The tenant's first `limit` events after `after`, in sequence order: the same as
+   * listOutboxEventsAfter. `generation` counts the outbox commits announced so far (a wake-up
+   * follows every commit): a short read asks the store for what follows the window only if a commit
+   * was announced since it last asked — otherwise each of a tenant's endpoints, resumed by one
+   * commit, asked again for the same nothing. Undefined: always ask.
+   */
+  async read(db: Db, tenantId: string, after: number, limit: number, generation?: number): Promise<OutboxEvent[]> {
     const w = this.windows.get(tenantId);
     // Behind the window (an endpoint far behind the others): from the store, leaving the window where the others read.
     if (w !== undefined && after < w.after) return listOutboxEventsAfter(db, after, { tenantId, limit });
     if (w === undefined || after > w.end) {
       const events = await listOutboxEventsAfter(db, after, { tenantId, limit });
-      this.keep(tenantId, { after, end: events.at(-1)?.sequence ?? after, events });
+      // Fewer than asked for: the window reaches the head as of this generation.
+      this.keep(tenantId, { after, end: events.at(-1)?.sequence ?? after, events, ...(generation !== undefined && events.length < limit && { tailAsked: generation }) });
       return events;
     }
     let page = this.slice(w, after, limit);
-    if (page.length < limit) {
+    if (page.length < limit && (generation === undefined || w.tailAsked !== generation)) {
       // Short: what was committed since the window's end.
       const tail = await listOutboxEventsAfter(db, w.end, { tenantId, limit: limit - page.length });
+      // Fewer than asked for: the window now reaches the head as of this generation.
+      if (tail.length < limit - page.length && this.windows.get(tenantId) === w) w.tailAsked = generation;
       page = page.concat(tail);
       // Another endpoint's read may have extended (or replaced) the window meanwhile: add only what it lacks.
       if (this.windows.get(tenantId) !== w) return page;

@@ -59,6 +59,11 @@ export class WebhookDispatcher {
   private readonly inFlight = new Set<string>();
   /** Endpoints a scan passed over because their run was still going: their run is followed by a scan. */
   private readonly passedOver = new Set<string>();
+  /** Endpoints whose last run sent all there was (webhook id → tenant id): the next commit resumes them at once. */
+  private readonly caughtUp = new Map<string, string>();
+  private resumePending = false;
+  /** Bumped by every wake-up and scan: an outbox commit announced since the pages last asked the store (see OutboxWindows.read). */
+  private commitGeneration = 0;
   private readonly active = new Set<Promise<unknown>>();
   private readonly recorder: OutcomeRecorder;
   private delivery: DeliveryRunner | undefined;
@@ -78,7 +83,7 @@ export class WebhookDispatcher {
     this.pipeline = new EndpointPipeline({
       db: opts.db, secretKey: opts.secretKey, clock: opts.clock, log: opts.log, recorder: this.recorder,
       targets: new CheckedTargets(opts.policy ?? {}, opts.resolveCacheMs ?? 2000),
-      delivery: () => this.delivery, breaker: this.breakerCfg, stopped: () => this.stopped,
+      delivery: () => this.delivery, breaker: this.breakerCfg, stopped: () => this.stopped, commitGeneration: () => this.commitGeneration,
       ...(opts.backoffBaseMs !== undefined && { backoffBaseMs: opts.backoffBaseMs }), ...(opts.random && { random: opts.random }),
     });
   }
@@ -103,7 +108,10 @@ export class WebhookDispatcher {
    * per call, and a scan per commit cost more than the calls' own store writes.
    */
   wake(): void {
-    if (this.stopped || this.wakePending) return;
+    if (this.stopped) return;
+    this.commitGeneration++;
+    this.resumeCaughtUp();
+    if (this.wakePending) return;
     if (this.running) {
       this.again = true;
       return;
@@ -118,6 +126,28 @@ export class WebhookDispatcher {
           return;
         }
         return this.tick();
+      }),
+    );
+  }
+
+  /**
+   * An endpoint that was sent everything a moment ago is the common case of a running PBX: its
+   * next event is sent from the next event-loop turn rather than after the coalesced scan (10 ms,
+   * and longer under load: at 50 events/s the webhooks' p50 was ~15 ms). Commits in one turn share
+   * one resume. The run itself reads the endpoint (enabled, breaker) and its queue as always; the
+   * scan still follows for everything else (a retry falling due, an endpoint not seen yet).
+   */
+  private resumeCaughtUp(): void {
+    if (this.resumePending || this.caughtUp.size === 0) return;
+    this.resumePending = true;
+    this.track(
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.resumePending = false;
+        if (this.stopped) return;
+        for (const [webhookId, tenantId] of this.caughtUp) {
+          // The scan that follows sees a redelivery's pending head; these runs read new events only.
+          if (!this.inFlight.has(webhookId)) this.startRun(webhookId, tenantId, { pending: false });
+        }
       }),
     );
   }
@@ -184,6 +214,8 @@ export class WebhookDispatcher {
     const { db, clock } = this.opts;
     const now = clock.now();
     let next = Infinity;
+    // What the scan finds was committed, announced or not (a poll): the pages it starts ask the store.
+    this.commitGeneration++;
     for (const head of await listDispatchHeads(db)) {
       if (this.stopped) break;
       if (this.inFlight.has(head.webhookId)) {
@@ -205,26 +237,32 @@ export class WebhookDispatcher {
         next = Math.min(next, due);
         continue;
       }
-      const { webhookId } = head;
-      this.inFlight.add(webhookId);
-      this.track(
-        this.pipeline.run(head.tenantId, webhookId, { pending: head.headDue !== undefined })
-          .catch((err: unknown): RunEnd => {
-            this.opts.log.error({ err, webhookId }, 'webhook delivery failed unexpectedly; retrying at the next poll');
-            return 'idle';
-          })
-          .then((end) => {
-            this.inFlight.delete(webhookId);
-            // A run that emptied its queue needs no scan after it, unless a scan passed it over while
-            // it ran (something new may be queued). Otherwise its head may now be due later (a
-            // retry) or be the next event: the scan decides.
-            const passedOver = this.passedOver.delete(webhookId);
-            if (passedOver || end === 'stopped') this.wake();
-          }),
-      );
+      this.startRun(head.webhookId, head.tenantId, { pending: head.headDue !== undefined });
     }
     await this.pruneNow(now);
     return next;
+  }
+
+  /** `seen`: what the scan saw of the endpoint's pending queue (see EndpointPipeline.run). */
+  private startRun(webhookId: string, tenantId: string, seen: { pending: boolean }): void {
+    this.inFlight.add(webhookId);
+    this.caughtUp.delete(webhookId);
+    this.track(
+      this.pipeline.run(tenantId, webhookId, seen)
+        .catch((err: unknown): RunEnd => {
+          this.opts.log.error({ err, webhookId }, 'webhook delivery failed unexpectedly; retrying at the next poll');
+          return 'idle';
+        })
+        .then((end) => {
+          this.inFlight.delete(webhookId);
+          if (end === 'drained') this.caughtUp.set(webhookId, tenantId);
+          // A run that emptied its queue needs no scan after it, unless a scan passed it over while
+          // it ran (something new may be queued). Otherwise its head may now be due later (a
+          // retry) or be the next event: the scan decides.
+          const passedOver = this.passedOver.delete(webhookId);
+          if (passedOver || end === 'stopped') this.wake();
+        }),
+    );
   }
 
   /** Retention, at most once a minute: events older than the window whose deliveries are all final, and ended deliveries older than the log's window. */

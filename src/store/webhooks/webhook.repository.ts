@@ -212,16 +212,26 @@ export interface WebhookForDelivery {
   webhook: Webhook;
   secret: string | undefined;
   customHeaders: Record<string, string> | undefined;
+  /** Its stored outbox cursor (`webhook_cursors`; 0 without one): the last sequence of its tenant it has handled. */
+  cursor: number;
 }
 
+type Decrypted = Pick<WebhookForDelivery, 'secret' | 'customHeaders'>;
 /**
- * The endpoint, its signing secret and its custom headers in clear, in one read: the dispatcher
- * reads them for every page it sends (three reads per page were most of its store work at low rates,
- * where a page is one event). Undefined when the endpoint is gone.
+ * What the endpoints' stored ciphertexts decrypted to, per secret key: the dispatcher reads an
+ * endpoint for every page, and at low rates a page is one event (two AES-GCM decryptions per event
+ * and endpoint). Keyed by the ciphertexts themselves: a rotation or a header edit writes new ones
+ * (a fresh IV each time), so a changed secret is never served from here. Bounded.
  */
-export async function getWebhookForDelivery(db: Db, secretKey: Buffer, tenantId: string, id: string): Promise<WebhookForDelivery | undefined> {
-  const row = await db.selectFrom('webhooks').select([...COLUMNS, 'secret_enc']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-  if (!row) return undefined;
+const decryptedByKey = new WeakMap<Buffer, Map<string, Decrypted>>();
+const DECRYPTED_MAX = 1000;
+
+function decryptForDelivery(secretKey: Buffer, id: string, row: Pick<WebhookTable, 'secret_enc' | 'headers' | 'headers_enc'>): Decrypted {
+  let cache = decryptedByKey.get(secretKey);
+  if (!cache) decryptedByKey.set(secretKey, (cache = new Map()));
+  const key = `${id}\n${row.secret_enc}\n${row.headers_enc}\n${row.headers}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
   const orUndefined = <T>(decrypt: () => T): T | undefined => {
     try {
       return decrypt();
@@ -229,11 +239,27 @@ export async function getWebhookForDelivery(db: Db, secretKey: Buffer, tenantId:
       return undefined;
     }
   };
-  return {
-    webhook: toWebhook(row),
-    secret: orUndefined(() => decryptSecret(secretKey, row.secret_enc, `webhook:${id}`)),
-    customHeaders: orUndefined(() => decryptHeaders(secretKey, id, row)),
-  };
+  const decrypted = { secret: orUndefined(() => decryptSecret(secretKey, row.secret_enc, `webhook:${id}`)), customHeaders: orUndefined(() => decryptHeaders(secretKey, id, row)) };
+  if (cache.size >= DECRYPTED_MAX) cache.clear();
+  cache.set(key, decrypted);
+  return decrypted;
+}
+
+/**
+ * The endpoint, its signing secret and custom headers in clear, and its stored cursor, in one
+ * read: the dispatcher reads them for every page it sends (separate reads per page were most of its
+ * store work at low rates, where a page is one event). Undefined when the endpoint is gone.
+ */
+export async function getWebhookForDelivery(db: Db, secretKey: Buffer, tenantId: string, id: string): Promise<WebhookForDelivery | undefined> {
+  const row = await db
+    .selectFrom('webhooks as w')
+    .leftJoin('webhook_cursors as c', 'c.webhook_id', 'w.id')
+    .select([...COLUMNS.map((c) => `w.${c}` as const), 'w.secret_enc', 'c.sequence as cursor'])
+    .where('w.tenant_id', '=', tenantId)
+    .where('w.id', '=', id)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { webhook: toWebhook(row), ...decryptForDelivery(secretKey, id, row), cursor: row.cursor ?? 0 };
 }
 
 /**
