@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { uuid } from '../../shared/ids.js';
 import { fromDbBool, inTransaction, nowIso, pageBounds, toDbBool, type Database, type Db, type Page, type PageRequest } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
@@ -245,19 +245,19 @@ function decryptForDelivery(secretKey: Buffer, id: string, row: Pick<WebhookTabl
   return decrypted;
 }
 
+// Written out rather than built with Kysely: building this 18-column join took ~60 µs a call, four
+// times the query itself, and the dispatcher makes it for every page (one event at low rates).
+const FOR_DELIVERY_SQL = `select ${COLUMNS.map((c) => `w.${c}`).join(', ')}, w.secret_enc, c.sequence as cursor
+  from webhooks w left join webhook_cursors c on c.webhook_id = w.id where w.tenant_id = ? and w.id = ?`;
+
 /**
  * The endpoint, its signing secret and custom headers in clear, and its stored cursor, in one
  * read: the dispatcher reads them for every page it sends (separate reads per page were most of its
  * store work at low rates, where a page is one event). Undefined when the endpoint is gone.
  */
 export async function getWebhookForDelivery(db: Db, secretKey: Buffer, tenantId: string, id: string): Promise<WebhookForDelivery | undefined> {
-  const row = await db
-    .selectFrom('webhooks as w')
-    .leftJoin('webhook_cursors as c', 'c.webhook_id', 'w.id')
-    .select([...COLUMNS.map((c) => `w.${c}` as const), 'w.secret_enc', 'c.sequence as cursor'])
-    .where('w.tenant_id', '=', tenantId)
-    .where('w.id', '=', id)
-    .executeTakeFirst();
+  const result = await db.executeQuery<WebhookRow & Pick<WebhookTable, 'secret_enc'> & { cursor: number | null }>(CompiledQuery.raw(FOR_DELIVERY_SQL, [tenantId, id]));
+  const row = result.rows[0];
   if (!row) return undefined;
   return { webhook: toWebhook(row), ...decryptForDelivery(secretKey, id, row), cursor: row.cursor ?? 0 };
 }
