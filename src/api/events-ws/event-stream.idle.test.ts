@@ -49,13 +49,31 @@ describe('/ws outbox reads', () => {
     expect(t.stream.stats.tailReads - before).toBeLessThanOrEqual(2);
   });
 
+  it('the first commit after a quiet spell is read at once, whatever the coalescing window; the next ones wait out the window together', async () => {
+    t = await startStreamServer({ coalesceMs: 60_000 });
+    const c = connect(t.url(`?api_key=${t.key}`));
+    await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
+    const first = await produce(t.store, t.stream, t.tenantId, 2, 'q');
+    // Without the leading read this would wait a minute.
+    await c.until(() => c.events().length === 2);
+    expect(seqs(c)).toEqual(first);
+    const reads = t.stream.stats.tailReads;
+    await produce(t.store, t.stream, t.tenantId, 2, 'r');
+    await sleep(50);
+    expect(t.stream.stats.tailReads).toBe(reads);
+    expect(c.events()).toHaveLength(2);
+    c.ws.close();
+  });
+
   it('resume with since just after a commit the tail has not read yet: no event the client had is sent again', async () => {
-    // A long window keeps the tail reader's head behind the outbox while the second client subscribes.
-    t = await startStreamServer({ coalesceMs: 300 });
+    t = await startStreamServer();
     const watcher = connect(t.url(`?api_key=${t.key}`));
     await watcher.until(() => watcher.frames.some((f) => f.type === 'subscribed'));
-    const s = await produce(t.store, t.stream, t.tenantId, 3);
+    // Committed but not announced yet: the tail reader's head stays behind the outbox while the second client subscribes.
+    const s = await commit(t.store, t.tenantId, 3);
     const c = connect(t.url(`?api_key=${t.key}&since=${s[0]}`));
+    await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
+    t.stream.wake();
     await c.until(() => c.events().length === 2);
     await watcher.until(() => watcher.events().length === 3);
     await sleep(50);

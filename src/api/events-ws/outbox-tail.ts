@@ -35,7 +35,10 @@ export class OutboxTail {
   private joining: { client: StreamClient; connect: ConnectRequest }[] = [];
   private reading = false;
   private again = false;
-  private wakeTimer: NodeJS.Timeout | undefined;
+  /** Cancels the scheduled read (a timer or an immediate); undefined when none is scheduled. */
+  private wakeCancel: (() => void) | undefined;
+  /** When the last read of the tail started (performance.now() ms). */
+  private lastReadAt = -Infinity;
   private running = false;
   private readonly clients: ReadonlySet<StreamClient>;
   private readonly calls: CallFactsCache;
@@ -62,13 +65,16 @@ export class OutboxTail {
 
   stop(): void {
     this.running = false;
-    clearTimeout(this.wakeTimer);
+    this.clearWake();
   }
 
   /**
-   * Something committed to the outbox: read the new rows soon rather than at the next poll. Wake-ups
-   * within `coalesceMs` share one read (a call commits several events in a few ms); with no client
-   * connected nothing is read — the head is refreshed when one connects.
+   * Something committed to the outbox: read the new rows soon rather than at the next poll. The
+   * tail is read at most once per `coalesceMs` (a call commits several events in a few ms, and each
+   * read is a write to every client): the first commit after a quiet spell is read on the next
+   * event-loop turn, later ones wait out the rest of the spell together (at 1 event/s the clients'
+   * p50 was 8 ms with every read waiting out the full 5 ms). With no client connected nothing is
+   * read — the head is refreshed when one connects.
    */
   wake(): void {
     if (!this.running) return;
@@ -76,11 +82,24 @@ export class OutboxTail {
       this.stale = true;
       return;
     }
-    if (this.wakeTimer) return;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
+    if (this.wakeCancel) return;
+    const fire = () => {
+      this.wakeCancel = undefined;
       this.read();
-    }, this.opts.coalesceMs);
+    };
+    const wait = this.lastReadAt + this.opts.coalesceMs - performance.now();
+    if (wait <= 0) {
+      const immediate = setImmediate(fire);
+      this.wakeCancel = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(fire, wait);
+      this.wakeCancel = () => clearTimeout(timer);
+    }
+  }
+
+  private clearWake(): void {
+    this.wakeCancel?.();
+    this.wakeCancel = undefined;
   }
 
   /** Reads the tail now; a wake-up during a read starts another read as soon as this one ends. */
@@ -109,6 +128,7 @@ export class OutboxTail {
         return;
       }
       this.stats.tailReads++;
+      this.lastReadAt = performance.now();
       const page = await listOutboxEventsAfter(this.opts.db, this.head, { limit: this.pageSize });
       if ([...this.clients].some((c) => c.names === 'crm' && !c.catchingUp)) await this.calls.fill(page, this.opts.lookupCalls);
       // A head refresh (idle -> live) may have moved the head past rows this read fetched.
