@@ -20,7 +20,7 @@ export interface EventStreamOptions {
   maxPayload?: number;
   /** Outbox rows read per query, for the live tail and for each replay page. */
   pageSize?: number;
-  /** Wake-ups within this many ms share one read of the tail (5 ms). */
+  /** The tail is read at most once per this many ms (5 ms); see {@link EventStream}. */
   coalesceMs?: number;
 }
 
@@ -37,7 +37,8 @@ export type { ConnectRequest };
  *
  * With no client connected the tail is not read at all: a wake-up only marks the head stale, and the
  * next client to connect first refreshes it (one max(sequence) query) before it is welcomed. While
- * clients are connected, wake-ups within {@link EventStreamOptions.coalesceMs} share one read.
+ * clients are connected, the tail is read at most once per {@link EventStreamOptions.coalesceMs}:
+ * the first wake-up after a quiet spell at once, later ones together at the end of the window.
  */
 export class EventStream {
   readonly wss: WebSocketServer;
