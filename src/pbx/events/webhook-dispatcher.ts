@@ -134,8 +134,9 @@ export class WebhookDispatcher {
    * An endpoint that was sent everything a moment ago is the common case of a running PBX: its
    * next event is sent from the next event-loop turn rather than after the coalesced scan (10 ms,
    * and longer under load: at 50 events/s the webhooks' p50 was ~15 ms). Commits in one turn share
-   * one resume. The run itself reads the endpoint (enabled, breaker) and its queue as always; the
-   * scan still follows for everything else (a retry falling due, an endpoint not seen yet).
+   * one resume. The run itself reads the endpoint (enabled, breaker) as always; the scan still
+   * follows for everything else (a redelivery's pending head, a retry falling due, an endpoint not
+   * seen yet), and an endpoint whose run is still going picks the new events up on its next page.
    */
   private resumeCaughtUp(): void {
     if (this.resumePending || this.caughtUp.size === 0) return;
