@@ -23,7 +23,7 @@ describe('/ws outbox reads', () => {
     t = await startStreamServer();
     const old = await produce(t.store, t.stream, t.tenantId, 30, 'old');
     const c = connect(t.url(`?api_key=${t.key}`));
-    await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
+    await c.subscribed();
     expect(c.frames[0]).toMatchObject({ type: 'welcome', sequence: old.at(-1) });
     expect(t.stream.stats.headRefreshes).toBe(1);
     const fresh = await produce(t.store, t.stream, t.tenantId, 5, 'new');
@@ -36,7 +36,7 @@ describe('/ws outbox reads', () => {
   it('wake-ups within the coalescing window share one read', async () => {
     t = await startStreamServer({ coalesceMs: 250 });
     const c = connect(t.url(`?api_key=${t.key}`));
-    await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
+    await c.subscribed();
     const before = t.stream.stats.tailReads;
     const written: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -52,7 +52,7 @@ describe('/ws outbox reads', () => {
   it('the first commit after a quiet spell is read at once, whatever the coalescing window; the next ones wait out the window together', async () => {
     t = await startStreamServer({ coalesceMs: 60_000 });
     const c = connect(t.url(`?api_key=${t.key}`));
-    await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
+    await c.subscribed();
     const first = await produce(t.store, t.stream, t.tenantId, 2, 'q');
     // Without the leading read this would wait a minute.
     await c.until(() => c.events().length === 2);
@@ -68,11 +68,11 @@ describe('/ws outbox reads', () => {
   it('resume with since just after a commit the tail has not read yet: no event the client had is sent again', async () => {
     t = await startStreamServer();
     const watcher = connect(t.url(`?api_key=${t.key}`));
-    await watcher.until(() => watcher.frames.some((f) => f.type === 'subscribed'));
+    await watcher.subscribed();
     // Committed but not announced yet: the tail reader's head stays behind the outbox while the second client subscribes.
     const s = await commit(t.store, t.tenantId, 3);
     const c = connect(t.url(`?api_key=${t.key}&since=${s[0]}`));
-    await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
+    await c.subscribed();
     t.stream.wake();
     await c.until(() => c.events().length === 2);
     await watcher.until(() => watcher.events().length === 3);
@@ -87,7 +87,7 @@ describe('/ws resume across idle -> live', () => {
   it('replays what was committed while nobody listened, then live events: no loss, no duplicates', async () => {
     t = await startStreamServer({ pageSize: 50 });
     const first = connect(t.url(`?api_key=${t.key}`));
-    await first.until(() => first.frames.some((f) => f.type === 'subscribed'));
+    await first.subscribed();
     const a = await produce(t.store, t.stream, t.tenantId, 10, 'a');
     await first.until(() => first.events().length === 10);
     first.ws.close();
@@ -146,7 +146,7 @@ describe('/ws views in one page', () => {
     const narrow = connect(t.url(`?api_key=${t.key}&events=registration.*`));
     const other = connect(t.url(`?api_key=${t.otherKey}`));
     const all = [...native, crm, narrow, other];
-    for (const c of all) await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
+    for (const c of all) await c.subscribed();
     const mine = await commit(t.store, t.tenantId, 4, 'm');
     const theirs = await commit(t.store, t.otherTenantId, 2, 'o');
     t.stream.wake();

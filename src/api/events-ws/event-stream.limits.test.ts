@@ -12,8 +12,8 @@ describe('/ws slow consumers and heartbeats', () => {
     const slow = connect(t.url(`?api_key=${t.key}`));
     const fast = connect(t.url(`?api_key=${t.key}`));
     await Promise.all([slow.opened, fast.opened]);
-    await slow.until(() => slow.frames.some((f) => f.type === 'subscribed'));
-    await fast.until(() => fast.frames.some((f) => f.type === 'subscribed'));
+    await slow.subscribed();
+    await fast.subscribed();
     // Stop reading: the kernel buffers fill, then Node's, then ours hits the limit.
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     let produced = 0;

@@ -34,8 +34,8 @@ describe('/ws tenancy', () => {
     const mine = connect(t.url(`?api_key=${t.key}`));
     const theirs = connect(t.url(`?api_key=${t.otherKey}`));
     await Promise.all([mine.opened, theirs.opened]);
-    await mine.until(() => mine.frames.some((f) => f.type === 'subscribed'));
-    await theirs.until(() => theirs.frames.some((f) => f.type === 'subscribed'));
+    await mine.subscribed();
+    await theirs.subscribed();
     await produce(t.store, t.stream, t.tenantId, 5);
     const [own] = await produce(t.store, t.stream, t.otherTenantId, 1, 'o');
     await mine.until(() => mine.events().length === 5);
@@ -54,7 +54,7 @@ describe('/ws resume', () => {
   it('reconnecting with the last sequence replays the gap, then live events: no loss, no duplicates', async () => {
     const first = connect(t.url(`?api_key=${t.key}`));
     await first.opened;
-    await first.until(() => first.frames.some((f) => f.type === 'subscribed'));
+    await first.subscribed();
     const a = await produce(t.store, t.stream, t.tenantId, 10, 'a');
     await first.until(() => first.events().length === 10);
     const last = first.events().at(-1)!.sequence!;
@@ -93,7 +93,7 @@ describe('/ws filters and messages', () => {
   it('subscribe narrows by type pattern; unsubscribe stops; bad frames get an error and the socket stays open', async () => {
     const c = connect(t.url(`?api_key=${t.key}&events=registration.*`));
     await c.opened;
-    await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
+    await c.subscribed();
     await produce(t.store, t.stream, t.tenantId, 2);
     c.ws.send('{not json');
     c.ws.send(JSON.stringify({ type: 'dance' }));
@@ -123,7 +123,7 @@ describe('/ws filters and messages', () => {
 
   it('names=crm sends the CRM bridge’s names (call.ring, call.started, call.ended) and shape', async () => {
     const c = connect(t.url(`?api_key=${t.key}&names=crm`));
-    await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
+    await c.subscribed();
     const [seq] = await produce(t.store, t.stream, t.tenantId, 1);
     await c.until(() => c.frames.some((f) => (f as { event?: unknown }).event === 'call.ring'));
     const ring = c.frames.find((f) => (f as { event?: unknown }).event === 'call.ring')!;
@@ -136,7 +136,7 @@ describe('/ws filters and messages', () => {
     await createCall(t.store.db, { id: 'c0', tenantId: t.tenantId, direction: 'inbound', callerNumber: '+15550100', calleeNumber: '1001', instanceId: 'inst-1', startedAt: new Date().toISOString() });
     t.stream.wake();
     const c = connect(t.url(`?api_key=${t.key}&names=crm`));
-    await c.until(() => c.frames.some((f) => f.type === 'subscribed'));
+    await c.subscribed();
     await produce(t.store, t.stream, t.tenantId, 1);
     await c.until(() => c.frames.some((f) => f.event === 'call.ring'));
     expect(c.frames.find((f) => f.event === 'call.ring')).toMatchObject({ call_id: 'c0', direction: 'inbound', from_number: '+15550100', to_number: '1001' });

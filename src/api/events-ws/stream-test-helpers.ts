@@ -75,7 +75,9 @@ export function connect(url: string, options: WebSocket.ClientOptions = {}) {
       await new Promise((r) => setTimeout(r, 5));
     }
   };
-  return { ws, frames, events, opened, closed, until };
+  /** Waits for the server's `subscribed` frame (the client is live from then on). */
+  const subscribed = (): Promise<void> => until(() => frames.some((f) => f.type === 'subscribed'));
+  return { ws, frames, events, opened, closed, until, subscribed };
 }
 
 /** Counts the SELECTs the stream runs (its db handle reads only the outbox): a spy on the store. */
