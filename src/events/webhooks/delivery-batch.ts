@@ -27,6 +27,12 @@ export interface DeliveryBatch {
   clockAt: number;
   wallAt: number;
   items: DeliveryItem[];
+  /**
+   * Sent while the endpoint's previous batch is still running (the dispatcher reads its next page
+   * meanwhile): attempted only once that one has sent every item successfully, and skipped (no
+   * attempt) when it stopped short — a failure blocks what follows it. See {@link EndpointLanes}.
+   */
+  continues?: boolean;
   /** Test seam for https to a self-signed receiver; never set in production. */
   ca?: string;
 }
@@ -106,6 +112,48 @@ export class DeliveryConnections {
     if (now - this.lastSweep < IDLE_ENDPOINT_MS) return;
     this.lastSweep = now;
     for (const [endpoint, p] of this.byEndpoint) if (now - p.lastUsed > IDLE_ENDPOINT_MS) this.drop(endpoint);
+  }
+}
+
+/**
+ * Runs each endpoint's batches one after another, in the order they were handed over (batches of
+ * different endpoints run side by side). A batch marked `continues` goes only if the endpoint's
+ * batch before it completed — every item attempted and delivered; otherwise it resolves with no
+ * attempt, and so does every `continues` batch queued behind it. The dispatcher thus keeps an
+ * endpoint's next page queued behind the one on the wire (no idle connection while it records the
+ * last page and reads the next) without ever sending an event past a failed one.
+ */
+export class EndpointLanes {
+  /** Per endpoint: its last batch (to queue behind) and whether the last one that ran completed. */
+  private readonly lanes = new Map<string, { tail: Promise<unknown>; complete: boolean }>();
+
+  constructor(private readonly connections: DeliveryConnections, private readonly cancelled: () => boolean) {}
+
+  run(batch: DeliveryBatch): Promise<BatchOutcome> {
+    let lane = this.lanes.get(batch.endpoint);
+    if (!lane) this.lanes.set(batch.endpoint, (lane = { tail: Promise.resolve(), complete: false }));
+    const l = lane;
+    const outcome = l.tail.then(async (): Promise<BatchOutcome> => {
+      // Nothing known of a batch before it (a fresh thread) counts as not complete: skipped, read again later.
+      if (batch.continues && !l.complete) return { attempts: [], expired: false };
+      l.complete = false;
+      const o = await runDeliveryBatch(batch, this.connections, this.cancelled);
+      l.complete = !o.expired && o.attempts.length === batch.items.length && o.attempts.every((a) => a.ok);
+      return o;
+    });
+    l.tail = outcome.catch(() => undefined);
+    return outcome;
+  }
+
+  /** The endpoint is gone or refused: nothing queued behind its current batch goes, and the lane is dropped once idle. */
+  forget(endpoint: string): void {
+    const l = this.lanes.get(endpoint);
+    if (!l) return;
+    l.complete = false;
+    const tail = l.tail;
+    void tail.then(() => {
+      if (this.lanes.get(endpoint) === l && l.tail === tail) this.lanes.delete(endpoint);
+    });
   }
 }
 

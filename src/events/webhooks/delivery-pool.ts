@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DeliveryConnections, runDeliveryBatch, type BatchOutcome, type DeliveryBatch } from './delivery-batch.js';
+import { DeliveryConnections, EndpointLanes, type BatchOutcome, type DeliveryBatch } from './delivery-batch.js';
 import type { FromWorker, ToWorker } from './delivery-worker.js';
 
 /** Where the dispatcher's HTTP attempts run: worker threads ({@link DeliveryPool}) or this thread ({@link InlineDelivery}). */
@@ -22,11 +22,13 @@ export interface DeliveryRunner {
 export class InlineDelivery implements DeliveryRunner {
   private readonly connections = new DeliveryConnections();
   private cancelled = false;
+  private readonly lanes = new EndpointLanes(this.connections, () => this.cancelled);
   run(batch: DeliveryBatch): Promise<BatchOutcome> {
-    return runDeliveryBatch(batch, this.connections, () => this.cancelled);
+    return this.lanes.run(batch);
   }
   drop(endpoint: string): void {
     this.connections.drop(endpoint);
+    this.lanes.forget(endpoint);
   }
   cancel(): void {
     this.cancelled = true;

@@ -64,6 +64,8 @@ export class WebhookDispatcher {
   private resumePending = false;
   /** Bumped by every wake-up and scan: an outbox commit announced since the pages last asked the store (see OutboxWindows.read). */
   private commitGeneration = 0;
+  /** Runs waiting for the next commit while their last page is on the wire (see EndpointPipeline.cursorPages). */
+  private commitWaiter: { promise: Promise<void>; resolve: () => void } | undefined;
   private readonly active = new Set<Promise<unknown>>();
   private readonly recorder: OutcomeRecorder;
   private delivery: DeliveryRunner | undefined;
@@ -84,6 +86,7 @@ export class WebhookDispatcher {
       db: opts.db, secretKey: opts.secretKey, clock: opts.clock, log: opts.log, recorder: this.recorder,
       targets: new CheckedTargets(opts.policy ?? {}, opts.resolveCacheMs ?? 2000),
       delivery: () => this.delivery, breaker: this.breakerCfg, stopped: () => this.stopped, commitGeneration: () => this.commitGeneration,
+      nextCommit: () => this.nextCommit(),
       ...(opts.backoffBaseMs !== undefined && { backoffBaseMs: opts.backoffBaseMs }), ...(opts.random && { random: opts.random }),
     });
   }
@@ -110,6 +113,7 @@ export class WebhookDispatcher {
   wake(): void {
     if (this.stopped) return;
     this.commitGeneration++;
+    this.announceCommit();
     this.resumeCaughtUp();
     if (this.wakePending) return;
     if (this.running) {
@@ -128,6 +132,22 @@ export class WebhookDispatcher {
         return this.tick();
       }),
     );
+  }
+
+  /** Resolves on the event-loop turn after the next wake-up (or a stop). */
+  private nextCommit(): Promise<void> {
+    if (!this.commitWaiter) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.commitWaiter = { promise, resolve };
+    }
+    return this.commitWaiter.promise;
+  }
+
+  private announceCommit(): void {
+    const w = this.commitWaiter;
+    this.commitWaiter = undefined;
+    if (w) setImmediate(w.resolve);
   }
 
   /**
@@ -161,6 +181,7 @@ export class WebhookDispatcher {
    */
   async stop(maxWaitMs = 3000): Promise<void> {
     this.stopped = true;
+    this.announceCommit();
     this.opts.clock.clearTimeout(this.timer);
     this.delivery?.cancel();
     let timer: NodeJS.Timeout | undefined;

@@ -30,6 +30,8 @@ let port: number;
 let hits: Array<{ id: string; status: number }> = [];
 /** Answer 500 to these event ids, once each. */
 let failOnce = new Set<string>();
+/** How long the receiver takes to answer (ms). */
+let answerAfterMs = 0;
 let sockets: Socket[] = [];
 
 beforeAll(async () => {
@@ -40,7 +42,9 @@ beforeAll(async () => {
       const id = String(req.headers['webhook-id']);
       const status = failOnce.delete(id) ? 500 : 200;
       hits.push({ id, status });
-      res.writeHead(status).end(status === 200 ? 'ok' : 'down');
+      const answer = () => res.writeHead(status).end(status === 200 ? 'ok' : 'down');
+      if (answerAfterMs > 0) setTimeout(answer, answerAfterMs);
+      else answer();
     });
   });
   receiver.on('connection', (s: Socket) => sockets.push(s));
@@ -63,6 +67,7 @@ beforeEach(async () => {
   tenantId = (await createTenant(store.db, { name: 'Acme', sipDomain: 'acme.test' })).id;
   hits = [];
   failOnce = new Set();
+  answerAfterMs = 0;
   receiver.closeAllConnections();
   sockets = [];
 });
@@ -123,6 +128,52 @@ describe.each([
     expect(hits.map((h) => h.id)).toEqual([...ids.slice(0, 5), ...ids.slice(4)]);
     expect(hits[4]!.status).toBe(500);
     expect(hits.filter((h) => h.status !== 200)).toHaveLength(1);
+  });
+
+  it('a failure late in a page with the next page already queued behind it: nothing of that page goes before the retry', async () => {
+    const webhookId = await hook();
+    const ids = await emit(450); // pages of 200: the second is handed over while the first is on the wire
+    failOnce.add(ids[190]!);
+    const d = dispatcher(mode);
+    d.start();
+    await until(() => hits.length >= 451);
+    await d.idle();
+    expect(hits.map((h) => h.id)).toEqual([...ids.slice(0, 191), ...ids.slice(190)]);
+    expect(hits.filter((h) => h.status !== 200).map((h) => h.id)).toEqual([ids[190]]);
+    expect((await listDeliveries(store.db, tenantId, webhookId, { limit: 500, status: 'delivered' })).total).toBe(450);
+  });
+
+  it('events committed while a page is on the wire are queued behind it, and a failure in that page still blocks them', async () => {
+    await hook();
+    answerAfterMs = 20;
+    const d = dispatcher(mode);
+    d.start();
+    const early = await emit(5);
+    failOnce.add(early[3]!);
+    await until(() => hits.length >= 1);
+    const late = await emit(5);
+    d.wake();
+    await until(() => hits.length >= 11);
+    await d.idle();
+    expect(hits.map((h) => h.id)).toEqual([...early.slice(0, 4), ...early.slice(3), ...late]);
+  });
+
+  it('a page the filter wants nothing of, queued behind a page that fails, does not move the cursor past what that page left unsent', async () => {
+    const webhookId = (await createWebhook(store.db, secretKey, { tenantId, name: 'trunks', url: `http://127.0.0.1:${port}/hook`, events: ['trunk.*'], secret: 'a-secret-of-sixteen+', retryCount: 5 })).id;
+    const trunks = (n: number) => Array.from({ length: n }, () => makeEvent('trunk.status', { tenantId, tenantExternalId: null, data: { trunk_id: 't1', trunk_name: 'Carrier', previous_status: 'unregistered', current_status: 'registered' } }));
+    const first = trunks(200); // a page of 200 wanted
+    await inTransaction(store.db, (trx) => appendOutboxEvents(trx, first));
+    await emit(200); // call.ringing: a page wanting nothing
+    const last = trunks(1);
+    await inTransaction(store.db, (trx) => appendOutboxEvents(trx, last));
+    failOnce.add(first[195]!.id);
+    const d = dispatcher(mode);
+    d.start();
+    await until(() => hits.length >= 202);
+    await d.idle();
+    const want = [...first, ...last].map((e) => e.id);
+    expect(hits.map((h) => h.id)).toEqual([...want.slice(0, 196), ...want.slice(195)]);
+    expect((await listDeliveries(store.db, tenantId, webhookId, { limit: 500, status: 'delivered' })).total).toBe(201);
   });
 });
 
