@@ -65,6 +65,8 @@ interface CursorPage {
   end: Step;
   probing: boolean;
   outcome: Promise<BatchOutcome> | undefined;
+  /** The dispatcher's commit generation when the page was read (see OutboxWindows.read). */
+  generation: number | undefined;
 }
 
 /** Deliveries read (and handed to the HTTP side) per endpoint at a time. */
@@ -203,6 +205,15 @@ export class EndpointPipeline {
     let inFlight: CursorPage | undefined;
     for (;;) {
       if (inFlight) {
+        // The page on the wire read all there was, and no commit was announced since: nothing to
+        // read yet. Wait for a commit or for its outcome, whichever comes first (at low rates the
+        // outcome: the run ends, and the next commit resumes the endpoint).
+        if (inFlight.end === 'drained' && inFlight.outcome && this.deps.nextCommit && inFlight.generation !== undefined && inFlight.generation === this.deps.commitGeneration?.()) {
+          if (!(await settlesFirst(this.deps.nextCommit(), inFlight.outcome))) {
+            const done = await this.finishCursorPage(inFlight, before, stored, pos);
+            return done.step === 'more' ? 'drained' : done.step;
+          }
+        }
         // The next page starts in an event-loop turn of its own (see run), with the endpoint read afresh.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.deps.stopped()) return (await this.finishCursorPage(inFlight, before, stored, pos)).step;
@@ -251,20 +262,21 @@ export class EndpointPipeline {
    */
   private async sendCursorPage(found: WebhookForDelivery, breaker: Breaker, now: number, from: number, continues: boolean): Promise<CursorPage | undefined> {
     const { webhook } = found;
-    const events = await this.outbox.read(this.deps.db, webhook.tenantId, from, PAGE, this.deps.commitGeneration?.());
+    const generation = this.deps.commitGeneration?.();
+    const events = await this.outbox.read(this.deps.db, webhook.tenantId, from, PAGE, generation);
     const lastRead = events.at(-1);
     if (!lastRead) return undefined;
     const end: Step = events.length < PAGE ? 'drained' : 'more';
     const wanted = events.filter((e) => filterMatches(webhook.events, e.type));
     // Nothing here for this endpoint: the cursor moves past it once the page before it completed.
-    if (wanted.length === 0) return { webhook, items: [], wanted: 0, lastRead: lastRead.sequence, end, probing: false, outcome: undefined };
+    if (wanted.length === 0) return { webhook, items: [], wanted: 0, lastRead: lastRead.sequence, end, probing: false, outcome: undefined, generation };
     await this.showProbe(webhook, breaker);
     const probing = breaker.state === 'half_open';
     const items: QueuedDelivery[] = (probing ? wanted.slice(0, 1) : wanted).map((e) => ({
       id: uuidv7(), tenantId: e.tenantId, eventId: e.eventId, eventType: e.type, sequence: e.sequence, nextAttemptAt: null, roundAttempts: 0, body: e.body,
     }));
     const { outcome } = await this.handOver(found, items, now, continues);
-    return { webhook, items, wanted: wanted.length, lastRead: lastRead.sequence, end, probing, outcome };
+    return { webhook, items, wanted: wanted.length, lastRead: lastRead.sequence, end, probing, outcome, generation };
   }
 
   /**
