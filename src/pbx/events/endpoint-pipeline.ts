@@ -228,8 +228,6 @@ export class EndpointPipeline {
       const from = Math.max(found.cursor, inFlight?.lastRead ?? pos.cursor, recorder.cursorOf(found.webhook.id) ?? 0);
       const next = await this.sendCursorPage(found, gate, at, from, inFlight !== undefined);
       if (inFlight) {
-        // Nothing new yet: the next commit may come before the page on the wire is through; then read again.
-        if (!next && inFlight.outcome && this.deps.nextCommit && (await settlesFirst(this.deps.nextCommit(), inFlight.outcome))) continue;
         const done = await this.finishCursorPage(inFlight, before, stored, pos);
         before = stored = done.breaker;
         if (done.step !== 'more') {
