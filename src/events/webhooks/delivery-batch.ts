@@ -124,36 +124,53 @@ export class DeliveryConnections {
  * last page and reads the next) without ever sending an event past a failed one.
  */
 export class EndpointLanes {
-  /** Per endpoint: its last batch (to queue behind) and whether the last one that ran completed. */
-  private readonly lanes = new Map<string, { tail: Promise<unknown>; complete: boolean }>();
+  /**
+   * Per endpoint: its last batch (to queue behind), whether the last one that ran completed, how
+   * many are queued or running, and when one was last handed over.
+   */
+  private readonly lanes = new Map<string, { tail: Promise<unknown>; complete: boolean; queued: number; lastUsed: number }>();
+  private lastSweep: number;
 
-  constructor(private readonly connections: DeliveryConnections, private readonly cancelled: () => boolean) {}
+  constructor(private readonly connections: DeliveryConnections, private readonly cancelled: () => boolean, private readonly now: () => number = Date.now) {
+    this.lastSweep = now();
+  }
 
   run(batch: DeliveryBatch): Promise<BatchOutcome> {
+    const now = this.now();
+    this.sweep(now);
     let lane = this.lanes.get(batch.endpoint);
-    if (!lane) this.lanes.set(batch.endpoint, (lane = { tail: Promise.resolve(), complete: false }));
+    if (!lane) this.lanes.set(batch.endpoint, (lane = { tail: Promise.resolve(), complete: false, queued: 0, lastUsed: now }));
     const l = lane;
+    l.queued++;
+    l.lastUsed = now;
     const outcome = l.tail.then(async (): Promise<BatchOutcome> => {
-      // Nothing known of a batch before it (a fresh thread) counts as not complete: skipped, read again later.
+      // Nothing known of a batch before it (a fresh thread, a lane swept) counts as not complete: skipped, read again later.
       if (batch.continues && !l.complete) return { attempts: [], expired: false };
       l.complete = false;
       const o = await runDeliveryBatch(batch, this.connections, this.cancelled);
       l.complete = !o.expired && o.attempts.length === batch.items.length && o.attempts.every((a) => a.ok);
       return o;
     });
-    l.tail = outcome.catch(() => undefined);
+    l.tail = outcome.catch(() => undefined).finally(() => l.queued--);
     return outcome;
   }
 
-  /** The endpoint is gone or refused: nothing queued behind its current batch goes, and the lane is dropped once idle. */
+  /** The endpoint is gone or refused: nothing queued behind its current batch goes. */
   forget(endpoint: string): void {
     const l = this.lanes.get(endpoint);
-    if (!l) return;
-    l.complete = false;
-    const tail = l.tail;
-    void tail.then(() => {
-      if (this.lanes.get(endpoint) === l && l.tail === tail) this.lanes.delete(endpoint);
-    });
+    if (l) l.complete = false;
+  }
+
+  /** Endpoints with a lane (tests). */
+  get size(): number {
+    return this.lanes.size;
+  }
+
+  /** Lanes idle for a minute are dropped (endpoints deleted, or quiet): memory stays bounded by the endpoints in use. */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < IDLE_ENDPOINT_MS) return;
+    this.lastSweep = now;
+    for (const [endpoint, l] of this.lanes) if (l.queued === 0 && now - l.lastUsed > IDLE_ENDPOINT_MS) this.lanes.delete(endpoint);
   }
 }
 

@@ -14,6 +14,8 @@ let port: number;
 let hits: string[] = [];
 /** Answer 500 to these event ids, once each. */
 let failing = new Set<string>();
+/** How long the receiver takes to answer (ms). */
+let answerAfterMs = 5;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -23,7 +25,7 @@ beforeAll(async () => {
       hits.push(id);
       // A slow answer, so later batches are handed over while the first is still on the wire.
       const status = failing.delete(id) ? 500 : 200;
-      setTimeout(() => res.writeHead(status).end(), 5);
+      setTimeout(() => res.writeHead(status).end(), answerAfterMs);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -36,6 +38,7 @@ afterAll(() => {
 beforeEach(() => {
   hits = [];
   failing = new Set();
+  answerAfterMs = 5;
 });
 
 function batch(endpoint: string, ids: string[], continues = false): DeliveryBatch {
@@ -73,6 +76,24 @@ describe('EndpointLanes', () => {
     const lanes = new EndpointLanes(new DeliveryConnections(), () => false);
     expect((await lanes.run(batch('e1', ['x1'], true))).attempts).toEqual([]);
     expect(hits).toEqual([]);
+  });
+
+  it('drops a lane idle for a minute (memory bounded by the endpoints in use), never one with a batch queued', async () => {
+    let now = 0;
+    const lanes = new EndpointLanes(new DeliveryConnections(), () => false, () => now);
+    await lanes.run(batch('gone', ['g1']));
+    await new Promise((r) => setImmediate(r)); // the lane's own bookkeeping settles after the outcome
+    answerAfterMs = 200;
+    const running = lanes.run(batch('busy', ['b1']));
+    expect(lanes.size).toBe(2);
+    now = 61_000;
+    const fresh = lanes.run(batch('new', ['n1']));
+    // `gone` was idle for over a minute: dropped; `busy` still has its batch on the wire.
+    expect(lanes.size).toBe(2);
+    // A batch continuing a dropped lane knows nothing before it: skipped, not sent.
+    expect((await lanes.run(batch('gone', ['g2'], true))).attempts).toEqual([]);
+    await Promise.all([running, fresh]);
+    expect(hits).toEqual(['g1', 'b1', 'n1']);
   });
 
   it('runs different endpoints side by side: one endpoint’s failure does not hold another’s batches', async () => {
