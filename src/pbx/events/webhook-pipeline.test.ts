@@ -91,6 +91,14 @@ async function emit(n: number): Promise<string[]> {
   await inTransaction(store.db, (trx) => appendOutboxEvents(trx, events));
   return events.map((e) => e.id);
 }
+/** Starts a dispatcher and waits until the receiver got `hits` requests and the dispatcher is idle. */
+async function deliverUntil(count: number, over: Partial<WebhookDispatcherOptions> = {}, ms?: number): Promise<WebhookDispatcher> {
+  const d = dispatcher(over);
+  d.start();
+  await until(() => hits.length >= count, ms);
+  await d.idle();
+  return d;
+}
 async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
@@ -106,10 +114,7 @@ describe.each([
   it('keeps the endpoint’s order across pages, over one kept-alive connection', async () => {
     const webhookId = await hook();
     const ids = await emit(450); // more than two pages
-    const d = dispatcher(mode);
-    d.start();
-    await until(() => hits.length >= 450);
-    await d.idle();
+    const d = await deliverUntil(450, mode);
     expect(hits.map((h) => h.id)).toEqual(ids);
     expect(sockets).toHaveLength(1);
     expect(await d.connectionsOpened()).toBe(1);
@@ -121,10 +126,7 @@ describe.each([
     await hook();
     const ids = await emit(30);
     failOnce.add(ids[4]!);
-    const d = dispatcher(mode);
-    d.start();
-    await until(() => hits.length >= 31);
-    await d.idle();
+    await deliverUntil(31, mode);
     expect(hits.map((h) => h.id)).toEqual([...ids.slice(0, 5), ...ids.slice(4)]);
     expect(hits[4]!.status).toBe(500);
     expect(hits.filter((h) => h.status !== 200)).toHaveLength(1);
@@ -134,10 +136,7 @@ describe.each([
     const webhookId = await hook();
     const ids = await emit(450); // pages of 200: the second is handed over while the first is on the wire
     failOnce.add(ids[190]!);
-    const d = dispatcher(mode);
-    d.start();
-    await until(() => hits.length >= 451);
-    await d.idle();
+    await deliverUntil(451, mode);
     expect(hits.map((h) => h.id)).toEqual([...ids.slice(0, 191), ...ids.slice(190)]);
     expect(hits.filter((h) => h.status !== 200).map((h) => h.id)).toEqual([ids[190]]);
     expect((await listDeliveries(store.db, tenantId, webhookId, { limit: 500, status: 'delivered' })).total).toBe(450);
@@ -169,10 +168,7 @@ describe.each([
     }
     const failures = failOnce.size;
     expect(failures).toBeGreaterThan(10);
-    const d = dispatcher(mode);
-    d.start();
-    await until(() => hits.length >= 600 + failures, 20_000);
-    await d.idle();
+    await deliverUntil(600 + failures, mode, 20_000);
     // What was accepted is every event once, in order; a failed one is attempted again next, before any later event.
     expect(hits.filter((h) => h.status === 200).map((h) => h.id)).toEqual(ids);
     hits.forEach((h, i) => {
@@ -191,10 +187,7 @@ describe.each([
     const last = trunks(1);
     await inTransaction(store.db, (trx) => appendOutboxEvents(trx, last));
     failOnce.add(first[195]!.id);
-    const d = dispatcher(mode);
-    d.start();
-    await until(() => hits.length >= 202);
-    await d.idle();
+    await deliverUntil(202, mode);
     const want = [...first, ...last].map((e) => e.id);
     expect(hits.map((h) => h.id)).toEqual([...want.slice(0, 196), ...want.slice(195)]);
     expect((await listDeliveries(store.db, tenantId, webhookId, { limit: 500, status: 'delivered' })).total).toBe(201);
@@ -263,10 +256,7 @@ describe('webhook pipeline: what an endpoint is owed (its cursor over the outbox
     await inTransaction(store.db, (trx) => appendOutboxEvents(trx, [wanted[0]!, trunk(other)]));
     await emit(3);
     await inTransaction(store.db, (trx) => appendOutboxEvents(trx, [wanted[1]!]));
-    const d = dispatcher();
-    d.start();
-    await until(() => hits.length >= 2);
-    await d.idle();
+    await deliverUntil(2);
     expect(hits.map((h) => h.id)).toEqual(wanted.map((e) => e.id));
     expect((await listDeliveries(store.db, tenantId, webhookId)).total).toBe(2);
   });
