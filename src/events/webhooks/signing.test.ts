@@ -1,6 +1,6 @@
 /**
  * The delivery threads' per-batch signer sends exactly the headers {@link signedHeaders} gives the
- * test event (same names, values and signatures), as undici's flat list.
+ * test event (same names, values and signatures), as a flat name/value list.
  */
 import { describe, expect, it } from 'vitest';
 import { BatchSigner, signedHeaders } from './signing.js';

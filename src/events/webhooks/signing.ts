@@ -59,7 +59,7 @@ export function signedHeaders(input: SignedRequestInput): Record<string, string>
 
 /**
  * {@link signedHeaders} for the delivery threads, made once per batch (one endpoint, one secret):
- * the keys are derived once rather than per attempt, and the headers come as undici's flat
+ * the keys are derived once rather than per attempt, and the headers come as a flat
  * name/value list (no object spread per attempt). The body should be the Buffer that is sent
  * (signing a string would encode it a second time). A custom header with a reserved name (refused
  * at creation) is left out, so ours always win here too.
