@@ -177,35 +177,60 @@ export class EndpointLanes {
  * Attempts a batch's deliveries one after another (per-endpoint order), each signed at its own
  * attempt time (a retry, or an item that waited behind slow ones, is never sent with a stale
  * timestamp), over the endpoint's kept-alive connection. Never throws for network failures.
+ *
+ * The next item is signed while the current one is on the wire (in the thread's check phase, after
+ * this round's other answers have sent their next requests): an answer is followed by the next
+ * request at once, without the two HMACs in between. With 5–10 endpoints per thread answering
+ * together, that shortens the stretch in which the receivers wait for the thread. A signature
+ * made in an earlier second than the attempt is made again, so the timestamp is the attempt's.
  */
 export async function runDeliveryBatch(batch: DeliveryBatch, connections: DeliveryConnections, cancelled: () => boolean): Promise<BatchOutcome> {
   const url = new URL(batch.url);
   const target = { url, hostname: batch.hostname, address: batch.address, family: batch.family };
   const signer = new BatchSigner(batch.secret, batch.customHeaders);
+  const { items } = batch;
+  const clock = () => batch.clockAt + (Date.now() - batch.wallAt);
+  const prepare = (index: number, at: number): SignedAttempt => signedAttempt(signer, target, items[index]!, index, at);
   const attempts: BatchAttempt[] = [];
-  for (const item of batch.items) {
+  // Written by the check-phase callback below (a holder, so the compiler sees it can change across the await).
+  const ahead: { next: SignedAttempt | null } = { next: null };
+  for (let i = 0; i < items.length; i++) {
     if (cancelled()) break;
     if (batch.checkedUntil !== null && Date.now() > batch.checkedUntil) return { attempts, expired: true };
-    const at = batch.clockAt + (Date.now() - batch.wallAt);
-    // The exact bytes sent, encoded once for both signatures and the request.
-    const body = Buffer.from(item.body, 'utf8');
-    const headers = signer.headers({ eventId: item.eventId, eventType: item.eventType, tenantId: item.tenantId, deliveryId: item.deliveryId, timestamp: Math.floor(at / 1000), body });
+    const at = clock();
+    const early = ahead.next;
+    const signed = early !== null && early.index === i && Math.floor(early.at / 1000) === Math.floor(at / 1000) ? early : prepare(i, at);
+    ahead.next = null;
     const connection = connections.connectionFor(batch.endpoint, target, batch.timeoutMs, batch.ca);
-    const result = await sendOn(connection, target, headers, body);
+    const sent = signed.head === null ? Promise.resolve(unsendable(signed.error)) : connection.send(signed.head, signed.body);
+    if (i + 1 < items.length) setImmediate(() => (ahead.next = prepare(i + 1, clock())));
+    const result = await sent;
     // Fields copied one by one: a spread of the result took ~0.7 µs an attempt (V8's slow path), thirty times this.
-    attempts.push({ ok: result.ok, statusCode: result.statusCode, excerpt: result.excerpt, error: result.error, durationMs: result.durationMs, at });
+    attempts.push({ ok: result.ok, statusCode: result.statusCode, excerpt: result.excerpt, error: result.error, durationMs: result.durationMs, at: signed.at });
     if (!result.ok) break;
   }
   return { attempts, expired: false };
 }
 
-/** One attempt; a head that cannot be sent (a line break in a header, refused at creation) is a failed attempt, not a throw. */
-function sendOn(connection: KeptConnection, target: WebhookTarget, headers: string[], body: Buffer): Promise<AttemptResult> {
-  let head: string;
-  try {
-    head = requestHead(target, headers, body.length);
-  } catch (err) {
-    return Promise.resolve({ ok: false, statusCode: null, excerpt: null, error: (err as Error).message, durationMs: 0 });
-  }
-  return connection.send(head, body);
+/** An item ready to write: its request head (null when it cannot be sent), the exact body bytes, when it was signed. */
+interface SignedAttempt {
+  index: number;
+  at: number;
+  head: string | null;
+  error: string;
+  body: Buffer;
 }
+
+function signedAttempt(signer: BatchSigner, target: WebhookTarget, item: DeliveryItem, index: number, at: number): SignedAttempt {
+  // The exact bytes sent, encoded once for both signatures and the request.
+  const body = Buffer.from(item.body, 'utf8');
+  const headers = signer.headers({ eventId: item.eventId, eventType: item.eventType, tenantId: item.tenantId, deliveryId: item.deliveryId, timestamp: Math.floor(at / 1000), body });
+  try {
+    return { index, at, head: requestHead(target, headers, body.length), error: '', body };
+  } catch (err) {
+    // A line break in a header (refused at creation): a failed attempt, not a throw.
+    return { index, at, head: null, error: (err as Error).message, body };
+  }
+}
+
+const unsendable = (error: string): AttemptResult => ({ ok: false, statusCode: null, excerpt: null, error, durationMs: 0 });
