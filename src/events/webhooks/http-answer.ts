@@ -17,7 +17,8 @@ type Phase = 'head' | 'fixed' | 'until-close' | 'chunk-size' | 'chunk-data' | 'c
  * answers skipped), the headers that frame the body — Content-Length, chunked Transfer-Encoding,
  * or the end of the connection — and whether the connection may carry the next request. Only the
  * first `limit` bytes of the body are kept (the delivery log's excerpt). Anything it cannot frame
- * with certainty is `malformed`: the connection is then closed, never reused out of step.
+ * with certainty is `malformed`: the connection is then closed, never reused out of step. What it
+ * keeps between calls is copied, so the caller may reuse the buffer it feeds.
  */
 export class HttpAnswer {
   statusCode = 0;
@@ -111,14 +112,15 @@ export class HttpAnswer {
   /** Keeps the unread rest for the next chunk, unless it is already longer than a line may be. */
   private wait(data: Buffer, pos: number, max: number, tooLong: string): AnswerState {
     if (data.length - pos > max) return this.malformed(tooLong);
-    this.pending = data.subarray(pos);
+    // A copy: the bytes fed may be a read buffer the connection reuses.
+    this.pending = Buffer.from(data.subarray(pos));
     return 'more';
   }
 
   private keep(data: Buffer, pos: number, n: number): void {
     const take = Math.min(n, this.limit - this.keptBytes);
     if (take <= 0) return;
-    this.kept.push(data.subarray(pos, pos + take));
+    this.kept.push(Buffer.from(data.subarray(pos, pos + take)));
     this.keptBytes += take;
   }
 

@@ -178,4 +178,20 @@ describe('kept-alive delivery connection (delivery threads)', () => {
     c.close();
     srv.close();
   });
+
+  it('reads an answer framed by the end of the connection, and sends the next request on a new one', async () => {
+    let connections = 0;
+    const srv = createTcpServer((socket) => {
+      connections++;
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\n\r\nuntil the end'));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const t = target(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`);
+    const c = open(t);
+    expect(await post(c, t)).toMatchObject({ ok: true, statusCode: 200, excerpt: 'until the end', error: null });
+    expect(await post(c, t)).toMatchObject({ ok: true, statusCode: 200, excerpt: 'until the end', error: null });
+    expect(connections).toBe(2);
+    c.close();
+    srv.close();
+  });
 });

@@ -7,6 +7,9 @@ import type { WebhookTarget } from './webhook-target.js';
 /** An idle connection is closed after 4 s (below Node's default server keepAliveTimeout of 5 s, so we close first). */
 const IDLE_MS = 4000;
 
+/** Where plain-HTTP answers are read (onread): one per thread, as every connection's answer is parsed before the next read. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** How a connection the receiver closed under a request looks, besides a plain end. */
 const CLOSED_UNDER_US = new Set(['ECONNRESET', 'EPIPE']);
 
@@ -116,7 +119,7 @@ export class KeptConnection {
   private open(): Socket {
     const { target } = this;
     const port = Number(target.url.port) || (target.url.protocol === 'https:' ? 443 : 80);
-    const socket =
+    const socket: Socket =
       target.url.protocol === 'https:'
         ? tlsConnect({
             host: target.address,
@@ -128,11 +131,24 @@ export class KeptConnection {
             ALPNProtocols: ['http/1.1'],
             ...(this.opts.ca !== undefined && { ca: this.opts.ca }),
           })
-        : netConnect({ host: target.address, port, family: target.family });
+        : netConnect({
+            host: target.address,
+            port,
+            family: target.family,
+            // Answers are read into one reused buffer, straight to the parser (no stream machinery per
+            // answer, on the path from an answer to the next request); HttpAnswer copies what it keeps.
+            onread: {
+              buffer: READ_BUFFER,
+              callback: (n: number, buf: Uint8Array): boolean => {
+                this.onData(socket, Buffer.from(buf.buffer, buf.byteOffset, n));
+                return true;
+              },
+            },
+          });
     this.opts.onConnect?.();
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+    if (target.url.protocol === 'https:') socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('end', () => this.onClose(socket, null));
     socket.on('error', (err: NodeJS.ErrnoException) => this.onClose(socket, err.code ?? err.message));
     socket.on('close', () => this.onClose(socket, null));
