@@ -59,20 +59,30 @@ export interface FirstAttemptRow extends DeliveryOutcomeRow {
 /** Rows per INSERT: 17 bound values each, under SQLite's 32,766 limit. */
 const INSERT_CHUNK = 1024;
 
-// Rows of an endpoint deleted meanwhile are left out (`column2` is the webhook id): one such row
-// failing its foreign key would roll back the whole batch, every other endpoint's outcomes with it.
 const INSERT_HEAD = `insert into webhook_deliveries (id, webhook_id, tenant_id, event_id, event_type, status, attempts, round_attempts, last_status_code,
-  last_error, response_excerpt, last_duration_ms, first_attempt_at, last_attempt_at, delivered_at, next_attempt_at, sequence, created_at, updated_at)
-  select * from (values `;
-const INSERT_TAIL = ') where column2 in (select id from webhooks)';
+  last_error, response_excerpt, last_duration_ms, first_attempt_at, last_attempt_at, delivered_at, next_attempt_at, sequence, created_at, updated_at) values `;
 const INSERT_ROW = '(?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 /** The statement's text per row count (power-of-two sizes: a handful, each prepared once). */
 const insertTexts = new Map<number, string>();
 const insertText = (rows: number): string => {
   let text = insertTexts.get(rows);
-  if (text === undefined) insertTexts.set(rows, (text = INSERT_HEAD + Array.from({ length: rows }, () => INSERT_ROW).join(', ') + INSERT_TAIL));
+  if (text === undefined) insertTexts.set(rows, (text = INSERT_HEAD + Array.from({ length: rows }, () => INSERT_ROW).join(', ')));
   return text;
 };
+
+/**
+ * The rows whose endpoint still exists: one row of an endpoint deleted meanwhile would fail its
+ * foreign key and roll back the whole batch, every other endpoint's outcomes with it. One lookup
+ * of the batch's endpoints (a handful), rather than a subquery per row (~1.5 µs a row).
+ */
+async function ofLiveEndpoints(db: Db, rows: readonly FirstAttemptRow[]): Promise<readonly FirstAttemptRow[]> {
+  const ids = new Set<string>();
+  for (const r of rows) ids.add(r.webhookId);
+  const live = await db.selectFrom('webhooks').select('id').where('id', 'in', [...ids]).execute();
+  if (live.length === ids.size) return rows;
+  const kept = new Set(live.map((w) => w.id));
+  return rows.filter((r) => kept.has(r.webhookId));
+}
 
 /**
  * Writes the delivery rows of first attempts (multi-row inserts, power-of-two sizes so they stay
@@ -81,7 +91,9 @@ const insertText = (rows: number): string => {
  * built by Kysely: building ~20,000 rows a second of 17 values each through its query tree was
  * about a tenth of the main thread (npm run bench:events).
  */
-export async function insertFirstAttempts(db: Db, rows: readonly FirstAttemptRow[]): Promise<void> {
+export async function insertFirstAttempts(db: Db, given: readonly FirstAttemptRow[]): Promise<void> {
+  if (given.length === 0) return;
+  const rows = await ofLiveEndpoints(db, given);
   const now = nowIso();
   let at = 0;
   for (const size of chunkSizes(rows.length, INSERT_CHUNK)) {
