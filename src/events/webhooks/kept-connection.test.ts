@@ -47,7 +47,7 @@ const target = (url: string, address = '127.0.0.1'): WebhookTarget => {
 };
 const body = Buffer.from('{"id":"e1"}');
 /** A connection to `t` (timeout 2 s unless given). */
-const open = (t: WebhookTarget, opts: { timeoutMs?: number; ca?: string; onConnect?: () => void } = {}) => new KeptConnection(t, opts.timeoutMs ?? 2000, opts);
+const open = (t: WebhookTarget, opts: { timeoutMs?: number; ca?: string; onConnect?: () => void; idleMs?: number } = {}) => new KeptConnection(t, opts.timeoutMs ?? 2000, opts);
 /** POSTs the test body to `t`'s path over `c`. */
 const post = (c: KeptConnection, t: WebhookTarget) => c.send(requestHead(t, ['content-type', 'application/json'], body.length), body);
 
@@ -190,6 +190,27 @@ describe('kept-alive delivery connection (delivery threads)', () => {
     const c = open(t);
     expect(await post(c, t)).toMatchObject({ ok: true, statusCode: 200, excerpt: 'until the end', error: null });
     expect(await post(c, t)).toMatchObject({ ok: true, statusCode: 200, excerpt: 'until the end', error: null });
+    expect(connections).toBe(2);
+    c.close();
+    srv.close();
+  });
+
+  it('closes a connection left unused for its idle time (before a receiver’s keep-alive timeout could race a request), and opens a new one when needed', async () => {
+    let closedByUs = 0;
+    let connections = 0;
+    const srv = createTcpServer((socket) => {
+      connections++;
+      socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+      socket.on('end', () => closedByUs++);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const t = target(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`);
+    const c = open(t, { idleMs: 100 });
+    expect(await post(c, t)).toMatchObject({ ok: true });
+    expect(await post(c, t)).toMatchObject({ ok: true });
+    await new Promise((r) => setTimeout(r, 300));
+    expect({ connections, closedByUs }).toEqual({ connections: 1, closedByUs: 1 });
+    expect(await post(c, t)).toMatchObject({ ok: true });
     expect(connections).toBe(2);
     c.close();
     srv.close();

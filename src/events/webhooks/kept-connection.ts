@@ -72,12 +72,13 @@ export class KeptConnection {
   constructor(
     private readonly target: WebhookTarget,
     private readonly timeoutMs: number,
-    private readonly opts: { ca?: string; onConnect?: () => void } = {},
+    /** `idleMs`: how long an unused connection stays open (4 s; tests shorten it). */
+    private readonly opts: { ca?: string; onConnect?: () => void; idleMs?: number } = {},
   ) {
     // Made once and re-armed with refresh() (cheaper than a timer per request); a firing with nothing to do is ignored.
     // Never clearTimeout'ed before close(): a cleared timer cannot be refreshed.
     this.timer = setTimeout(() => this.timedOut(), timeoutMs).unref();
-    this.idleTimer = setTimeout(() => this.idle(), IDLE_MS).unref();
+    this.idleTimer = setTimeout(() => this.idle(), opts.idleMs ?? IDLE_MS).unref();
   }
 
   /** POSTs `body` with a head from {@link requestHead}; resolves with the attempt's outcome. */
