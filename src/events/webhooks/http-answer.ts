@@ -33,6 +33,8 @@ export class HttpAnswer {
   private remaining = 0;
   private readonly kept: Buffer[] = [];
   private keptBytes = 0;
+  /** Whether any byte of the answer has been fed. */
+  started = false;
 
   constructor(private readonly limit: number) {}
 
@@ -52,6 +54,7 @@ export class HttpAnswer {
   }
 
   feed(chunk: Buffer): AnswerState {
+    if (chunk.length > 0) this.started = true;
     const data = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
     this.pending = null;
     let pos = 0;

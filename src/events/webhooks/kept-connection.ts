@@ -1,6 +1,6 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
-import { RESPONSE_EXCERPT_BYTES, type AttemptResult } from './pinned-request.js';
+import { RESPONSE_EXCERPT_BYTES, statusOutcome, type AttemptResult } from './pinned-request.js';
 import { HttpAnswer } from './http-answer.js';
 import type { WebhookTarget } from './webhook-target.js';
 
@@ -63,8 +63,6 @@ export class KeptConnection {
   private readonly queue: Pending[] = [];
   private current: Pending | null = null;
   private answer: HttpAnswer | null = null;
-  /** Bytes of the current answer seen (a close before any is "closed under us"). */
-  private answerBytes = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly idleTimer: NodeJS.Timeout;
   private closed = false;
@@ -107,7 +105,6 @@ export class KeptConnection {
     if (p === undefined) return;
     this.current = p;
     this.answer = new HttpAnswer(RESPONSE_EXCERPT_BYTES);
-    this.answerBytes = 0;
     const socket = this.socket ?? this.open();
     // One write (head and body in one buffer): one syscall, one segment for a small event.
     const bytes = Buffer.allocUnsafe(p.head.length + p.body.length);
@@ -163,7 +160,6 @@ export class KeptConnection {
     const answer = this.answer;
     // Bytes nobody asked for: the connection is out of step, not to be reused.
     if (p === null || answer === null) return this.dropSocket();
-    this.answerBytes += chunk.length;
     const state = answer.feed(chunk);
     // The head must come within the timeout of the request; after it, the timeout bounds each pause.
     if (state === 'more') {
@@ -183,7 +179,8 @@ export class KeptConnection {
     const p = this.current;
     const answer = this.answer;
     if (p === null || answer === null) return;
-    if (this.answerBytes === 0) {
+    // Closed before any byte of the answer: "closed under us".
+    if (!answer.started) {
       if (!p.retried && (error === null || CLOSED_UNDER_US.has(error))) {
         p.retried = true;
         this.queue.unshift(p);
@@ -229,8 +226,6 @@ function failure(started: number, error: string): AttemptResult {
 }
 
 function answered(started: number, answer: HttpAnswer): AttemptResult {
-  const statusCode = answer.statusCode;
-  const ok = statusCode >= 200 && statusCode < 300;
-  const error = ok ? null : statusCode >= 300 && statusCode < 400 ? `redirect (${statusCode}) not followed` : `HTTP ${statusCode}`;
-  return { ok, statusCode, excerpt: answer.excerpt(), error, durationMs: Math.round(performance.now() - started) };
+  const { ok, error } = statusOutcome(answer.statusCode);
+  return { ok, statusCode: answer.statusCode, excerpt: answer.excerpt(), error, durationMs: Math.round(performance.now() - started) };
 }

@@ -27,6 +27,12 @@ export interface AttemptResult {
   durationMs: number;
 }
 
+/** What a receiver's status means for an attempt: ok only for a 2xx; a 3xx is not followed (see {@link AttemptResult}). */
+export function statusOutcome(statusCode: number): { ok: boolean; error: string | null } {
+  const ok = statusCode >= 200 && statusCode < 300;
+  return { ok, error: ok ? null : statusCode >= 300 && statusCode < 400 ? `redirect (${statusCode}) not followed` : `HTTP ${statusCode}` };
+}
+
 /**
  * A lookup that answers every name with the checked address, so the socket connects to exactly
  * what the SSRF guard approved while the URL's host still goes into the Host header and TLS SNI
@@ -93,9 +99,7 @@ export function postPinned(target: WebhookTarget, req: PinnedRequest): Promise<A
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(options, (res) => {
       const statusCode = res.statusCode ?? 0;
       void excerptOf(res, RESPONSE_EXCERPT_BYTES).then((excerpt) => {
-        const ok = statusCode >= 200 && statusCode < 300;
-        const error = ok ? null : statusCode >= 300 && statusCode < 400 ? `redirect (${statusCode}) not followed` : `HTTP ${statusCode}`;
-        done({ ok, statusCode, excerpt, error });
+        done({ ...statusOutcome(statusCode), statusCode, excerpt });
       });
     });
     const timer = setTimeout(() => {
