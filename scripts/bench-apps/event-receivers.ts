@@ -4,7 +4,8 @@
  * Each receipt's latency is receipt time minus the envelope's `timestamp`, which the bench sets just
  * before the outbox commit. IPC: sends {type:'ready', ports}; answers {type:'report'} with counts,
  * a latency histogram (1 ms buckets, so several receiver processes can be merged) and CPU;
- * {type:'reset'} starts a new step.
+ * {type:'reset', since} starts a new step: receipts of events stamped before `since` (the step's
+ * ramp-in) are kept apart and reported as `ramp`.
  *
  * Why the receivers are hand-rolled on raw `net` (the default, --receivers raw): they are fixtures,
  * not product. Real webhook endpoints and WebSocket clients run on other machines; here they share a
@@ -53,8 +54,18 @@ class Receipts {
   }
 }
 
-let hook = new Receipts();
-let ws = new Receipts();
+/** One side's receipts, filed by the event's timestamp: before `since` (the step's ramp-in) or not. */
+class Side {
+  measured = new Receipts();
+  ramp = new Receipts();
+  constructor(private readonly since: number) {}
+  add(latencyMs: number, now: number): void {
+    (now - latencyMs < this.since ? this.ramp : this.measured).add(latencyMs, now);
+  }
+}
+
+let hook = new Side(0);
+let ws = new Side(0);
 let wsClosed = 0;
 let cpuAtReset = process.cpuUsage();
 
@@ -301,11 +312,13 @@ if (Number(f.clients) > 0) {
   await Promise.all(Array.from({ length: Number(f.clients) }, () => (f.receivers === 'raw' ? rawWsClient(url) : libWsClient(f.url!))));
 }
 
-process.on('message', (m: { type: string }) => {
-  if (m.type === 'report') process.send!({ type: 'report', webhooks: hook.report(), ws: ws.report(), wsClosed, cpu: process.cpuUsage(cpuAtReset) });
+process.on('message', (m: { type: string; since?: number }) => {
+  if (m.type === 'report') {
+    process.send!({ type: 'report', webhooks: hook.measured.report(), ws: ws.measured.report(), ramp: { webhooks: hook.ramp.report(), ws: ws.ramp.report() }, wsClosed, cpu: process.cpuUsage(cpuAtReset) });
+  }
   if (m.type === 'reset') {
-    hook = new Receipts();
-    ws = new Receipts();
+    hook = new Side(m.since ?? 0);
+    ws = new Side(m.since ?? 0);
     cpuAtReset = process.cpuUsage();
   }
   if (m.type === 'exit') process.exit(0);
