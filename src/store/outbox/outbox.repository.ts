@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Transaction } from 'kysely';
 import type { EventEnvelope } from '../../events/envelope.js';
 import type { Database, Db } from '../database.js';
 
@@ -19,20 +19,25 @@ const toEvent = (r: Row): OutboxEvent => ({
   sequence: r.sequence, eventId: r.event_id, tenantId: r.tenant_id, type: r.type, occurredAt: r.occurred_at, body: r.envelope,
 });
 
+const APPEND_SQL = 'insert into outbox_events (event_id, tenant_id, type, occurred_at, envelope, created_at) values (?, ?, ?, ?, ?, ?) returning sequence';
+
 /**
  * Writes events to the outbox. Takes a transaction on purpose: the caller passes the one its state
  * change runs in, so the event and the change commit (or roll back) together — an event is never
  * lost after its change committed, and never sent for a change that did not happen (issue 5 §2).
  * Returns the sequences, in the order given.
+ *
+ * One fixed statement, compiled by hand rather than built by Kysely each time: every event of
+ * every call goes through here, and building and compiling the insert through Kysely's query tree
+ * cost ~12-15 µs an event, about as much as the insert itself (a scratch loop of 20-event
+ * transactions: 33-37 µs an event built, 21-22 µs with this statement, commit included).
  */
 export async function appendOutboxEvents(trx: Transaction<Database>, envelopes: readonly EventEnvelope[], createdAt: string = new Date().toISOString()): Promise<number[]> {
   const sequences: number[] = [];
   for (const e of envelopes) {
-    const row = await trx
-      .insertInto('outbox_events')
-      .values({ event_id: e.id, tenant_id: e.tenant_id, type: e.type, occurred_at: e.timestamp, envelope: JSON.stringify(e), created_at: createdAt })
-      .returning('sequence')
-      .executeTakeFirstOrThrow();
+    const result = await trx.executeQuery<{ sequence: number }>(CompiledQuery.raw(APPEND_SQL, [e.id, e.tenant_id, e.type, e.timestamp, JSON.stringify(e), createdAt]));
+    const row = result.rows[0];
+    if (row === undefined) throw new Error('outbox insert returned no sequence');
     sequences.push(row.sequence);
   }
   return sequences;
