@@ -32,6 +32,7 @@
  *   npm run bench:events -- --rates 2000 --webhooks 0 --receivers lib
  */
 import { fork } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -66,6 +67,24 @@ const { values: f } = parseArgs({
 });
 const GOAL_WEBHOOKS = 10;
 const GOAL_CLIENTS = 100;
+
+/**
+ * The host's speed just before a step: µs per HMAC-SHA256 of a 300-byte body (what every webhook
+ * request signs twice), best of 5 rounds of 4,000 on an otherwise idle machine. The same work costs
+ * this shared 2-core VM up to ~40 % more from one minute to the next (the product's CPU for one step
+ * ranged 98-140 % of a core); a slow figure here says the step ran on a slow host.
+ */
+function hostHmacMicros(): number {
+  const key = Buffer.alloc(32, 1);
+  const body = Buffer.alloc(300, 97);
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    const t = performance.now();
+    for (let i = 0; i < 4000; i++) createHmac('sha256', key).update(body).digest('hex');
+    best = Math.min(best, ((performance.now() - t) * 1000) / 4000);
+  }
+  return best;
+}
 
 /** Whole-machine busy and steal ms from /proc/stat, to show what else ran (a shared 2-core box). */
 function machineCpuMs(): { busy: number; steal: number } {
@@ -178,6 +197,7 @@ for (const rate of f.rates.split(',').map(Number)) {
   // (the jump from the previous rate settles there; see the header). The receivers file each
   // receipt by its event's timestamp: events stamped before t0 go to the ramp-in figures, printed
   // on their own line; every event stamped from t0 on is counted, queued behind the ramp-in's or not.
+  const hostMicros = hostHmacMicros();
   const tStart = Date.now();
   const t0 = tStart + Number(f['ramp-in']) * 1000;
   for (const c of children) c.send({ type: 'reset', since: t0 });
@@ -229,7 +249,7 @@ for (const rate of f.rates.split(',').map(Number)) {
       ? `  ${name.padEnd(9)} (none)`
       : `  ${name.padEnd(9)} ${s.count}/${want} delivered, ${Math.round(s.count / (want / measured) / spanS(s))} events/s per receiver over ${spanS(s).toFixed(1)} s  latency p50 ${s.p50} ms  p99 ${s.p99} ms  max ${s.max} ms`;
   const met = (s: Summary, want: number): boolean => want > 0 && s.count === want && s.p99 < GOAL_P99_MS && measured / spanS(s) >= GOAL_EPS * 0.98;
-  console.log(`step ${rate} events/s: produced ${measured} in ${(produceMs / 1000).toFixed(1)} s (${Math.round(measured / (produceMs / 1000))}/s), after a ${f['ramp-in']} s ramp-in`);
+  console.log(`step ${rate} events/s: produced ${measured} in ${(produceMs / 1000).toFixed(1)} s (${Math.round(measured / (produceMs / 1000))}/s), after a ${f['ramp-in']} s ramp-in; host HMAC ${hostMicros.toFixed(2)} µs`);
   if (produced > measured) {
     const ramp = (name: string, s: Summary): string => (s.count === 0 ? '' : `  ${name} p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms;`);
     console.log(`  ramp-in   ${produced - measured} events in the first ${f['ramp-in']} s, not in the verdict:${ramp('webhooks', r.ramp.webhooks)}${ramp('websocket', r.ramp.ws)}`);
