@@ -203,30 +203,27 @@ for (const rate of f.rates.split(',').map(Number)) {
   for (const c of children) c.send({ type: 'reset', since: t0 });
   let produced = 0;
   let measured = 0;
-  let cpu0 = process.cpuUsage();
-  let m0 = machineCpuMs();
+  /** Batches on a 10 ms schedule from tStart (catching up if a tick runs late), each one outbox transaction, until `end`. */
+  const produceUntil = async (end: number): Promise<void> => {
+    while (Date.now() < end) {
+      const due = Math.floor(((Date.now() - tStart) / 1000) * rate);
+      const n = Math.min(Math.max(due - produced, 0), perTick * 50);
+      if (n > 0) {
+        if ((await commitBatch(n)) >= t0) measured += n;
+        produced += n;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  await produceUntil(t0);
+  const cpu0 = process.cpuUsage();
+  const m0 = machineCpuMs();
   // How busy the product's main thread (store, dispatcher, /ws) is while events are produced.
-  let elu0 = performance.eventLoopUtilization();
+  const elu0 = performance.eventLoopUtilization();
   // The product's event-loop stalls (a blocking write or checkpoint delays every delivery behind it).
   const loop = monitorEventLoopDelay({ resolution: 10 });
-  let inWindow = false;
-  // Batches on a 10 ms schedule from tStart (catching up if a tick runs late), each one outbox transaction.
-  while (Date.now() - t0 < seconds * 1000) {
-    if (!inWindow && Date.now() >= t0) {
-      inWindow = true;
-      cpu0 = process.cpuUsage();
-      m0 = machineCpuMs();
-      elu0 = performance.eventLoopUtilization();
-      loop.enable();
-    }
-    const due = Math.floor(((Date.now() - tStart) / 1000) * rate);
-    const n = Math.min(Math.max(due - produced, 0), perTick * 50);
-    if (n > 0) {
-      if ((await commitBatch(n)) >= t0) measured += n;
-      produced += n;
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  loop.enable();
+  await produceUntil(t0 + seconds * 1000);
   const produceMs = Date.now() - t0;
   const mainBusy = Math.round(performance.eventLoopUtilization(elu0).utilization * 100);
   const wantHooks = measured * ports.length;

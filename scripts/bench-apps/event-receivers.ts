@@ -100,14 +100,7 @@ function latency(place: StampPlace, body: Buffer, now: number, start = 0, end = 
     v = i + TIMESTAMP.length;
     place.offset = v - start;
   }
-  let same = true;
-  for (let k = 0; k < STAMP_LEN; k++) {
-    if (body[v + k] !== lastStamp.bytes[k]) {
-      same = false;
-      break;
-    }
-  }
-  if (!same) {
+  if (!startsWith(body, v, lastStamp.bytes)) {
     body.copy(lastStamp.bytes, 0, v, v + STAMP_LEN);
     lastStamp.ms = Date.parse(lastStamp.bytes.toString('latin1'));
   }
