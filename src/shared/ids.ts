@@ -34,3 +34,17 @@ export function uuidv7(now = Date.now()): string {
   const variant = (8 | (parseInt(r[3] as string, 16) & 3)).toString(16);
   return `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7${r.slice(0, 3)}-${variant}${r.slice(4, 7)}-${r.slice(7, 19)}`;
 }
+
+/**
+ * `count` (≤ 65,536) UUID v7 ids that differ only in their last four hex digits, which hold their
+ * index: one random draw for the block, and each id names the block (its index-0 id) and its place
+ * in it. The webhook dispatcher numbers a page's deliveries this way, so the delivery log can keep
+ * a page's successes as one row and still find any of them by its delivery id.
+ */
+export function uuidv7Block(count: number, now = Date.now()): string[] {
+  if (count > 0x10000) throw new RangeError(`a block holds at most 65,536 ids, not ${count}`);
+  const head = uuidv7(now).slice(0, -4);
+  const ids = new Array<string>(count);
+  for (let i = 0; i < count; i++) ids[i] = head + (0x10000 + i).toString(16).slice(1);
+  return ids;
+}

@@ -14,7 +14,7 @@ import type { UserMappingTable } from './user-mappings/user-mapping.table.js';
 import type { RequestLogTable } from './request-log/request-log.table.js';
 import type { CallTable, CdrTable } from './calls/call.table.js';
 import type { RingGroupMemberTable, RingGroupTable } from './ring-groups/ring-group.table.js';
-import type { WebhookCursorTable, WebhookDeliveryTable, WebhookTable } from './webhooks/webhook.table.js';
+import type { WebhookCursorTable, WebhookDeliveryRunTable, WebhookDeliveryTable, WebhookTable } from './webhooks/webhook.table.js';
 import type { OutboxEventTable } from './outbox/outbox.table.js';
 
 /** Every table the store knows, keyed by table name; Kysely checks queries against it. */
@@ -38,6 +38,7 @@ export interface Database {
   ring_group_members: RingGroupMemberTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
+  webhook_delivery_runs: WebhookDeliveryRunTable;
   webhook_cursors: WebhookCursorTable;
   outbox_events: OutboxEventTable;
 }

@@ -30,6 +30,7 @@ export * from './webhooks/webhook.repository.js';
 export * from './webhooks/webhook-delivery.repository.js';
 export * from './webhooks/delivery-queue.repository.js';
 export * from './webhooks/delivery-cursor.repository.js';
+export * from './webhooks/delivery-run.repository.js';
 export * from './outbox/outbox.repository.js';
-export type { BreakerState, DeliveryStatus } from './webhooks/webhook.table.js';
+export type { BreakerState, DeliveryRunItem, DeliveryStatus } from './webhooks/webhook.table.js';
 export type { CallDirection, CdrDisposition, CdrTable, StoredCallState, StoredFinalCallState } from './calls/call.table.js';

@@ -3,12 +3,15 @@ import type { BatchOutcome, DeliveryBatch } from '../../events/webhooks/delivery
 import { InlineDelivery, type DeliveryRunner } from '../../events/webhooks/delivery-pool.js';
 import type { Logger } from '../../obs/logger.js';
 import type { Clock } from '../../shared/clock.js';
-import { uuidv7 } from '../../shared/ids.js';
+import { uuidv7Block } from '../../shared/ids.js';
 import {
   getWebhookForDelivery,
   inTransaction,
   listQueuePage,
+  MAX_EXCERPT_CHARS,
+  runDeliveryId,
   setWebhookBreaker,
+  type DeliveryRunItem,
   type Db,
   type QueuedDelivery,
   type Webhook,
@@ -270,8 +273,10 @@ export class EndpointPipeline {
     if (wanted.length === 0) return { webhook, items: [], wanted: 0, lastRead: lastRead.sequence, end, probing: false, outcome: undefined, generation };
     await this.showProbe(webhook, breaker);
     const probing = breaker.state === 'half_open';
-    const items: QueuedDelivery[] = (probing ? wanted.slice(0, 1) : wanted).map((e) => ({
-      id: uuidv7(), tenantId: e.tenantId, eventId: e.eventId, eventType: e.type, sequence: e.sequence, nextAttemptAt: null, roundAttempts: 0, body: e.body,
+    const sent = probing ? wanted.slice(0, 1) : wanted;
+    const ids = uuidv7Block(sent.length);
+    const items: QueuedDelivery[] = sent.map((e, i) => ({
+      id: ids[i] as string, tenantId: e.tenantId, eventId: e.eventId, eventType: e.type, sequence: e.sequence, nextAttemptAt: null, roundAttempts: 0, body: e.body,
     }));
     const { outcome } = await this.handOver(found, items, now, continues);
     return { webhook, items, wanted: wanted.length, lastRead: lastRead.sequence, end, probing, outcome, generation };
@@ -355,6 +360,10 @@ export class EndpointPipeline {
     const { clock, log, recorder } = this.deps;
     const after = clock.now();
     const outcomes: DeliveryOutcome[] = [];
+    // First attempts that went through, from the page's first item on: one row of the log (see
+    // webhook_delivery_runs), named by the first item's id (the page's ids are a uuidv7Block).
+    const runId = items[0]?.id;
+    const runItems: DeliveryRunItem[] = [];
     let b = breaker;
     let failed = false;
     const debug = log.isLevelEnabled('debug');
@@ -365,6 +374,12 @@ export class EndpointPipeline {
       const retry = !attempt.ok && round <= webhook.retryCount;
       const nextAttemptAt = retry ? new Date(after + retryDelayMs(round, { ...(this.deps.backoffBaseMs !== undefined && { baseMs: this.deps.backoffBaseMs }), ...(this.deps.random && { random: this.deps.random }) })).toISOString() : null;
       b = breakerAfter(b, attempt.ok, after, this.deps.breaker);
+      if (cursor !== undefined && attempt.ok && runItems.length === i && runId !== undefined && d.id === runDeliveryId(runId, i)) {
+        const excerpt = attempt.excerpt === null ? null : attempt.excerpt.slice(0, MAX_EXCERPT_CHARS);
+        runItems.push([d.eventId, d.eventType, d.sequence, attempt.statusCode, Math.round(attempt.durationMs), Math.min(attempt.at, after), excerpt]);
+        if (debug) log.debug({ webhookId: webhook.id, deliveryId: d.id, eventId: d.eventId, type: d.eventType, attempt: round, statusCode: attempt.statusCode }, 'webhook delivered');
+        continue;
+      }
       const at = new Date(Math.min(attempt.at, after)).toISOString();
       outcomes.push({
         webhookId: webhook.id, id: d.id, ok: attempt.ok, statusCode: attempt.statusCode, error: attempt.error, excerpt: attempt.excerpt, durationMs: attempt.durationMs, at, nextAttemptAt,
@@ -383,7 +398,8 @@ export class EndpointPipeline {
       }
     }
     const changed = b.state !== stored.state || b.consecutiveFailures !== stored.consecutiveFailures || b.pausedUntil !== stored.pausedUntil;
-    recorder.add(outcomes, changed ? { webhookId: webhook.id, breaker: b } : undefined, cursor === undefined ? undefined : { webhookId: webhook.id, sequence: cursor });
+    const run = runItems.length > 0 && runId !== undefined ? { id: runId, webhookId: webhook.id, tenantId: webhook.tenantId, items: runItems } : undefined;
+    recorder.add(outcomes, changed ? { webhookId: webhook.id, breaker: b } : undefined, cursor === undefined ? undefined : { webhookId: webhook.id, sequence: cursor }, run);
     if (failed || changed) await recorder.flush();
     // Failed (the endpoint waits for its retry), or nothing was attempted (the thread ended): the scan decides when to look again.
     return { step: failed || outcome.attempts.length === 0 ? 'stopped' : 'more', breaker: b };

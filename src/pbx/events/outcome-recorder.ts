@@ -1,5 +1,16 @@
 import type { Logger } from '../../obs/logger.js';
-import { advanceWebhookCursors, inTransaction, insertFirstAttempts, recordDeliveryOutcomes, setWebhookBreaker, type Db, type DeliveryOutcomeRow, type FirstAttemptRow } from '../../store/index.js';
+import {
+  advanceWebhookCursors,
+  inTransaction,
+  insertDeliveryRuns,
+  insertFirstAttempts,
+  recordDeliveryOutcomes,
+  setWebhookBreaker,
+  type Db,
+  type DeliveryOutcomeRow,
+  type DeliveryRunRow,
+  type FirstAttemptRow,
+} from '../../store/index.js';
 import type { Breaker } from './delivery-policy.js';
 
 /** One attempt's outcome for an endpoint's delivery. */
@@ -38,6 +49,10 @@ export class OutcomeRecorder {
   private readonly intervalMs: number;
   private readonly maxBatch: number;
   private queue: DeliveryOutcome[] = [];
+  /** First-attempt successes, a page's worth per run (see webhook_delivery_runs). */
+  private runs: DeliveryRunRow[] = [];
+  /** Deliveries queued: outcomes plus the runs' items. */
+  private queued = 0;
   private breakers = new Map<string, Breaker>();
   private cursors = new Map<string, number>();
   /** Per endpoint: the furthest cursor queued or being committed. */
@@ -54,9 +69,17 @@ export class OutcomeRecorder {
     this.maxBatch = opts.maxBatch ?? 1000;
   }
 
-  /** Queues outcomes (in attempt order) and, when given, the endpoint's breaker after them and its cursor's new place. */
-  add(outcomes: readonly DeliveryOutcome[], breaker?: { webhookId: string; breaker: Breaker }, cursor?: { webhookId: string; sequence: number }): void {
+  /**
+   * Queues outcomes (in attempt order) and, when given, the endpoint's breaker after them, its
+   * cursor's new place and a run of first-attempt successes (they come before `outcomes`).
+   */
+  add(outcomes: readonly DeliveryOutcome[], breaker?: { webhookId: string; breaker: Breaker }, cursor?: { webhookId: string; sequence: number }, run?: DeliveryRunRow): void {
     if (this.closed) return;
+    if (run) {
+      this.runs.push(run);
+      this.queued += run.items.length;
+    }
+    this.queued += outcomes.length;
     for (const o of outcomes) {
       this.queue.push(o);
       // A first attempt has no row that could read as pending.
@@ -70,7 +93,7 @@ export class OutcomeRecorder {
       this.cursors.set(cursor.webhookId, Math.max(cursor.sequence, this.cursors.get(cursor.webhookId) ?? 0));
       this.cursorsAhead.set(cursor.webhookId, Math.max(cursor.sequence, this.cursorsAhead.get(cursor.webhookId) ?? 0));
     }
-    if (this.queue.length >= this.maxBatch) void this.flush();
+    if (this.queued >= this.maxBatch) void this.flush();
     else if (this.timer === undefined && this.waiting) this.timer = setTimeout(() => void this.flush(), this.intervalMs);
   }
 
@@ -90,7 +113,7 @@ export class OutcomeRecorder {
   }
 
   private get waiting(): boolean {
-    return this.queue.length > 0 || this.breakers.size > 0 || this.cursors.size > 0;
+    return this.queued > 0 || this.breakers.size > 0 || this.cursors.size > 0;
   }
 
   /** Commits everything queued so far; resolves once it is committed (or its commit failed, logged). */
@@ -99,13 +122,16 @@ export class OutcomeRecorder {
     this.timer = undefined;
     if (!this.waiting) return this.chain;
     const outcomes = this.queue;
+    const runs = this.runs;
     const breakers = this.breakers;
     const cursors = this.cursors;
     this.queue = [];
+    this.runs = [];
+    this.queued = 0;
     this.breakers = new Map();
     this.cursors = new Map();
     this.inFlight++;
-    this.chain = this.chain.then(() => this.commit(outcomes, breakers, cursors)).finally(() => this.inFlight--);
+    this.chain = this.chain.then(() => this.commit(outcomes, runs, breakers, cursors)).finally(() => this.inFlight--);
     return this.chain;
   }
 
@@ -120,7 +146,7 @@ export class OutcomeRecorder {
     this.closed = true;
   }
 
-  private async commit(outcomes: DeliveryOutcome[], breakers: Map<string, Breaker>, cursors: Map<string, number>): Promise<void> {
+  private async commit(outcomes: DeliveryOutcome[], runs: DeliveryRunRow[], breakers: Map<string, Breaker>, cursors: Map<string, number>): Promise<void> {
     const firsts: FirstAttemptRow[] = [];
     const again: DeliveryOutcome[] = [];
     for (const o of outcomes) {
@@ -131,6 +157,7 @@ export class OutcomeRecorder {
       await inTransaction(
         this.opts.db,
         async (trx) => {
+          await insertDeliveryRuns(trx, runs);
           await insertFirstAttempts(trx, firsts);
           await recordDeliveryOutcomes(trx, again);
           await advanceWebhookCursors(trx, cursors);
@@ -140,7 +167,7 @@ export class OutcomeRecorder {
       );
     } catch (err) {
       // Lost outcomes read as pending again, or their events as past the cursor: those deliveries are made again (same event id).
-      this.opts.log.error({ err, outcomes: outcomes.length }, 'recording webhook delivery outcomes failed; those deliveries will be attempted again');
+      this.opts.log.error({ err, outcomes: outcomes.length + runs.reduce((n, r) => n + r.items.length, 0) }, 'recording webhook delivery outcomes failed; those deliveries will be attempted again');
     } finally {
       // Committed (the store's cursor is here now), or lost (read again from the store's cursor: made again, same event ids).
       for (const [id, sequence] of cursors) if (this.cursorsAhead.get(id) === sequence) this.cursorsAhead.delete(id);

@@ -120,6 +120,13 @@ describe.each([
     expect(await d.connectionsOpened()).toBe(1);
     const log = await listDeliveries(store.db, tenantId, webhookId, { limit: 500, status: 'delivered' });
     expect(log.total).toBe(450);
+    expect(log.items.map((d) => d.eventId).reverse()).toEqual(ids);
+    expect(new Set(log.items.map((d) => d.id)).size).toBe(450);
+    // First-attempt successes are kept a page per row (webhook_delivery_runs), not a row each.
+    const runs = await store.db.selectFrom('webhook_delivery_runs').select(['count']).execute();
+    expect(runs.reduce((n, r) => n + r.count, 0)).toBe(450);
+    expect(runs.length).toBeLessThanOrEqual(450 / 10);
+    expect(await store.db.selectFrom('webhook_deliveries').select('id').execute()).toEqual([]);
   });
 
   it('stops an endpoint at a failure mid-page: nothing behind it goes until its retry succeeds', async () => {

@@ -11,6 +11,7 @@ import { outbox } from './0009-outbox.js';
 import { webhookHeaderSecrets } from './0010-webhook-header-secrets.js';
 import { pendingDeliveryIndexes } from './0011-pending-delivery-indexes.js';
 import { webhookCursors } from './0012-webhook-cursors.js';
+import { webhookDeliveryRuns } from './0013-webhook-delivery-runs.js';
 
 /**
  * Every migration, by name, in order. Imported statically rather than read from a folder so the
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_webhook_header_secrets': webhookHeaderSecrets,
   '0011_pending_delivery_indexes': pendingDeliveryIndexes,
   '0012_webhook_cursors': webhookCursors,
+  '0013_webhook_delivery_runs': webhookDeliveryRuns,
 };

@@ -1,7 +1,9 @@
 import { CompiledQuery, sql } from 'kysely';
 import { fromDbBool, nowIso, type Db } from '../database.js';
-import { chunkSizes, type DeliveryOutcomeRow } from './delivery-queue.repository.js';
-import { MAX_EXCERPT_CHARS } from './webhook-delivery.repository.js';
+import { chunkSizes } from '../statement-sizes.js';
+import type { DeliveryOutcomeRow } from './delivery-queue.repository.js';
+import { liveEndpoints } from './delivery-run.repository.js';
+import { MAX_EXCERPT_CHARS } from './webhook-delivery.js';
 import type { BreakerState, DeliveryStatus } from './webhook.table.js';
 
 /**
@@ -76,12 +78,8 @@ const insertText = (rows: number): string => {
  * of the batch's endpoints (a handful), rather than a subquery per row (~1.5 µs a row).
  */
 async function ofLiveEndpoints(db: Db, rows: readonly FirstAttemptRow[]): Promise<readonly FirstAttemptRow[]> {
-  const ids = new Set<string>();
-  for (const r of rows) ids.add(r.webhookId);
-  const live = await db.selectFrom('webhooks').select('id').where('id', 'in', [...ids]).execute();
-  if (live.length === ids.size) return rows;
-  const kept = new Set(live.map((w) => w.id));
-  return rows.filter((r) => kept.has(r.webhookId));
+  const live = await liveEndpoints(db, rows);
+  return rows.every((r) => live.has(r.webhookId)) ? rows : rows.filter((r) => live.has(r.webhookId));
 }
 
 /**

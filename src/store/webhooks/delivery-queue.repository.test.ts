@@ -3,7 +3,8 @@ import { appendOutboxEvents } from '../outbox/outbox.repository.js';
 import { inTransaction } from '../database.js';
 import { openTestStoreWithTenant, testSecretKey } from '../test-helpers.js';
 import { listDispatchHeads } from './delivery-cursor.repository.js';
-import { chunkSizes, enqueueDeliveries, listQueuePage, recordDeliveryOutcomes } from './delivery-queue.repository.js';
+import { chunkSizes } from '../statement-sizes.js';
+import { enqueueDeliveries, listQueuePage, recordDeliveryOutcomes } from './delivery-queue.repository.js';
 import { getDelivery, listDeliveries } from './webhook-delivery.repository.js';
 import { createWebhook } from './webhook.repository.js';
 

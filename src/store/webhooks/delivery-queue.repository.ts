@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import { uuidv7 } from '../../shared/ids.js';
 import { nowIso, type Db } from '../database.js';
 import { notFound } from '../db-errors.js';
+import { chunkSizes } from '../statement-sizes.js';
+import { takeOutOfRun } from './delivery-run.repository.js';
 import { getDelivery, MAX_EXCERPT_CHARS, type WebhookDelivery } from './webhook-delivery.repository.js';
 import type { DeliveryStatus, WebhookDeliveryTable } from './webhook.table.js';
 
@@ -46,36 +48,23 @@ export async function enqueueDeliveries(db: Db, items: readonly DeliveryToEnqueu
 
 const ENQUEUE_CHUNK = 1024;
 
-/**
- * Splits `n` rows into power-of-two statement sizes (at most `max`): a multi-row statement's SQL
- * text depends on its row count, and the store caches prepared statements by text (LRU of 200), so
- * arbitrary counts would prepare a new statement every time (and evict the app's others), while
- * these few sizes stay prepared.
- */
-export function chunkSizes(n: number, max: number): number[] {
-  const sizes: number[] = [];
-  let left = n;
-  while (left > 0) {
-    let size = max;
-    while (size > left) size >>= 1;
-    sizes.push(size);
-    left -= size;
-  }
-  return sizes;
-}
 
 /**
  * Queues a delivery again (redeliver): pending, due at `at`, with a fresh retry budget. The event
  * and its delivery id stay the same, so the receiver sees the same `webhook-id`.
  */
 export async function requeueDelivery(db: Db, tenantId: string, webhookId: string, id: string, at: string): Promise<WebhookDelivery> {
-  const result = await db
-    .updateTable('webhook_deliveries')
-    .set({ status: 'pending', round_attempts: 0, next_attempt_at: at, updated_at: nowIso() })
-    .where('tenant_id', '=', tenantId)
-    .where('webhook_id', '=', webhookId)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const requeue = () =>
+    db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', round_attempts: 0, next_attempt_at: at, updated_at: nowIso() })
+      .where('tenant_id', '=', tenantId)
+      .where('webhook_id', '=', webhookId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  let result = await requeue();
+  // An item of a run (delivered at its first attempt) gets a row of its own first.
+  if (Number(result.numUpdatedRows) === 0 && (await takeOutOfRun(db, tenantId, webhookId, id))) result = await requeue();
   if (Number(result.numUpdatedRows) === 0) throw notFound('webhook_delivery', id);
   return getDelivery(db, tenantId, webhookId, id);
 }

@@ -1,35 +1,11 @@
 import { uuid } from '../../shared/ids.js';
 import { nowIso, pageBounds, type Db, type Page, type PageRequest } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
-import type { DeliveryStatus, WebhookDeliveryTable } from './webhook.table.js';
+import { countRunDeliveries, getRunDelivery, listRunHeads, pruneDeliveryRuns, readRuns, runItemDelivery, type RunHead } from './delivery-run.repository.js';
+import type { DeliveryRunItem, DeliveryStatus, WebhookDeliveryTable } from './webhook.table.js';
+import { MAX_EXCERPT_CHARS, type WebhookDelivery } from './webhook-delivery.js';
 
-/** One event to one endpoint, as the delivery log shows it. */
-export interface WebhookDelivery {
-  id: string;
-  webhookId: string;
-  tenantId: string;
-  eventId: string;
-  eventType: string;
-  status: DeliveryStatus;
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  responseExcerpt: string | null;
-  lastDurationMs: number | null;
-  firstAttemptAt: string | null;
-  lastAttemptAt: string | null;
-  deliveredAt: string | null;
-  nextAttemptAt: string | null;
-  /** The outbox sequence of the event (null for test events, which are not in the outbox). */
-  sequence: number | null;
-  /** Attempts since the delivery was (re)queued; the retry count limits these. */
-  roundAttempts: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** The delivery log keeps at most this much of a receiver's answer (characters; the HTTP client caps bytes too). */
-export const MAX_EXCERPT_CHARS = 1024;
+export { MAX_EXCERPT_CHARS, type WebhookDelivery } from './webhook-delivery.js';
 
 function toDelivery(row: WebhookDeliveryTable): WebhookDelivery {
   return {
@@ -124,7 +100,7 @@ export async function recordDeliveryAttempt(
   return toDelivery(row);
 }
 
-/** One delivery of an endpoint of the tenant, or `WEBHOOK_DELIVERY_NOT_FOUND`. */
+/** One delivery of an endpoint of the tenant (its own row, or an item of a run), or `WEBHOOK_DELIVERY_NOT_FOUND`. */
 export async function getDelivery(db: Db, tenantId: string, webhookId: string, id: string): Promise<WebhookDelivery> {
   const row = await db
     .selectFrom('webhook_deliveries')
@@ -133,11 +109,18 @@ export async function getDelivery(db: Db, tenantId: string, webhookId: string, i
     .where('webhook_id', '=', webhookId)
     .where('id', '=', id)
     .executeTakeFirst();
-  if (!row) throw notFound('webhook_delivery', id);
-  return toDelivery(row);
+  if (row) return toDelivery(row);
+  const inRun = await getRunDelivery(db, tenantId, webhookId, id);
+  if (!inRun) throw notFound('webhook_delivery', id);
+  return inRun;
 }
 
-/** An endpoint's delivery log, newest first, optionally by status. */
+/**
+ * An endpoint's delivery log, newest first (created_at, then id), optionally by status: its
+ * delivery rows and the items of its runs (first-attempt successes, all `delivered`), merged.
+ * A run is placed by its own created_at and id, its items newest (highest index) first; only the
+ * runs the page touches have their items read.
+ */
 export async function listDeliveries(
   db: Db,
   tenantId: string,
@@ -147,21 +130,83 @@ export async function listDeliveries(
   const { limit, offset } = pageBounds(page);
   let query = db.selectFrom('webhook_deliveries').where('tenant_id', '=', tenantId).where('webhook_id', '=', webhookId);
   if (page.status !== undefined) query = query.where('status', '=', page.status);
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-    query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { items: rows.map(toDelivery), total: Number(count.n) };
+  const ordered = query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
+  const countRows = async () => Number((await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  if (page.status !== undefined && page.status !== 'delivered') {
+    const [rows, total] = await Promise.all([ordered.limit(limit).offset(offset).execute(), countRows()]);
+    return { items: rows.map(toDelivery), total };
+  }
+  const want = offset + limit;
+  const [rows, rowCount, runCount] = await Promise.all([ordered.limit(want).execute(), countRows(), countRunDeliveries(db, tenantId, webhookId)]);
+  const heads: RunHead[] = [];
+  for (let held = 0; held < want; ) {
+    const last = heads.at(-1);
+    const more = await listRunHeads(db, tenantId, webhookId, 100, last && { createdAt: last.createdAt, id: last.id });
+    heads.push(...more);
+    held += more.reduce((n, h) => n + h.count, 0);
+    if (more.length < 100) break;
+  }
+  // Walk both, newest first, as slices: a row is one delivery, a run `count` of them.
+  type Slice = { row: WebhookDeliveryTable } | { run: RunHead; skip: number; take: number };
+  const slices: Slice[] = [];
+  let skip = offset;
+  let take = limit;
+  for (let r = 0, h = 0; take > 0 && (r < rows.length || h < heads.length); ) {
+    const row = rows[r];
+    const head = heads[h];
+    const rowFirst = row && (!head || row.created_at > head.createdAt || (row.created_at === head.createdAt && row.id > head.id));
+    if (rowFirst) {
+      r++;
+      if (skip > 0) skip--;
+      else {
+        slices.push({ row });
+        take--;
+      }
+    } else if (head) {
+      h++;
+      const skipped = Math.min(skip, head.count);
+      skip -= skipped;
+      const taken = Math.min(take, head.count - skipped);
+      if (taken > 0) {
+        slices.push({ run: head, skip: skipped, take: taken });
+        take -= taken;
+      }
+    }
+  }
+  const runs = await readRuns(db, slices.flatMap((s) => ('run' in s ? [s.run.id] : [])));
+  const items: WebhookDelivery[] = [];
+  for (const s of slices) {
+    if ('row' in s) {
+      items.push(toDelivery(s.row));
+      continue;
+    }
+    const run = runs.get(s.run.id);
+    if (!run) continue;
+    const entries = JSON.parse(run.items) as (DeliveryRunItem | null)[];
+    let skipped = 0;
+    let taken = 0;
+    for (let i = entries.length - 1; i >= 0 && taken < s.take; i--) {
+      const entry = entries[i];
+      if (!entry) continue;
+      if (skipped < s.skip) skipped++;
+      else {
+        items.push(runItemDelivery(run, i, entry));
+        taken++;
+      }
+    }
+  }
+  return { items, total: rowCount + runCount };
 }
 
 /**
  * Delivery-log retention: deletes ended deliveries (delivered or failed) created before `before`,
- * endpoint by endpoint through the (webhook_id, created_at) index, at most `limit` rows per endpoint
- * per call so a large backlog never holds the write lock for long. A pending delivery is owed and is
- * never deleted, however old. Returns the count.
+ * endpoint by endpoint through the (webhook_id, created_at) indexes, at most `limit` rows (and
+ * `limit` runs) per endpoint per call so a large backlog never holds the write lock for long. A
+ * pending delivery is owed and is never deleted, however old. Returns the count of deliveries.
  */
 export async function pruneDeliveryLog(db: Db, opts: { before: string; limit?: number }): Promise<number> {
   const hooks = await db.selectFrom('webhooks').select('id').execute();
+  const limit = opts.limit ?? 5000;
   let deleted = 0;
   for (const { id } of hooks) {
     const result = await db
@@ -174,10 +219,10 @@ export async function pruneDeliveryLog(db: Db, opts: { before: string; limit?: n
           .where('created_at', '<', opts.before)
           .where('status', '<>', 'pending')
           .orderBy('created_at')
-          .limit(opts.limit ?? 5000),
+          .limit(limit),
       )
       .executeTakeFirst();
-    deleted += Number(result.numDeletedRows);
+    deleted += Number(result.numDeletedRows) + (await pruneDeliveryRuns(db, id, opts.before, limit));
   }
   return deleted;
 }

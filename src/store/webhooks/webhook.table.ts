@@ -30,6 +30,22 @@ export interface WebhookTable {
  * handled — each event at or before it was filtered out or has its delivery row. New endpoints,
  * and endpoints enabled again, start at the newest event.
  */
+/**
+ * Row shape of `webhook_delivery_runs` (0013): consecutive first-attempt successes of one endpoint
+ * page. `items` is the JSON of {@link DeliveryRunItem} | null (null: redelivered, now a row of its own).
+ */
+export interface WebhookDeliveryRunTable {
+  id: string;
+  webhook_id: string;
+  tenant_id: string;
+  count: number;
+  items: string;
+  created_at: string;
+}
+
+/** One entry of a run: event id, event type, outbox sequence, status code, duration ms, attempt time (Unix ms), response excerpt. */
+export type DeliveryRunItem = [eventId: string, eventType: string, sequence: number, statusCode: number | null, durationMs: number, atMs: number, excerpt: string | null];
+
 export interface WebhookCursorTable {
   webhook_id: string;
   sequence: number;
