@@ -92,8 +92,9 @@ const FULL_READ_MS = 1000;
  * One endpoint's pipeline (issue 5 §3): page after page of what it is owed, in outbox sequence
  * order, attempted one after another by the delivery side. First its pending deliveries — retries,
  * redeliveries, the backlog kept while it was disabled — and once none is left, the events of its
- * tenant past its cursor that its filter wants (`webhook_cursors`): their delivery rows are
- * written with the first attempt's outcome, and the cursor moves past them in the same commit.
+ * tenant past its cursor that its filter wants (`webhook_cursors`): their delivery log entries are
+ * written with the first attempt's outcome (the page's successes as one run row, a failure as a row
+ * of its own), and the cursor moves past them in the same commit.
  *
  * Each page reads the endpoint's row and secret afresh (an edit, a rotation or a disable applies at
  * the next page). A run ends when nothing is left, an attempt fails (the endpoint then waits for its
