@@ -22,8 +22,14 @@
  * measured from their own commit, so a slow settle still shows in the verdict's figures.
  *
  * The receivers are hand-rolled on raw sockets (see event-receivers.ts: fixtures on the product's
- * 2-core box should not eat its CPU); --receivers lib uses node:http and the `ws` client instead, and
- * --receiver-procs N spreads them over N processes.
+ * 2-core box should not eat its CPU); --receivers lib uses node:http and the `ws` client instead.
+ * The webhook receivers run in one process and the WebSocket clients in another (--receiver-split
+ * sides, the default), as the different systems they stand for would: in one event loop, each
+ * burst of 100 clients' reads (every 5 ms) held up the webhook answers behind it, and that queueing
+ * was counted in the product's round trip. Four interleaved pairs at 2,000 events/s, same code:
+ * webhook p99 40 / 37 / 49 / 60 ms split, against 87 / 55 / 54 / 62 together (receivers' CPU
+ * 49-54 % of a core either way). --receiver-split even --receiver-procs N deals both out over N
+ * processes instead (N = 1: everything in one, as before).
  *
  *   npm run bench:events                      steps at 500, 1000, 2000 events/s, 10 s each (+ 2 s ramp-in)
  *   (each run starts with --warmup 3 s at 100 events/s, not measured: delivery threads, connections, JIT)
@@ -60,6 +66,7 @@ const { values: f } = parseArgs({
     webhooks: { type: 'string', default: '10' },
     clients: { type: 'string', default: '100' },
     receivers: { type: 'string', default: 'raw' },
+    'receiver-split': { type: 'string', default: 'sides' },
     'receiver-procs': { type: 'string', default: '1' },
     /** Write a V8 CPU profile of each receiver process to this directory (the product: run with node --cpu-prof). */
     'receivers-cpu-prof': { type: 'string' },
@@ -112,11 +119,16 @@ attachEventStream(server, stream, db);
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const wsUrl = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws?api_key=${key}`;
 
-// The receivers, split over --receiver-procs processes (endpoints and clients dealt out evenly).
+// The receiver processes: webhooks in one and clients in another (sides), or both dealt out evenly over --receiver-procs.
+if (f['receiver-split'] !== 'sides' && f['receiver-split'] !== 'even') throw new Error('--receiver-split must be sides or even');
 const procs = Math.max(1, Number(f['receiver-procs']));
 const share = (total: number, i: number): number => Math.floor(total / procs) + (i < total % procs ? 1 : 0);
-const children = Array.from({ length: procs }, (_, i) =>
-  fork('scripts/bench-apps/event-receivers.ts', ['--webhooks', String(share(Number(f.webhooks), i)), '--clients', String(share(Number(f.clients), i)), '--url', wsUrl, '--receivers', f.receivers], {
+const layout: { webhooks: number; clients: number }[] =
+  f['receiver-split'] === 'sides'
+    ? [{ webhooks: Number(f.webhooks), clients: 0 }, { webhooks: 0, clients: Number(f.clients) }].filter((p) => p.webhooks + p.clients > 0)
+    : Array.from({ length: procs }, (_, i) => ({ webhooks: share(Number(f.webhooks), i), clients: share(Number(f.clients), i) }));
+const children = layout.map((p) =>
+  fork('scripts/bench-apps/event-receivers.ts', ['--webhooks', String(p.webhooks), '--clients', String(p.clients), '--url', wsUrl, '--receivers', f.receivers], {
     execArgv: ['--import', 'tsx', ...(f['receivers-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${f['receivers-cpu-prof']}`] : [])],
   }),
 );
@@ -169,7 +181,7 @@ const wake = (): void => {
   stream.wake();
 };
 
-console.log(`bench:events — ${ports.length} webhook endpoints, ${f.clients} WebSocket clients, loopback; ${f.seconds} s per step; goal ≥ ${GOAL_EPS} events/s with p99 < ${GOAL_P99_MS} ms; receivers ${f.receivers} in ${procs} process(es)`);
+console.log(`bench:events — ${ports.length} webhook endpoints, ${f.clients} WebSocket clients, loopback; ${f.seconds} s per step; goal ≥ ${GOAL_EPS} events/s with p99 < ${GOAL_P99_MS} ms; receivers ${f.receivers} in ${children.length} process(es) (${f['receiver-split']})`);
 /** Steps at or above the goal rate: what the verdict is made of. */
 const verdicts: { rate: number; ok: boolean; text: string }[] = [];
 let callNo = 0;
