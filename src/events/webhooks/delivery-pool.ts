@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DeliveryConnections, EndpointLanes, type BatchOutcome, type DeliveryBatch } from './delivery-batch.js';
 import type { FromWorker, ToWorker } from './delivery-worker.js';
+import { packBatch, unpackOutcome } from './delivery-wire.js';
 
 /** Where the dispatcher's HTTP attempts run: worker threads ({@link DeliveryPool}) or this thread ({@link InlineDelivery}). */
 export interface DeliveryRunner {
@@ -87,8 +88,8 @@ export class DeliveryPool implements DeliveryRunner {
     const thread = this.threadOf(batch.endpoint);
     const id = this.nextId++;
     return new Promise((resolve) => {
-      thread.pending.set(id, (m) => resolve(m.type === 'done' ? m.outcome : { attempts: [], expired: false }));
-      this.post(thread, { type: 'run', id, batch });
+      thread.pending.set(id, (m) => resolve(m.type === 'done' ? unpackOutcome(m.outcome) : { attempts: [], expired: false }));
+      this.post(thread, { type: 'run', id, batch: packBatch(batch) });
     });
   }
 
