@@ -19,12 +19,17 @@ export function packBatch(batch: DeliveryBatch): WireBatch {
   const { items, ...rest } = batch;
   const parts = new Array<string>(items.length * FIELDS);
   const lengths = new Int32Array(items.length * FIELDS);
-  let k = 0;
-  for (const item of items) {
-    for (const s of [item.deliveryId, item.eventId, item.eventType, item.tenantId, item.body]) {
-      parts[k] = s;
-      lengths[k++] = s.length;
-    }
+  const put = (k: number, s: string): void => {
+    parts[k] = s;
+    lengths[k] = s.length;
+  };
+  for (let i = 0, k = 0; i < items.length; i++, k += FIELDS) {
+    const item = items[i] as DeliveryItem;
+    put(k, item.deliveryId);
+    put(k + 1, item.eventId);
+    put(k + 2, item.eventType);
+    put(k + 3, item.tenantId);
+    put(k + 4, item.body);
   }
   return { ...rest, text: parts.join(''), lengths };
 }
