@@ -1,8 +1,8 @@
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import { fromDbBool, nowIso, type Db } from '../database.js';
-import { chunkSizes } from '../statement-sizes.js';
+import { MultiRowInsert } from '../statement-sizes.js';
 import type { DeliveryOutcomeRow } from './delivery-queue.repository.js';
-import { liveEndpoints } from './delivery-run.repository.js';
+import { ofLiveEndpoints } from './delivery-run.repository.js';
 import { MAX_EXCERPT_CHARS } from './webhook-delivery.js';
 import type { BreakerState, DeliveryStatus } from './webhook.table.js';
 
@@ -59,56 +59,30 @@ export interface FirstAttemptRow extends DeliveryOutcomeRow {
 }
 
 /** Rows per INSERT: 17 bound values each, under SQLite's 32,766 limit. */
-const INSERT_CHUNK = 1024;
-
-const INSERT_HEAD = `insert into webhook_deliveries (id, webhook_id, tenant_id, event_id, event_type, status, attempts, round_attempts, last_status_code,
-  last_error, response_excerpt, last_duration_ms, first_attempt_at, last_attempt_at, delivered_at, next_attempt_at, sequence, created_at, updated_at) values `;
-const INSERT_ROW = '(?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-/** The statement's text per row count (power-of-two sizes: a handful, each prepared once). */
-const insertTexts = new Map<number, string>();
-const insertText = (rows: number): string => {
-  let text = insertTexts.get(rows);
-  if (text === undefined) insertTexts.set(rows, (text = INSERT_HEAD + Array.from({ length: rows }, () => INSERT_ROW).join(', ')));
-  return text;
-};
-
-/**
- * The rows whose endpoint still exists: one row of an endpoint deleted meanwhile would fail its
- * foreign key and roll back the whole batch, every other endpoint's outcomes with it. One lookup
- * of the batch's endpoints (a handful), rather than a subquery per row (~1.5 µs a row).
- */
-async function ofLiveEndpoints(db: Db, rows: readonly FirstAttemptRow[]): Promise<readonly FirstAttemptRow[]> {
-  const live = await liveEndpoints(db, rows);
-  return rows.every((r) => live.has(r.webhookId)) ? rows : rows.filter((r) => live.has(r.webhookId));
-}
+const insertRows = new MultiRowInsert<FirstAttemptRow, string>(
+  `insert into webhook_deliveries (id, webhook_id, tenant_id, event_id, event_type, status, attempts, round_attempts, last_status_code,
+  last_error, response_excerpt, last_duration_ms, first_attempt_at, last_attempt_at, delivered_at, next_attempt_at, sequence, created_at, updated_at) values `,
+  '(?, ?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  1024,
+  (o, params, now) => {
+    const e = o.first;
+    const status: DeliveryStatus = o.ok ? 'delivered' : o.nextAttemptAt === null ? 'failed' : 'pending';
+    params.push(
+      o.id, o.webhookId, e.tenantId, e.eventId, e.eventType, status, o.statusCode, o.error === null ? null : o.error.slice(0, 500),
+      o.excerpt === null ? null : o.excerpt.slice(0, MAX_EXCERPT_CHARS), Math.round(o.durationMs), o.at, o.at, o.ok ? o.at : null, o.ok ? null : o.nextAttemptAt,
+      e.sequence, now, now,
+    );
+  },
+);
 
 /**
- * Writes the delivery rows of first attempts (multi-row inserts, power-of-two sizes so they stay
- * prepared): delivered, failed, or pending for the retry at `nextAttemptAt`. The caller supplies
- * the transaction, with the cursor's move past them. The statement is compiled by hand rather than
- * built by Kysely: building ~20,000 rows a second of 17 values each through its query tree was
- * about a tenth of the main thread (npm run bench:events).
+ * Writes the delivery rows of first attempts that did not go through (a page's successes are a
+ * run, see delivery-run.repository.ts): failed, or pending for the retry at `nextAttemptAt`. The
+ * caller supplies the transaction, with the cursor's move past them.
  */
 export async function insertFirstAttempts(db: Db, given: readonly FirstAttemptRow[]): Promise<void> {
   if (given.length === 0) return;
-  const rows = await ofLiveEndpoints(db, given);
-  const now = nowIso();
-  let at = 0;
-  for (const size of chunkSizes(rows.length, INSERT_CHUNK)) {
-    const params: unknown[] = [];
-    for (let i = at; i < at + size; i++) {
-      const o = rows[i] as FirstAttemptRow;
-      const e = o.first;
-      const status: DeliveryStatus = o.ok ? 'delivered' : o.nextAttemptAt === null ? 'failed' : 'pending';
-      params.push(
-        o.id, o.webhookId, e.tenantId, e.eventId, e.eventType, status, o.statusCode, o.error === null ? null : o.error.slice(0, 500),
-        o.excerpt === null ? null : o.excerpt.slice(0, MAX_EXCERPT_CHARS), Math.round(o.durationMs), o.at, o.at, o.ok ? o.at : null, o.ok ? null : o.nextAttemptAt,
-        e.sequence, now, now,
-      );
-    }
-    await db.executeQuery(CompiledQuery.raw(insertText(size), params));
-    at += size;
-  }
+  await insertRows.run(db, await ofLiveEndpoints(db, given), nowIso());
 }
 
 /** The endpoint's cursor (0 if it has none: everything still in the outbox is owed). */
