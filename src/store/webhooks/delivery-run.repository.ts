@@ -79,12 +79,13 @@ async function liveEndpoints(db: Db, rows: readonly { webhookId: string }[]): Pr
   return new Set(live.map((w) => w.id));
 }
 
-type RunRow = Pick<WebhookDeliveryRunTable, 'id' | 'webhook_id' | 'tenant_id' | 'items' | 'created_at' | 'count'>;
+const RUN_COLUMNS = ['id', 'webhook_id', 'tenant_id', 'items', 'created_at', 'count'] as const;
+type RunRow = Pick<WebhookDeliveryRunTable, (typeof RUN_COLUMNS)[number]>;
 
 async function readRun(db: Db, tenantId: string, webhookId: string, runId: string): Promise<RunRow | undefined> {
   return db
     .selectFrom('webhook_delivery_runs')
-    .select(['id', 'webhook_id', 'tenant_id', 'items', 'created_at', 'count'])
+    .select(RUN_COLUMNS)
     .where('id', '=', runId)
     .where('tenant_id', '=', tenantId)
     .where('webhook_id', '=', webhookId)
@@ -156,7 +157,7 @@ export async function countRunDeliveries(db: Db, tenantId: string, webhookId: st
 /** Runs by id, with their items. */
 export async function readRuns(db: Db, ids: readonly string[]): Promise<Map<string, RunRow>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.selectFrom('webhook_delivery_runs').select(['id', 'webhook_id', 'tenant_id', 'items', 'created_at', 'count']).where('id', 'in', ids).execute();
+  const rows = await db.selectFrom('webhook_delivery_runs').select(RUN_COLUMNS).where('id', 'in', ids).execute();
   return new Map(rows.map((r) => [r.id, r]));
 }
 
