@@ -15,6 +15,7 @@ interface Receipt {
   body: string;
   edgvoip: string;
   standard: string;
+  source: string | undefined;
 }
 
 let server: Server | undefined;
@@ -31,7 +32,7 @@ async function receiver(hold?: { id: string; ms: number }): Promise<{ port: numb
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const h = (name: string) => String(req.headers[name]);
-      receipts.push({ id: h('webhook-id'), timestamp: Number(h('webhook-timestamp')), receivedAt: Date.now(), body: Buffer.concat(chunks).toString('utf8'), edgvoip: h('x-webhook-signature'), standard: h('webhook-signature') });
+      receipts.push({ id: h('webhook-id'), timestamp: Number(h('webhook-timestamp')), receivedAt: Date.now(), body: Buffer.concat(chunks).toString('utf8'), edgvoip: h('x-webhook-signature'), standard: h('webhook-signature'), source: req.headers['x-source'] as string | undefined });
       const answer = () => res.writeHead(200).end('ok');
       if (hold && h('webhook-id') === hold.id) setTimeout(answer, hold.ms);
       else answer();
@@ -83,5 +84,17 @@ describe('runDeliveryBatch', () => {
     // The attempt time recorded is the signing time, the same second as what was sent.
     expect(outcome.attempts.map((a, i) => Math.floor(a.at / 1000) === receipts[i]!.timestamp)).toEqual([true, true, true]);
     expect(outcome.attempts[1]!.at - outcome.attempts[0]!.at).toBeGreaterThanOrEqual(1150);
+  });
+
+  it("sends the endpoint's custom headers; one holding a line break fails the first attempt and nothing is sent", async () => {
+    const { port, receipts } = await receiver();
+    const connections = new DeliveryConnections();
+    const good = await runDeliveryBatch({ ...batchTo(port, 2), customHeaders: { 'X-Source': 'pbx' } }, connections, () => false);
+    expect(good.attempts.map((a) => a.ok)).toEqual([true, true]);
+    expect(receipts.map((r) => r.source)).toEqual(['pbx', 'pbx']);
+    const bad = await runDeliveryBatch({ ...batchTo(port, 2), customHeaders: { 'X-Source': 'pbx\r\nhost: evil' } }, connections, () => false);
+    connections.closeAll();
+    expect(bad.attempts.map((a) => [a.ok, a.statusCode, a.error])).toEqual([[false, null, 'header "X-Source" holds a line break']]);
+    expect(receipts).toHaveLength(2);
   });
 });

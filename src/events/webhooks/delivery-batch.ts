@@ -224,9 +224,9 @@ interface SignedAttempt {
 function signedAttempt(signer: BatchSigner, target: WebhookTarget, item: DeliveryItem, index: number, at: number): SignedAttempt {
   // The exact bytes sent, encoded once for both signatures and the request.
   const body = Buffer.from(item.body, 'utf8');
-  const headers = signer.headers({ eventId: item.eventId, eventType: item.eventType, tenantId: item.tenantId, deliveryId: item.deliveryId, timestamp: Math.floor(at / 1000), body });
   try {
-    return { index, at, head: requestHead(target, headers, body.length), error: '', body };
+    const lines = signer.lines({ eventId: item.eventId, eventType: item.eventType, tenantId: item.tenantId, deliveryId: item.deliveryId, timestamp: Math.floor(at / 1000), body });
+    return { index, at, head: requestHead(target, lines, body.length), error: '', body };
   } catch (err) {
     // A line break in a header (refused at creation): a failed attempt, not a throw.
     return { index, at, head: null, error: (err as Error).message, body };

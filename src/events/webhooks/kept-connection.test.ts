@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { headerLines } from './header-lines.js';
 import { KeptConnection, requestHead } from './kept-connection.js';
 import { startTlsReceiver } from './tls-receiver.fixture.js';
 import type { WebhookTarget } from './webhook-target.js';
@@ -49,7 +50,7 @@ const body = Buffer.from('{"id":"e1"}');
 /** A connection to `t` (timeout 2 s unless given). */
 const open = (t: WebhookTarget, opts: { timeoutMs?: number; ca?: string; onConnect?: () => void; idleMs?: number } = {}) => new KeptConnection(t, opts.timeoutMs ?? 2000, opts);
 /** POSTs the test body to `t`'s path over `c`. */
-const post = (c: KeptConnection, t: WebhookTarget) => c.send(requestHead(t, ['content-type', 'application/json'], body.length), body);
+const post = (c: KeptConnection, t: WebhookTarget) => c.send(requestHead(t, headerLines(['content-type', 'application/json']), body.length), body);
 
 describe('kept-alive delivery connection (delivery threads)', () => {
   it('connects to the checked address with the URL’s host in the Host header, over one kept connection', async () => {
@@ -174,7 +175,7 @@ describe('kept-alive delivery connection (delivery threads)', () => {
     // Never two requests on the wire at once: each connection saw its requests one after another.
     expect(requests).toEqual([0, 0, 0, 1, 2]);
     // A header that would split the head is never written (the delivery records a failed attempt).
-    expect(() => requestHead(t, ['x-custom', 'a\r\nhost: evil'], body.length)).toThrow('header "x-custom" holds a line break');
+    expect(() => headerLines(['x-custom', 'a\r\nhost: evil'])).toThrow('header "x-custom" holds a line break');
     c.close();
     srv.close();
   });

@@ -13,22 +13,13 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** How a connection the receiver closed under a request looks, besides a plain end. */
 const CLOSED_UNDER_US = new Set(['ECONNRESET', 'EPIPE']);
 
-/** A header name or value that could split the request head (custom headers are refused at creation; this is the last guard). */
-const BREAKS_HEAD = /[\r\n\0]/;
-
 /**
- * The head of a webhook POST: request line, Host, the given headers (flat name/value list, as
- * {@link BatchSigner} makes them), the body's length. Throws on a CR, LF or NUL in any of them.
+ * The head of a webhook POST: request line, Host, the header `lines` (`name: value\r\n` each, checked
+ * for line breaks by whoever made them: {@link headerLines}, or {@link BatchSigner.lines}), the
+ * body's length.
  */
-export function requestHead(target: WebhookTarget, headers: readonly string[], bodyLength: number): string {
-  let head = `POST ${target.url.pathname}${target.url.search} HTTP/1.1\r\nhost: ${target.url.host}\r\n`;
-  for (let i = 0; i + 1 < headers.length; i += 2) {
-    const name = headers[i]!;
-    const value = headers[i + 1]!;
-    if (BREAKS_HEAD.test(name) || BREAKS_HEAD.test(value)) throw new Error(`header ${JSON.stringify(name.slice(0, 64))} holds a line break`);
-    head += `${name}: ${value}\r\n`;
-  }
-  return `${head}content-length: ${bodyLength}\r\n\r\n`;
+export function requestHead(target: WebhookTarget, lines: string, bodyLength: number): string {
+  return `POST ${target.url.pathname}${target.url.search} HTTP/1.1\r\nhost: ${target.url.host}\r\n${lines}content-length: ${bodyLength}\r\n\r\n`;
 }
 
 interface Pending {

