@@ -79,11 +79,12 @@ export class BatchSigner {
   constructor(secret: string, customHeaders: Readonly<Record<string, string>> = {}) {
     this.edgvoipKey = Buffer.from(secret, 'utf8');
     this.standardKey = standardWebhooksKey(secret);
-    const custom: string[] = [];
-    for (const [name, value] of Object.entries(customHeaders)) if (!RESERVED_HEADER_NAMES.has(name.toLowerCase())) custom.push(name, value);
+    const own: string[] = [];
+    for (const [name, value] of Object.entries(customHeaders)) if (!RESERVED_HEADER_NAMES.has(name.toLowerCase())) own.push(name, value);
+    own.push('content-type', 'application/json', 'user-agent', USER_AGENT);
     let lines = '';
     try {
-      lines = headerLines([...custom, 'content-type', 'application/json', 'user-agent', USER_AGENT]);
+      lines = headerLines(own);
     } catch (err) {
       this.batchProblem = err as Error;
     }
