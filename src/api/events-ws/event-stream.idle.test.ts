@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { commit, connect, produce, startStreamServer } from './stream-test-helpers.js';
 import { textFrame } from './stream-client.js';
+import { fanOutWindowMs } from './outbox-tail.js';
 
 let t: Awaited<ReturnType<typeof startStreamServer>> | undefined;
 afterEach(async () => t?.close());
@@ -63,6 +64,30 @@ describe('/ws outbox reads', () => {
     expect(t.stream.stats.tailReads).toBe(reads);
     expect(c.events()).toHaveLength(2);
     c.ws.close();
+  });
+
+  it('the window grows with the live clients: 5 ms up to 25 clients, 0.2 ms each beyond, at most 25 ms', () => {
+    expect([0, 1, 25, 50, 100, 125, 1000].map(fanOutWindowMs)).toEqual([5, 5, 5, 10, 20, 25, 25]);
+  });
+
+  it('with 100 clients, commits every few ms are read about once per 20 ms, and every client still gets every event in order', async () => {
+    t = await startStreamServer();
+    const cs = Array.from({ length: 100 }, () => connect(t!.url(`?api_key=${t!.key}`)));
+    for (const c of cs) await c.subscribed();
+    const before = t.stream.stats.tailReads;
+    const written: number[] = [];
+    const started = performance.now();
+    for (let i = 0; i < 60; i++) {
+      written.push(...(await produce(t.store, t.stream, t.tenantId, 1, `p${i}-`)));
+      await sleep(2);
+    }
+    const elapsed = performance.now() - started;
+    for (const c of cs) await c.until(() => c.events().length === written.length, 5000);
+    // A fixed 5 ms window would read about four times as often. The leading read after the quiet
+    // spell and the last window's read are the two beyond elapsed / 20 ms.
+    expect(t.stream.stats.tailReads - before).toBeLessThanOrEqual(Math.ceil(elapsed / 20) + 2);
+    for (const c of cs) expect(seqs(c)).toEqual(written);
+    for (const c of cs) c.ws.close();
   });
 
   it('resume with since just after a commit the tail has not read yet: no event the client had is sent again', async () => {

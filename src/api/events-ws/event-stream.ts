@@ -20,7 +20,7 @@ export interface EventStreamOptions {
   maxPayload?: number;
   /** Outbox rows read per query, for the live tail and for each replay page. */
   pageSize?: number;
-  /** The tail is read at most once per this many ms (5 ms); see {@link EventStream}. */
+  /** The tail is read at most once per this many ms (default: 5–25 ms by the live clients, see fanOutWindowMs); see {@link EventStream}. */
   coalesceMs?: number;
 }
 
@@ -37,7 +37,7 @@ export type { ConnectRequest };
  *
  * With no client connected the tail is not read at all: a wake-up only marks the head stale, and the
  * next client to connect first refreshes it (one max(sequence) query) before it is welcomed. While
- * clients are connected, the tail is read at most once per {@link EventStreamOptions.coalesceMs}:
+ * clients are connected, the tail is read at most once per window (5–25 ms, growing with the clients):
  * the first wake-up after a quiet spell at once, later ones together at the end of the window.
  */
 export class EventStream {
@@ -65,7 +65,7 @@ export class EventStream {
       lookupCalls: this.lookupCalls,
       stats: this.stats,
       pageSize: this.pageSize,
-      coalesceMs: opts.coalesceMs ?? 5,
+      coalesceMs: opts.coalesceMs,
       admit: (client, connect) => this.admit(client, connect),
     });
   }
