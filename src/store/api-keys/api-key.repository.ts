@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SwitchboardError } from '../../shared/errors.js';
-import { uuid } from '../../shared/ids.js';
+import { uuidv7 } from '../../shared/ids.js';
 import { inTransaction, nowIso, pageBounds, type Db, type Page, type PageRequest } from '../database.js';
 import { notFound, withDbErrors } from '../db-errors.js';
 import type { ApiKeyTable } from './api-key.table.js';
@@ -65,7 +65,7 @@ export async function createApiKey(
 ): Promise<{ apiKey: ApiKey; key: string }> {
   const key = input.key ?? generateApiKey();
   const row: ApiKeyTable = {
-    id: uuid(),
+    id: uuidv7(),
     tenant_id: input.tenantId,
     name: input.name,
     key_hash: hashApiKey(key),
@@ -146,7 +146,7 @@ export async function listApiKeys(db: Db, tenantId: string): Promise<ApiKey[]> {
     .selectAll()
     .where('tenant_id', '=', tenantId)
     .orderBy('created_at', 'desc')
-    .orderBy('id')
+    .orderBy('id', 'desc')
     .execute();
   return rows.map(toApiKey);
 }

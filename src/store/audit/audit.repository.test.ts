@@ -25,6 +25,13 @@ describe('audit repository', () => {
     expect((await listAudit(store.db, tenantId, { since: '2026-01-02T00:00:00.000Z' })).total).toBe(1);
   });
 
+  it('entries of one millisecond are listed newest first, in the order they were written', async () => {
+    const at = '2026-01-03T00:00:00.000Z';
+    const actions = Array.from({ length: 20 }, (_, i) => `step.${i}`);
+    for (const action of actions) await appendAudit(store.db, { tenantId, actorType: 'system', action }, at);
+    expect((await listAudit(store.db, tenantId)).items.map((e) => e.action)).toEqual([...actions].reverse());
+  });
+
   it('rolls back with the change it audits', async () => {
     await expect(
       inTransaction(store.db, async (trx) => {

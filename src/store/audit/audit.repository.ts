@@ -1,4 +1,4 @@
-import { uuid } from '../../shared/ids.js';
+import { uuidv7 } from '../../shared/ids.js';
 import { nowIso, pageBounds, type Db, type Page, type PageRequest } from '../database.js';
 import type { AuditLogTable } from './audit.table.js';
 
@@ -43,7 +43,7 @@ function toEntry(row: AuditLogTable): AuditEntry {
  */
 export async function appendAudit(db: Db, entry: NewAuditEntry, now = nowIso()): Promise<AuditEntry> {
   const row: AuditLogTable = {
-    id: uuid(),
+    id: uuidv7(),
     tenant_id: entry.tenantId ?? null,
     actor_type: entry.actorType,
     actor_id: entry.actorId ?? null,
@@ -80,7 +80,7 @@ export async function listAudit(db: Db, tenantId: string, filter: AuditFilter = 
   if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
   if (filter.until !== undefined) query = query.where('created_at', '<', filter.until);
   const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit).offset(offset).execute(),
+    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
     query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { items: rows.map(toEntry), total: Number(count.n) };
