@@ -2,7 +2,8 @@
  * The receiving side of npm run bench:events, in its own process(es) so its CPU is not the product's:
  * --webhooks loopback HTTP receivers (answer 200 at once) and --clients WebSocket clients of /ws.
  * Each receipt's latency is receipt time minus the envelope's `timestamp`, which the bench sets just
- * before the outbox commit. IPC: sends {type:'ready', ports}; answers {type:'report'} with counts,
+ * before the outbox commit. IPC: sends {type:'ready', ports, echo} (echo: the port of a TCP echo
+ * server the bench times the host's loopback round trip with); answers {type:'report'} with counts,
  * a latency histogram (1 ms buckets, so several receiver processes can be merged) and CPU;
  * {type:'reset', since} starts a new step: receipts of events stamped before `since` (the step's
  * ramp-in) are kept apart and reported as `ramp`.
@@ -300,6 +301,13 @@ function libWsClient(url: string): Promise<void> {
 
 const ports: number[] = [];
 for (let i = 0; i < Number(f.webhooks); i++) ports.push(await startHookReceiver());
+// Echoes what it reads, for the bench's probe of the host's loopback round trip between two processes.
+const echoServer = createNetServer((sock) => {
+  sock.setNoDelay(true);
+  sock.on('data', (d: Buffer) => sock.write(d));
+  sock.on('error', () => sock.destroy());
+});
+await new Promise<void>((r) => echoServer.listen(0, '127.0.0.1', r));
 if (Number(f.clients) > 0) {
   const url = new URL(f.url!);
   await Promise.all(Array.from({ length: Number(f.clients) }, () => (f.receivers === 'raw' ? rawWsClient(url) : libWsClient(f.url!))));
@@ -316,4 +324,4 @@ process.on('message', (m: { type: string; since?: number }) => {
   }
   if (m.type === 'exit') process.exit(0);
 });
-process.send!({ type: 'ready', ports });
+process.send!({ type: 'ready', ports, echo: (echoServer.address() as AddressInfo).port });
